@@ -1,0 +1,1 @@
+"""Ingest, read, OCR, locate, normalize (no Flask, no database)."""

@@ -1,0 +1,1 @@
+"""The catalogue: form declarations and program packs (no Flask, no database)."""

@@ -1,0 +1,187 @@
+"""The declaration of a form: one model drives extraction, blank forms, web forms and the API.
+
+A form is a list of sections; a section is laid out either as lines of text (the applicant
+block at the top of a letter) or as a table of numbered rows. A row has a printed label (the
+anchor that extraction looks for) and one or more fields. A field is read from the row's text
+by its own sub-label, by the marker printed after it (``円（税抜）``), by its choices' labels,
+or, when it is the row's only field, as the whole row value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FieldType = Literal[
+    "text",
+    "date",
+    "yen",
+    "int",
+    "percent",
+    "postal_code",
+    "phone",
+    "email",
+    "url",
+    "katakana",
+    "choice",
+    "multi_choice",
+    "bool",
+]
+
+#: The keys of the 28 allergens as printed on 様式第1号, in the order of the form's grid.
+ALLERGENS: tuple[str, ...] = (
+    "卵", "乳", "小麦", "そば", "落花生", "えび", "かに",
+    "さけ", "さば", "あわび", "いか", "いくら", "牛肉", "豚肉",
+    "鶏肉", "ゼラチン", "アーモンド", "カシューナッツ", "くるみ", "大豆", "ごま",
+    "マカダミアナッツ", "やまいも", "オレンジ", "キウイ", "バナナ", "もも", "りんご",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(_Strict):
+    """One tickable option. ``value`` is what the record holds; ``label`` what is printed."""
+
+    value: str | bool
+    label: str
+    variants: tuple[str, ...] = ()
+
+
+class FieldDecl(_Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: FieldType = "text"
+    #: Sub-label printed beside the value inside the row (フリガナ, 電話番号 …).
+    label: str | None = None
+    variants: tuple[str, ...] = ()
+    #: Text printed right after the value (円（税抜）); also what locates it in the row.
+    suffix: str | None = None
+    #: Text printed right before the value (市外（ ); the value then ends at ``suffix``.
+    prefix: str | None = None
+    choices: tuple[Choice, ...] = ()
+    #: Where a checkbox stands relative to its choice's label.
+    box: Literal["before", "after"] = "before"
+    #: Read the value from the lines below the row's label line (the allergen grid).
+    below: bool = False
+    multiline: bool = False
+    required: bool = False
+    #: Columns of the choice grid in the blank form.
+    grid_columns: int | None = None
+    #: Shown to suppliers in blank and web forms.
+    hint: str | None = None
+    #: Read the first value of this type found anywhere in the section (dates at the top).
+    scan: bool = False
+    #: Fields only the reader needs; they are not drawn as inputs (a filled value fills them).
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> "FieldDecl":
+        if self.type in ("choice", "multi_choice") and not self.choices:
+            raise ValueError(f"field {self.key!r}: type {self.type} needs choices")
+        if self.type == "bool" and len(self.choices) not in (0, 2):
+            raise ValueError(f"field {self.key!r}: a bool field has two choices or none")
+        if self.choices and self.type not in ("choice", "multi_choice", "bool"):
+            raise ValueError(f"field {self.key!r}: choices given for type {self.type}")
+        return self
+
+    @property
+    def is_checkbox(self) -> bool:
+        return bool(self.choices)
+
+    def all_labels(self) -> tuple[str, ...]:
+        return tuple(x for x in (self.label, *self.variants) if x)
+
+
+class RowDecl(_Strict):
+    #: Printed row number (1 商品名); other layouts number differently, so it is not matched.
+    number: int | None = None
+    label: str
+    variants: tuple[str, ...] = ()
+    #: Small print under the label (ポータルサイト等に転記します).
+    note: str | None = None
+    fields: tuple[FieldDecl, ...]
+    #: Printed text in the row that is not a field (the allergen note, 添付資料 text).
+    text: str | None = None
+
+    def all_labels(self) -> tuple[str, ...]:
+        return (self.label, *self.variants)
+
+
+class SectionDecl(_Strict):
+    layout: Literal["lines", "table", "text"]
+    #: For ``text`` sections: paragraphs printed as they are.
+    paragraphs: tuple[str, ...] = ()
+    rows: tuple[RowDecl, ...] = ()
+    align: Literal["left", "right", "center"] = "left"
+
+
+class FormDecl(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_]+)?$")
+    #: Program pack the form belongs to; None for documents issued by others.
+    program: str | None = None
+    title: str
+    #: Other ways the title is printed (other cities' versions, OCR-friendly short forms).
+    title_variants: tuple[str, ...] = ()
+    #: 様式第1号 …; None for documents issued by others.
+    form_number: str | None = None
+    #: Whether suppliers are given a blank form for it.
+    blank: bool = True
+    description: str = ""
+    sections: tuple[SectionDecl, ...]
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> "FormDecl":
+        seen: set[str] = set()
+        for f in self.fields():
+            if f.key in seen:
+                raise ValueError(f"field {f.key!r} is declared twice")
+            seen.add(f.key)
+        return self
+
+    def rows(self) -> list[RowDecl]:
+        return [r for s in self.sections for r in s.rows]
+
+    def fields(self) -> list[FieldDecl]:
+        return [f for r in self.rows() for f in r.fields]
+
+    def field(self, key: str) -> FieldDecl:
+        for f in self.fields():
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    def keys(self) -> list[str]:
+        return [f.key for f in self.fields()]
+
+    def json_schema_for_record(self) -> dict[str, Any]:
+        """JSON Schema of the ``fields`` of an extraction result for this form (API docs)."""
+        props: dict[str, Any] = {}
+        for f in self.fields():
+            props[f.key] = {"$ref": "#/components/schemas/ExtractedField", "description": _describe(f)}
+        return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+_JSON_TYPES = {
+    "text": "string",
+    "date": "string (YYYY-MM-DD)",
+    "yen": "integer (yen)",
+    "int": "integer",
+    "percent": "number (percent)",
+    "postal_code": "string (NNN-NNNN)",
+    "phone": "string",
+    "email": "string",
+    "url": "string",
+    "katakana": "string (katakana)",
+    "choice": "string",
+    "multi_choice": "array of strings",
+    "bool": "boolean",
+}
+
+
+def _describe(f: FieldDecl) -> str:
+    kind = _JSON_TYPES[f.type]
+    if f.choices and f.type != "bool":
+        kind += " one of " + ", ".join(str(c.value) for c in f.choices)
+    return f"{f.label or f.key}: {kind}"

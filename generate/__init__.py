@@ -1,0 +1,1 @@
+"""Notices, blank forms, published lists (no Flask, no database)."""

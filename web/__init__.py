@@ -1,0 +1,1 @@
+"""The Flask application, persistence, background jobs and the CLI: the only layer that knows HTTP."""

@@ -1,0 +1,126 @@
+"""The ``madoguchi`` command (DESIGN 4.1).
+
+Errors are turned into a one-line message and the exception's exit code here, and only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from forms.errors import MadoguchiError
+
+
+def _cmd_forms_list(args: argparse.Namespace) -> int:
+    from forms.catalogue import catalogue
+
+    for form in catalogue().values():
+        number = form.form_number or "—"
+        blank = "docx,pdf" if form.blank else "-"
+        print(f"{form.id:28} {number:8} {blank:9} {form.title}")
+    return 0
+
+
+def _cmd_forms_download(args: argparse.Namespace) -> int:
+    from forms.catalogue import get_form
+    from generate.blank_forms import blank_docx, blank_pdf
+
+    form = get_form(args.form_id)
+    data = blank_docx(form) if args.format == "docx" else blank_pdf(form)
+    out = Path(args.output) if args.output else Path(f"{form.id}.{args.format}")
+    if out.is_dir():
+        out = out / f"{form.id}.{args.format}"
+    out.write_bytes(data)
+    print(out)
+    return 0
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from extract.pipeline import extract_files
+    from web.render import print_result_table
+
+    result = extract_files([Path(f) for f in args.files], program=args.program)
+    if args.json:
+        print(result.to_json())
+    else:
+        print_result_table(result)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from web.checking import run_check_command
+
+    return run_check_command([Path(f) for f in args.files], args.program, as_json=args.json)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from web.generating import run_generate_command
+
+    return run_generate_command(args.kind, args.program, [Path(p) for p in args.data], Path(args.output))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from web.serve import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madoguchi", description="窓口: 申請書類の読取・審査・通知")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    forms = sub.add_parser("forms", help="the form catalogue and blank forms")
+    forms_sub = forms.add_subparsers(dest="forms_command", required=True)
+    forms_sub.add_parser("list", help="list the forms").set_defaults(func=_cmd_forms_list)
+    dl = forms_sub.add_parser("download", help="write a blank form")
+    dl.add_argument("form_id")
+    dl.add_argument("--format", choices=("docx", "pdf"), default="docx")
+    dl.add_argument("-o", "--output")
+    dl.set_defaults(func=_cmd_forms_download)
+
+    ex = sub.add_parser("extract", help="read documents into records")
+    ex.add_argument("files", nargs="+")
+    ex.add_argument("--program")
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=_cmd_extract)
+
+    ck = sub.add_parser("check", help="check documents against a program's requirements")
+    ck.add_argument("files", nargs="+")
+    ck.add_argument("--program", required=True)
+    ck.add_argument("--json", action="store_true")
+    ck.set_defaults(func=_cmd_check)
+
+    gen = sub.add_parser("generate", help="fill official notices and certificates")
+    gen.add_argument("kind")
+    gen.add_argument("--program", required=True)
+    gen.add_argument("--data", required=True, nargs="+", help="RECORD.json (several for a batch)")
+    gen.add_argument("-o", "--output", required=True)
+    gen.set_defaults(func=_cmd_generate)
+
+    sv = sub.add_parser("serve", help="start the web service and a worker")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except MadoguchiError as exc:
+        print(f"madoguchi: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("madoguchi: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
