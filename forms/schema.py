@@ -73,8 +73,11 @@ class FieldDecl(_Strict):
     hint: str | None = None
     #: Read the first value of this type found anywhere in the section (dates at the top).
     scan: bool = False
-    #: Fields only the reader needs; they are not drawn as inputs (a filled value fills them).
-    description: str | None = None
+    #: A regular expression the value must match in the row's text (group 1 if any).
+    pattern: str | None = None
+    #: ``boxes``: choices are ticked boxes; ``phrases``: the choice whose label (a statement
+    #: such as 滞納はありません) appears anywhere in the document.
+    read_as: Literal["boxes", "phrases"] = "boxes"
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> "FieldDecl":
@@ -117,6 +120,16 @@ class SectionDecl(_Strict):
     align: Literal["left", "right", "center"] = "left"
 
 
+class Implication(_Strict):
+    """Fills a missing field from another: 未納税額 0 円 means no arrears, and back."""
+
+    when: str
+    op: Literal["==", ">"] = "=="
+    equals: int | str | bool
+    then: str
+    value: int | str | bool
+
+
 class FormDecl(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_]+)?$")
     #: Program pack the form belongs to; None for documents issued by others.
@@ -130,6 +143,7 @@ class FormDecl(_Strict):
     blank: bool = True
     description: str = ""
     sections: tuple[SectionDecl, ...]
+    implications: tuple[Implication, ...] = ()
 
     @model_validator(mode="after")
     def _unique_keys(self) -> "FormDecl":
@@ -138,6 +152,10 @@ class FormDecl(_Strict):
             if f.key in seen:
                 raise ValueError(f"field {f.key!r} is declared twice")
             seen.add(f.key)
+        for imp in self.implications:
+            for key in (imp.when, imp.then):
+                if key not in seen:
+                    raise ValueError(f"implication names unknown field {key!r}")
         return self
 
     def rows(self) -> list[RowDecl]:
