@@ -1,0 +1,68 @@
+"""Recognise a document by its title and split a file into documents.
+
+The title is looked for in the first lines of a page, fuzzily; a page that starts with a known
+title starts a new document, a page without one continues the document before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from extract.layout import Line, build_lines
+from extract.locate import fold
+from extract.pagemodel import Page
+from forms.schema import FormDecl
+
+#: How many lines from the top of a page are searched for a title.
+TITLE_LINES = 12
+MIN_TITLE_SCORE = 86.0
+
+
+@dataclass(frozen=True)
+class Classification:
+    form: FormDecl | None
+    score: float
+
+
+def _title_score(title: str, line_text: str) -> float:
+    key, _ = fold(title)
+    hay, _ = fold(line_text)
+    if not key or not hay:
+        return 0.0
+    if len(hay) < len(key):
+        score = fuzz.ratio(key, hay)
+    else:
+        score = fuzz.partial_ratio(key, hay)
+    # A title stands alone on its line; a long line that merely mentions it is prose.
+    if len(hay) > 1.6 * len(key) + 6:
+        score *= 0.8
+    return score
+
+
+def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
+    best: tuple[float, int, FormDecl] | None = None
+    for line in lines[:TITLE_LINES]:
+        for form in forms:
+            for title in (form.title, *form.title_variants):
+                score = _title_score(title, line.text)
+                # prefer the longer (more specific) title on equal scores
+                cand = (score, len(title), form)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+    if best is None or best[0] < MIN_TITLE_SCORE:
+        return Classification(None, best[0] if best else 0.0)
+    return Classification(best[2], best[0])
+
+
+def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Classification, list[Page]]]:
+    """Group consecutive pages into documents, each starting at a page with a known title."""
+    groups: list[tuple[Classification, list[Page]]] = []
+    for page in pages:
+        found = classify_lines(build_lines(page), forms)
+        if found.form is not None or not groups:
+            groups.append((found, [page]))
+        else:
+            groups[-1][1].append(page)
+    return groups

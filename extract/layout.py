@@ -1,0 +1,130 @@
+"""From words with boxes to lines of text with a map back to the words.
+
+Every reader produces words with boxes; the locator works on lines. A line is the words whose
+vertical centres agree, ordered left to right; a wide gap or a ruled line between two words
+starts a new segment (a table cell), written as a tab. Each character of a line's text points
+back to the word it came from, so a value found in the text gets the box it was read from.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from extract.pagemodel import BBox, Page, Rule, Word, union
+
+#: A gap wider than this many character heights starts a new segment.
+SEGMENT_GAP = 2.0
+#: A gap wider than this many character heights is written as a space.
+SPACE_GAP = 0.25
+
+
+@dataclass
+class Line:
+    page: int
+    words: list[Word]
+    text: str = ""
+    #: For each character of ``text``, the index of its word in ``words`` (-1 for separators).
+    owners: list[int] = field(default_factory=list)
+    #: Character offsets in ``text`` where segments start.
+    segment_starts: list[int] = field(default_factory=list)
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(w.height for w in self.words)
+
+    def x_of(self, offset: int) -> float:
+        """Left edge of the character at ``offset`` (approximate within a word)."""
+        return self.char_box(offset)[0]
+
+    def char_box(self, offset: int) -> BBox:
+        owner = self.owners[offset]
+        if owner < 0:
+            # A separator: use the next real character, else the previous one.
+            for k in list(range(offset + 1, len(self.owners))) + list(range(offset - 1, -1, -1)):
+                if self.owners[k] >= 0:
+                    return self.char_box(k)
+            return (0.0, 0.0, 0.0, 0.0)
+        word = self.words[owner]
+        first = self.owners.index(owner)
+        count = self.owners.count(owner)
+        width = (word.x1 - word.x0) / max(count, 1)
+        x0 = word.x0 + (offset - first) * width
+        return (x0, word.y0, x0 + width, word.y1)
+
+    def span_box(self, start: int, end: int) -> BBox | None:
+        """Box of the characters ``text[start:end]`` (separators ignored)."""
+        boxes = [self.char_box(i) for i in range(start, end) if 0 <= i < len(self.owners) and self.owners[i] >= 0]
+        return union(boxes)
+
+    def span_conf(self, start: int, end: int) -> float:
+        owners = {self.owners[i] for i in range(start, end) if 0 <= i < len(self.owners) and self.owners[i] >= 0}
+        if not owners:
+            return 1.0
+        return min(self.words[o].conf for o in owners)
+
+
+def build_lines(page: Page) -> list[Line]:
+    """Group a page's words into lines, top to bottom."""
+    words = [w for w in page.words if w.text.strip()]
+    if not words:
+        return []
+    median_h = statistics.median(w.height for w in words) or 1.0
+    tolerance = max(median_h * 0.45, 1.0)
+    rows: list[list[Word]] = []
+    centres: list[float] = []
+    for word in sorted(words, key=lambda w: (w.cy, w.x0)):
+        if rows and abs(word.cy - centres[-1]) <= tolerance:
+            rows[-1].append(word)
+            centres[-1] = statistics.fmean(w.cy for w in rows[-1])
+        else:
+            rows.append([word])
+            centres.append(word.cy)
+    verticals = [r for r in page.rules if not r.horizontal]
+    return [_make_line(page.number, sorted(row, key=lambda w: w.x0), verticals) for row in rows]
+
+
+def _rule_between(left: Word, right: Word, verticals: list[Rule]) -> bool:
+    cy = (left.cy + right.cy) / 2
+    for rule in verticals:
+        x = (rule.x0 + rule.x1) / 2
+        if left.x1 - 0.5 <= x <= right.x0 + 0.5 and min(rule.y0, rule.y1) - 1 <= cy <= max(rule.y0, rule.y1) + 1:
+            return True
+    return False
+
+
+def _make_line(page_number: int, words: list[Word], verticals: list[Rule]) -> Line:
+    line = Line(page=page_number, words=words)
+    height = statistics.median(w.height for w in words) or 1.0
+    parts: list[str] = []
+    owners: list[int] = []
+    starts = [0]
+    for i, word in enumerate(words):
+        if i > 0:
+            prev = words[i - 1]
+            gap = word.x0 - prev.x1
+            if gap > SEGMENT_GAP * height or _rule_between(prev, word, verticals):
+                parts.append("\t")
+                owners.append(-1)
+                starts.append(len(owners))
+            elif gap > SPACE_GAP * height:
+                parts.append(" ")
+                owners.append(-1)
+        parts.append(word.text)
+        owners.extend([i] * len(word.text))
+    line.text = "".join(parts)
+    line.owners = owners
+    line.segment_starts = starts
+    return line
+
+
+def page_text(page: Page) -> str:
+    return "\n".join(line.text.replace("\t", " ") for line in build_lines(page))

@@ -1,0 +1,654 @@
+"""Locate a form's fields on its pages by their printed labels, not by coordinates.
+
+A form printed from the city's own Word file has other column widths, fonts, spacing, line
+breaks and row numbers than ours, so nothing here depends on where a label stands, only on
+what it says and in which order the rows come:
+
+1. every row label of the declaration is searched for at the start of a line segment (a cell),
+   fuzzily (rapidfuzz), tolerating row numbers, spaces between characters and OCR confusions;
+2. a row's region is the rest of its line and the lines below it up to the next row's label,
+   restricted to the columns right of the label (so the label column's small print stays out);
+3. each field is read from its row's region by its sub-label, the marker printed after it
+   (円（税抜）), its choices' boxes (☑ ☐ next to the labels) or, alone in the row, the whole text;
+4. the value is normalized by type; the confidence combines the OCR confidence, how well the
+   text fits the type and how well the label matched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from extract import normalize
+from extract.layout import Line, build_lines
+from extract.pagemodel import BBox, Page, Source, union
+from extract.result import ExtractedField
+from forms.schema import Choice, FieldDecl, FormDecl, Implication, RowDecl
+
+#: Fields under this confidence are marked for review.
+REVIEW_THRESHOLD = 0.8
+
+CHECKED = set("☑☒■✓✔✅◼⬛●◉▣☛レ図")
+UNCHECKED = set("☐□口◻○")
+BOXES = CHECKED | UNCHECKED
+
+#: Characters that OCR confuses, folded to one form before labels are compared.
+_OCR_FOLD = str.maketrans({"滋": "渋", "ロ": "口", "ー": "ー", "―": "ー", "‐": "-", "−": "-"})
+_NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳-")
+_SKIP_IN_KEYS = set(" \t\u3000：:・･")
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """Text reduced for comparing labels, with the original offset of each character kept."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).translate(_OCR_FOLD):
+            if c in _SKIP_IN_KEYS or c.isspace():
+                continue
+            out.append(c)
+            index.append(i)
+    return "".join(out), index
+
+
+def _threshold(label: str) -> float:
+    n = len(label)
+    if n <= 2:
+        return 100.0
+    if n <= 4:
+        return 74.0
+    return 80.0
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    start: int  # offsets in the searched (unfolded) text
+    end: int
+
+
+def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None:
+    """Best fuzzy occurrence of ``label`` in ``text``; unless ``anywhere``, at the text's start
+    (after row numbering)."""
+    key, _ = fold(label)
+    hay, index = fold(text)
+    if not key or not hay:
+        return None
+    if len(hay) < len(key):
+        score = fuzz.ratio(key, hay)
+        dest_start, dest_end = 0, len(hay)
+    else:
+        al = fuzz.partial_ratio_alignment(key, hay)
+        score, dest_start, dest_end = al.score, al.dest_start, al.dest_end
+        # partial_ratio may align a shorter window; widen it to the label's length
+        if dest_end - dest_start < len(key) and dest_start + len(key) <= len(hay):
+            dest_end = dest_start + len(key)
+    if score < _threshold(key):
+        return None
+    if not anywhere and any(c not in _NUMBERING for c in hay[:dest_start]):
+        return None
+    return Match(score, index[dest_start], index[dest_end - 1] + 1)
+
+
+@dataclass
+class Anchor:
+    row: RowDecl
+    line: int  # index into the document's lines
+    start: int
+    end: int
+    score: float
+    x_end: float
+
+
+@dataclass
+class Region:
+    """Text of a row's value area, each character pointing back into a line."""
+
+    text: str = ""
+    refs: list[tuple[Line, int] | None] = field(default_factory=list)
+
+    def add(self, line: Line, start: int, end: int) -> None:
+        if self.text:
+            self.text += "\n"
+            self.refs.append(None)
+        self.text += line.text[start:end]
+        self.refs.extend((line, i) for i in range(start, end))
+
+    def box(self, start: int, end: int) -> tuple[int | None, BBox | None]:
+        boxes: list[BBox] = []
+        page: int | None = None
+        for ref in self.refs[start:end]:
+            if ref is None:
+                continue
+            line, offset = ref
+            if line.owners[offset] < 0 or line.text[offset].isspace():
+                continue
+            page = page or line.page
+            if line.page == page:
+                boxes.append(line.char_box(offset))
+        return page, union(boxes)
+
+    def conf(self, start: int, end: int) -> float:
+        confs = [
+            ref[0].words[ref[0].owners[ref[1]]].conf
+            for ref in self.refs[start:end]
+            if ref is not None and ref[0].owners[ref[1]] >= 0
+        ]
+        return min(confs) if confs else 1.0
+
+
+@dataclass
+class Span:
+    """A piece of a region read as a field's value."""
+
+    start: int
+    end: int
+    label_score: float = 100.0
+
+
+# --- anchors -------------------------------------------------------------------------
+
+
+def _segments(line: Line) -> Iterable[tuple[int, int]]:
+    starts = line.segment_starts
+    for k, s in enumerate(starts):
+        e = starts[k + 1] - 1 if k + 1 < len(starts) else len(line.text)
+        yield s, e
+
+
+def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
+    found: list[Anchor] = []
+    for li, line in enumerate(lines):
+        for s, e in _segments(line):
+            best: Match | None = None
+            for label in row.all_labels():
+                m = find_label(label, line.text[s:e], anywhere=scan)
+                if m and (best is None or m.score > best.score):
+                    best = m
+            if best:
+                end = s + best.end
+                x_end = line.char_box(end - 1)[2]
+                # the value column starts where the next cell on the label's line starts
+                later = [k for k in line.segment_starts if k > end]
+                if later:
+                    x_end = max(x_end, line.char_box(later[0])[0] - 2)
+                found.append(Anchor(row, li, s + best.start, end, best.score, x_end))
+    return found
+
+
+def find_anchors(form: FormDecl, lines: list[Line]) -> list[Anchor]:
+    """One anchor per row found, rows taken in their declared order where possible."""
+    anchors: list[Anchor] = []
+    last = (-1, -1)
+    used: set[tuple[int, int]] = set()
+    for row in form.rows():
+        scan = any(f.scan for f in row.fields) and len(row.fields) == sum(f.scan for f in row.fields)
+        cands = [c for c in _candidates(row, lines, scan) if (c.line, c.start) not in used]
+        after = [c for c in cands if (c.line, c.start) > last]
+        pick = min(after, key=lambda c: (c.line, c.start, -c.score)) if after else None
+        if pick is None and cands:
+            pick = max(cands, key=lambda c: c.score)
+        if pick is None:
+            continue
+        anchors.append(pick)
+        used.add((pick.line, pick.start))
+        last = max(last, (pick.line, pick.start))
+    return sorted(anchors, key=lambda a: (a.line, a.start))
+
+
+MAX_CONTINUATION_LINES = 12
+
+
+def region_for(
+    anchor: Anchor, nxt: Anchor | None, lines: list[Line], *, below: bool = False, columns: bool = True
+) -> Region:
+    """The row's value area: after the label on its line (unless ``below``), then the lines
+    under it up to the next row, in the columns right of the label (when ``columns``)."""
+    region = Region()
+    line = lines[anchor.line]
+    if not below:
+        end = nxt.start if nxt and nxt.line == anchor.line else len(line.text)
+        region.add(line, anchor.end, end)
+    stop = nxt.line if nxt else len(lines)
+    if nxt and nxt.line == anchor.line:
+        return region
+    height = line.height
+    for li in range(anchor.line + 1, min(stop, anchor.line + 1 + MAX_CONTINUATION_LINES)):
+        cont = lines[li]
+        if cont.page != line.page or cont.y0 - line.y1 > 12 * height:
+            break
+        start = 0
+        if columns and not below:
+            # keep the value columns only: drop what stands in the label's column
+            while start < len(cont.text) and (
+                cont.owners[start] < 0 or cont.char_box(start)[2] <= anchor.x_end + 1
+            ):
+                start += 1
+        if start < len(cont.text):
+            region.add(cont, start, len(cont.text))
+    return region
+
+
+# --- reading one field ---------------------------------------------------------------
+
+_STRIP = " \t\n：:　"
+
+
+def _trim(region: Region, start: int, end: int) -> Span:
+    while start < end and region.text[start] in _STRIP + "".join(BOXES):
+        start += 1
+    while end > start and region.text[end - 1] in _STRIP:
+        end -= 1
+    return Span(start, end)
+
+
+def _find_in_region(labels: Iterable[str], region: Region, *, from_: int = 0, at_line_start: bool = True) -> tuple[int, int, float] | None:
+    """Earliest occurrence of a label in the region at or after ``from_``."""
+    best: tuple[int, int, float] | None = None
+    offset = 0
+    for part in region.text.split("\n"):
+        part_start = offset
+        offset += len(part) + 1
+        if part_start + len(part) < from_:
+            continue
+        seg_starts = [0] + [i + 1 for i, c in enumerate(part) if c == "\t"]
+        for s in seg_starts:
+            if part_start + s < from_:
+                continue
+            seg = part[s:].split("\t")[0]
+            for label in labels:
+                m = find_label(label, seg, anywhere=not at_line_start)
+                if m:
+                    hit = (part_start + s + m.start, part_start + s + m.end, m.score)
+                    if best is None or hit[0] < best[0]:
+                        best = hit
+        if best:
+            return best
+    return best
+
+
+def _join_lines(text: str) -> str:
+    parts = [p.strip(_STRIP) for p in text.split("\n")]
+    parts = [p.replace("\t", " ") for p in parts if p]
+    out = ""
+    for p in parts:
+        if out and (out[-1].isascii() and p[0].isascii()):
+            out += " "
+        out += p
+    return out
+
+
+def _first_line(text: str) -> tuple[int, int]:
+    offset = 0
+    for part in text.split("\n"):
+        if part.strip(_STRIP + "".join(BOXES)):
+            return offset, offset + len(part)
+        offset += len(part) + 1
+    return 0, 0
+
+
+def _core(marker: str) -> str:
+    """The distinguishing part of a printed marker: 円（税抜） → 税抜, 円 → 円."""
+    core = re.sub(r"[（）()\s　円％%]", "", unicodedata.normalize("NFKC", marker))
+    return core or unicodedata.normalize("NFKC", marker).strip()
+
+
+_NUMBER = re.compile(r"[0-9０-９][0-9０-９,，.．]*")
+
+
+@dataclass
+class FieldReading:
+    value: Any
+    raw: str
+    span: Span | None
+    fit: float
+    region: Region
+
+
+def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float]:
+    """Choices whose label has a ticked box beside it."""
+    ticked: list[Choice] = []
+    spans: list[Span] = []
+    seen_any = False
+    taken: list[tuple[int, int]] = []
+    for choice in sorted(f.choices, key=lambda c: -len(c.label)):
+        hit_state: bool | None = None
+        for label in (choice.label, *choice.variants):
+            for m in _iter_occurrences(label, region.text):
+                if any(m[0] < e and s < m[1] for s, e in taken):
+                    continue
+                state = _box_state(region.text, m[0], m[1], f.box)
+                if state is None:
+                    continue
+                taken.append(m)
+                seen_any = True
+                if state:
+                    hit_state = True
+                    spans.append(Span(m[0], m[1]))
+                elif hit_state is None:
+                    hit_state = False
+            if hit_state:
+                break
+        if hit_state:
+            ticked.append(choice)
+    return ticked, spans, 1.0 if seen_any else 0.0
+
+
+def _iter_occurrences(label: str, text: str) -> Iterable[tuple[int, int]]:
+    key, _ = fold(label)
+    hay, index = fold(text)
+    start = 0
+    while key:
+        k = hay.find(key, start)
+        if k < 0:
+            break
+        yield index[k], index[k + len(key) - 1] + 1
+        start = k + 1
+
+
+def _box_state(text: str, start: int, end: int, side: str) -> bool | None:
+    """True/False when a checked/empty box stands next to the label, None when no box."""
+    if side == "before":
+        k = start - 1
+        while k >= 0 and text[k] in " \t\u3000":
+            k -= 1
+        ch = text[k] if k >= 0 else ""
+    else:
+        k = end
+        while k < len(text) and text[k] in " \t\u3000":
+            k += 1
+        ch = text[k] if k < len(text) else ""
+    if ch in CHECKED:
+        return True
+    if ch in UNCHECKED:
+        return False
+    return None
+
+
+def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldDecl], doc_text: str) -> FieldReading | None:
+    text = region.text
+    if f.choices and f.read_as == "phrases":
+        return _read_phrases(f, doc_text, region)
+    if f.choices:
+        ticked, spans, seen = _read_boxes(f, region)
+        if not seen:
+            return None
+        if f.type == "multi_choice":
+            value: Any = [c.value for c in f.choices if c in ticked]
+            return FieldReading(value, " ".join(c.label for c in ticked), _cover(spans), 1.0, region)
+        if not ticked:
+            return None
+        fit = 1.0 if len(ticked) == 1 else 0.4  # two boxes ticked for one choice: ask a person
+        return FieldReading(ticked[0].value, ticked[0].label, _cover(spans), fit, region)
+
+    start, end = 0, len(text)
+    label_score = 100.0
+    if f.label:
+        hit = _find_in_region(f.all_labels(), region)
+        if hit is None:
+            return None
+        start, label_score = hit[1], hit[2]
+        # the value ends where the next sibling's sub-label starts
+        stops = [
+            h[0]
+            for s in siblings
+            if s.label and s.key != f.key
+            for h in [_find_in_region(s.all_labels(), region, from_=start)]
+            if h and h[0] >= start
+        ]
+        end = min(stops, default=end)
+        if not f.multiline:
+            nl = text.find("\n", start)
+            line_end = nl if nl >= 0 else end
+            if text[start:line_end].strip(_STRIP):
+                end = min(end, line_end)
+    if f.prefix:
+        hit = _find_in_region([_core(f.prefix)], region, from_=start, at_line_start=False)
+        if hit is None:
+            return None
+        start = hit[1]
+        while start < len(text) and text[start] in _STRIP + "(（":
+            start += 1
+        close = _core(f.suffix) if f.suffix else None
+        if close:
+            k = _norm_find(text, close, start)
+            if k >= 0:
+                end = k
+        return _finish(f, region, _trim(region, start, end), label_score)
+    if f.suffix:
+        return _read_before_marker(f, region, start, end, siblings, label_score)
+    if f.scan or f.pattern:
+        return _read_scan(f, region, start, end, label_score)
+    if not f.multiline:
+        s, e = _first_line(text[start:end])
+        start, end = start + s, start + e
+    return _finish(f, region, _trim(region, start, end), label_score)
+
+
+def _norm_find(text: str, needle: str, start: int) -> int:
+    """Index in ``text`` of ``needle`` compared after NFKC (brackets, widths)."""
+    hay, index = fold(text)
+    key, _ = fold(needle)
+    pos = next((k for k, i in enumerate(index) if i >= start), len(hay))
+    k = hay.find(key, pos)
+    return index[k] if k >= 0 else -1
+
+
+def _cover(spans: list[Span]) -> Span | None:
+    if not spans:
+        return None
+    return Span(min(s.start for s in spans), max(s.end for s in spans))
+
+
+def _read_before_marker(
+    f: FieldDecl, region: Region, start: int, end: int, siblings: list[FieldDecl], label_score: float
+) -> FieldReading | None:
+    """The value printed just before its marker (12,000 円（税抜）)."""
+    text = region.text
+    # Siblings with markers in the row come in order; the value starts after the previous one.
+    lower = start
+    for s in siblings:
+        if s.key == f.key:
+            break
+        if s.suffix and not s.prefix:
+            k = _norm_find(text, _core(s.suffix), lower)
+            if k >= 0:
+                lower = k + len(_core(s.suffix))
+    core = _core(f.suffix or "")
+    k = _norm_find(text, core, lower)
+    if k < 0 or k > end:
+        k = end
+    piece = text[lower:k]
+    if f.type in ("yen", "int", "percent"):
+        numbers = list(_NUMBER.finditer(piece))
+        if not numbers:
+            return None
+        m = numbers[-1]
+        # keep a 万 written after the number
+        tail = piece[m.end() : m.end() + 2]
+        span = Span(lower + m.start(), lower + m.end() + (len(tail) if "万" in tail else 0))
+        return _finish(f, region, span, label_score)
+    return _finish(f, region, _trim(region, lower, k), label_score)
+
+
+def _read_scan(f: FieldDecl, region: Region, start: int, end: int, label_score: float) -> FieldReading | None:
+    """The first piece of the region that parses as the field's type (or matches its pattern)."""
+    text = region.text
+    if f.pattern:
+        for part_start, part in _parts(text, start, end):
+            m = re.search(f.pattern, unicodedata.normalize("NFKC", part))
+            if m and len(unicodedata.normalize("NFKC", part)) == len(part):
+                g = 1 if m.groups() else 0
+                return _finish(f, region, Span(part_start + m.start(g), part_start + m.end(g)), label_score)
+        return None
+    for part_start, part in _parts(text, start, end):
+        result = normalize.normalize_value(f.type, part)
+        if result.fit > 0:
+            return _finish(f, region, _trim(region, part_start, part_start + len(part)), label_score)
+    return None
+
+
+def _parts(text: str, start: int, end: int) -> Iterable[tuple[int, str]]:
+    """Lines and cells of the region between ``start`` and ``end``."""
+    offset = start
+    for line in text[start:end].split("\n"):
+        cell_offset = offset
+        for cell in line.split("\t"):
+            if cell.strip():
+                yield cell_offset, cell
+            cell_offset += len(cell) + 1
+        if "\t" in line and line.strip():
+            yield offset, line
+        offset += len(line) + 1
+
+
+def _read_phrases(f: FieldDecl, doc_text: str, region: Region) -> FieldReading | None:
+    """A statement anywhere in the document decides the value (滞納はありません → true)."""
+    best: tuple[float, int, Choice] | None = None
+    folded, _ = fold(doc_text)
+    for choice in f.choices:
+        for phrase in (choice.label, *choice.variants):
+            key, _ = fold(phrase)
+            if key in folded:
+                cand = (100.0, folded.index(key), choice)
+            else:
+                al = fuzz.partial_ratio_alignment(key, folded) if len(folded) >= len(key) else None
+                if al is None or al.score < 88:
+                    continue
+                cand = (al.score, al.dest_start, choice)
+            if best is None or (cand[0], -cand[1]) > (best[0], -best[1]):
+                best = cand
+    if best is None:
+        return None
+    return FieldReading(best[2].value, best[2].label, None, best[0] / 100, Region())
+
+
+def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> FieldReading | None:
+    raw = region.text[span.start : span.end]
+    if f.multiline:
+        raw_joined = _join_lines(raw)
+    else:
+        raw_joined = raw.replace("\t", " ").strip(_STRIP)
+    if not raw_joined:
+        return None
+    norm = normalize.normalize_value(f.type, raw_joined)
+    if norm.value is None or norm.value == "":
+        return FieldReading(None, raw_joined, span, 0.0, region)
+    fit = norm.fit * (0.75 + 0.25 * label_score / 100)
+    return FieldReading(norm.value, raw_joined, span, fit, region)
+
+
+# --- a whole form --------------------------------------------------------------------
+
+
+def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField]:
+    lines = [line for page in pages for line in build_lines(page)]
+    sources = {page.number: page.source for page in pages}
+    doc_text = "\n".join(line.text for line in lines)
+    anchors = find_anchors(form, lines)
+    result: dict[str, ExtractedField] = {}
+    for k, anchor in enumerate(anchors):
+        nxt = anchors[k + 1] if k + 1 < len(anchors) else None
+        regions: dict[tuple[bool, bool], Region] = {}
+        fields = list(anchor.row.fields)
+        for f in fields:
+            # a date under a title is read wherever it stands, not only right of the title
+            shape = (f.below, not f.scan)
+            if shape not in regions:
+                regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan)
+            reading = read_field(f, anchor.row, regions[shape], fields, doc_text)
+            if reading is None or reading.value is None:
+                continue
+            result[f.key] = _to_extracted(reading, anchor, sources, lines)
+    _apply_form_values(form, pages, result)
+    _apply_implications(form.implications, result, pages)
+    return result
+
+
+def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Source], lines: list[Line]) -> ExtractedField:
+    page: int | None = None
+    bbox: BBox | None = None
+    ocr_conf = 1.0
+    if reading.span is not None:
+        page, bbox = reading.region.box(reading.span.start, reading.span.end)
+        ocr_conf = reading.region.conf(reading.span.start, reading.span.end)
+    if page is None:
+        page = lines[anchor.line].page
+    confidence = round(max(0.0, min(1.0, reading.fit * ocr_conf)), 3)
+    return ExtractedField(
+        value=reading.value,
+        confidence=confidence,
+        page=page,
+        bbox=[round(v, 1) for v in bbox] if bbox else None,
+        source=sources.get(page, "text"),
+        review=confidence < REVIEW_THRESHOLD,
+        raw=reading.raw,
+    )
+
+
+def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, ExtractedField]) -> None:
+    """AcroForm fields named after our keys are read directly: they cannot be misplaced."""
+    values = {fv.name: fv for page in pages for fv in page.form_values}
+    if not values:
+        return
+    page_of = {fv.name: page.number for page in pages for fv in page.form_values}
+    for f in form.fields():
+        if f.choices:
+            on: list[Any] = []
+            named = False
+            for i, c in enumerate(f.choices):
+                for name in (f"{f.key}.{c.value}", f"{f.key}.{i}"):
+                    if name in values:
+                        named = True
+                        if values[name].value is True:
+                            on.append(c.value)
+            if not named:
+                continue
+            if f.type == "multi_choice":
+                value: Any = on
+            elif len(on) == 1:
+                value = on[0]
+            else:
+                continue
+            name = next(n for n in values if n.startswith(f.key + "."))
+        else:
+            fv = values.get(f.key)
+            if fv is None or not isinstance(fv.value, str) or not fv.value.strip():
+                continue
+            norm = normalize.normalize_value(f.type, fv.value)
+            if norm.value is None:
+                continue
+            value, name = norm.value, f.key
+        fv = values[name]
+        result[f.key] = ExtractedField(
+            value=value,
+            confidence=1.0,
+            page=page_of[name],
+            bbox=[round(v, 1) for v in fv.bbox] if fv.bbox else None,
+            source="acroform",
+            raw=fv.value if isinstance(fv.value, str) else None,
+        )
+
+
+def _apply_implications(rules: tuple[Implication, ...], result: dict[str, ExtractedField], pages: list[Page]) -> None:
+    for imp in rules:
+        if imp.then in result or imp.when not in result:
+            continue
+        have = result[imp.when]
+        actual = have.value
+        holds = actual == imp.equals if imp.op == "==" else (isinstance(actual, int) and not isinstance(actual, bool) and actual > imp.equals)  # type: ignore[operator]
+        if holds:
+            result[imp.then] = ExtractedField(
+                value=imp.value,
+                confidence=have.confidence,
+                page=have.page,
+                bbox=have.bbox,
+                source=have.source,
+                review=have.review,
+                raw=have.raw,
+            )

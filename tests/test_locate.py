@@ -1,0 +1,128 @@
+"""The locator reads fields by their labels, whatever the layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.locate import find_label, locate_fields
+from forms.catalogue import get_form
+from tests.pagebuild import make_page
+
+FORM1 = get_form("shibukawa.form1")
+
+OUR_LAYOUT = [
+    ["渋川市ふるさと応援寄附金（ふるさと納税）返礼品提供申込書"],
+    ["令和8年4月1日"],
+    ["渋川市長 様"],
+    ["〒 377-8501"],
+    ["所在地：群馬県渋川市石原80番地"],
+    ["名称：株式会社 渋川フーズ"],
+    ["代表者（職・氏名）：代表取締役 渋川 太郎"],
+    ["1 商品名", "フリガナ", "ジョウシュウワギュウ"],
+    ["", "商品名", "上州和牛すき焼きセット"],
+    ["2 商品規格\n（ポータルサイト\n等に転記します）", "肩ロース 500g\n化粧箱入り"],
+    ["4 寄附金額", "12,000", "円"],
+    ["5 返礼品の価格", "3,300", "円（税抜）", "3,564", "円（税込）"],
+    ["7 原材料（原産地）", "☐ 市内 ☑ 市外（", "前橋市", "）"],
+    ["13 運送便", "☑ ゆうパック ☐ 佐川急便 ☑ ヤマト運輸"],
+    ["14 流通温度帯", "☐ 常温 ☐ 冷蔵 ☑ 冷凍"],
+    ["15 アレルギー品目", "☑ あり ☐ なし ※ アレルギー品目「あり」の場合は、下記に該当する品目にチェック（✓）をつけてください。"],
+    ["卵 ☐", "乳 ☑", "小麦 ☑", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"],
+    ["牛肉 ☑", "豚肉 ☐", "りんご ☐"],
+    ["16 消費期限・賞味期限", "冷凍で製造日から60日"],
+    ["19 担当者連絡先", "所属", "営業部"],
+    ["", "担当者氏名", "山田 花子"],
+    ["", "電話番号", "0279-22-2396"],
+    ["", "メールアドレス", "info@shibukawa-foods.jp"],
+]
+
+EXPECTED = {
+    "application_date": "2026-04-01",
+    "applicant_postal_code": "377-8501",
+    "applicant_address": "群馬県渋川市石原80番地",
+    "applicant_name": "株式会社 渋川フーズ",
+    "applicant_representative": "代表取締役 渋川 太郎",
+    "product_name_kana": "ジョウシュウワギュウ",
+    "product_name": "上州和牛すき焼きセット",
+    "product_spec": "肩ロース 500g化粧箱入り",
+    "donation_amount": 12000,
+    "gift_price_excl_tax": 3300,
+    "gift_price_incl_tax": 3564,
+    "ingredients_origin": "outside",
+    "ingredients_origin_detail": "前橋市",
+    "carriers": ["japan_post", "yamato"],
+    "temperature": "frozen",
+    "allergens_present": True,
+    "allergens": ["乳", "小麦", "牛肉"],
+    "best_before": "冷凍で製造日から60日",
+    "contact_department": "営業部",
+    "contact_person": "山田 花子",
+    "contact_phone": "0279-22-2396",
+    "contact_email": "info@shibukawa-foods.jp",
+}
+
+
+def _values(page_rows, **kw):
+    fields = locate_fields(FORM1, [make_page(page_rows, **kw)])
+    return {k: v.value for k, v in fields.items()}
+
+
+def test_reads_our_layout():
+    values = _values(OUR_LAYOUT, widths=[110, 90, 200, 80, 90])
+    for key, want in EXPECTED.items():
+        assert values.get(key) == want, key
+
+
+def test_reads_other_column_widths_and_numbering():
+    """The city's own Word file: wide label column, other numbers, (4) style, full-width digits."""
+    other = []
+    for row in OUR_LAYOUT:
+        first = row[0]
+        for n in range(19, 0, -1):
+            if first.startswith(f"{n} "):
+                first = f"（{n + 1}）" + first[len(str(n)) + 1 :]
+                break
+        other.append([first, *row[1:]])
+    values = _values(other, widths=[170, 70, 160, 60, 80], size=9.0)
+    for key, want in EXPECTED.items():
+        assert values.get(key) == want, key
+
+
+def test_letter_spaced_ocr_labels_and_confusions():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[10] = ["4 寄 附 金 額", "12,000", "円"]
+    rows[0] = ["滋川市ふるさと応援寄附金（ふるさと納税）返礼品提供申込書"]
+    values = _values(rows, widths=[110, 90, 200, 80, 90])
+    assert values["donation_amount"] == 12000
+
+
+def test_missing_row_gives_no_field_and_no_crash():
+    rows = [r for r in OUR_LAYOUT if not r[0].startswith("4 ")]
+    values = _values(rows, widths=[110, 90, 200, 80, 90])
+    assert "donation_amount" not in values
+    assert values["gift_price_excl_tax"] == 3300
+
+
+def test_field_has_page_box_and_confidence():
+    fields = locate_fields(FORM1, [make_page(OUR_LAYOUT, widths=[110, 90, 200, 80, 90])])
+    donation = fields["donation_amount"]
+    assert donation.page == 1
+    x0, y0, x1, y1 = donation.bbox
+    assert 160 <= x0 < x1 <= 230 and y0 < y1
+    assert donation.confidence > 0.9 and donation.source == "text"
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "found"),
+    [
+        ("寄附金額", "4 寄附金額", True),
+        ("寄附金額", "(4)寄附金額", True),
+        ("寄附金額", "寄 附 金 額", True),
+        ("寄附金額", "返礼品の寄附金額", False),  # not at the start of the cell
+        ("名称", "名称：渋川", True),
+        ("名称", "返礼品の名称", False),
+        ("商品の説明・特徴", "3 商品の説明特徴", True),
+    ],
+)
+def test_find_label(label, text, found):
+    assert (find_label(label, text) is not None) is found

@@ -1,0 +1,44 @@
+"""Readable terminal output of an extraction result (``madoguchi extract`` without --json)."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from typing import Any, TextIO
+
+from extract.result import ExtractionResult
+from forms.catalogue import catalogue
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "（なし）"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_result_table(result: ExtractionResult, out: TextIO = sys.stdout) -> None:
+    forms = catalogue()
+    for doc in result.documents:
+        title = forms[doc.form].title if doc.form in forms else "不明な書類（既知の様式ではありません）"
+        print(f"■ {doc.file}  p.{doc.first_page}–{doc.first_page + doc.pages - 1}  {doc.form or 'unknown'}  {title}", file=out)
+        if doc.form is None:
+            snippet = (doc.text or "").strip().replace("\n", " ")[:200]
+            print(f"  本文: {snippet or '（文字なし）'}", file=out)
+        for key, f in doc.fields.items():
+            mark = "要確認" if f.review else ""
+            print(f"  {_pad(key, 30)} {_pad(_show(f.value), 40)} {f.confidence:4.2f} {f.source:8} {mark}", file=out)
+        for c in doc.checks:
+            print(f"  [{c.status}] {c.rule} ({c.clause}) {c.message}", file=out)
+        print(file=out)
