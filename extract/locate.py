@@ -168,7 +168,8 @@ def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
             best: Match | None = None
             for label in row.all_labels():
                 m = find_label(label, line.text[s:e], anywhere=scan)
-                if m and (best is None or m.score > best.score):
+                # of the wordings that match, the one that covers most of the cell wins
+                if m and (best is None or (m.end, m.score) > (best.end, best.score)):
                     best = m
             if best:
                 end = s + best.end
@@ -408,10 +409,14 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
             if text[start:line_end].strip(_STRIP):
                 end = min(end, line_end)
     if f.prefix:
-        hit = _find_in_region([_core(f.prefix)], region, from_=start, at_line_start=False)
-        if hit is None:
-            return None
-        start = hit[1]
+        exact = _norm_span(text, f.prefix, start)
+        if exact:
+            start = exact[1]
+        else:
+            hit = _find_in_region([_core(f.prefix)], region, from_=start, at_line_start=False)
+            if hit is None:
+                return None
+            start = hit[1]
         while start < len(text) and text[start] in _STRIP + "(（":
             start += 1
         close = _core(f.suffix) if f.suffix else None
@@ -430,13 +435,20 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
     return _finish(f, region, _trim(region, start, end), label_score)
 
 
-def _norm_find(text: str, needle: str, start: int) -> int:
-    """Index in ``text`` of ``needle`` compared after NFKC (brackets, widths)."""
+def _norm_span(text: str, needle: str, start: int) -> tuple[int, int] | None:
+    """Where ``needle`` stands in ``text`` at or after ``start``, compared after folding."""
     hay, index = fold(text)
     key, _ = fold(needle)
+    if not key:
+        return None
     pos = next((k for k, i in enumerate(index) if i >= start), len(hay))
     k = hay.find(key, pos)
-    return index[k] if k >= 0 else -1
+    return (index[k], index[k + len(key) - 1] + 1) if k >= 0 else None
+
+
+def _norm_find(text: str, needle: str, start: int) -> int:
+    span = _norm_span(text, needle, start)
+    return span[0] if span else -1
 
 
 def _cover(spans: list[Span]) -> Span | None:
@@ -602,7 +614,8 @@ def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, Extr
             on: list[Any] = []
             named = False
             for i, c in enumerate(f.choices):
-                for name in (f"{f.key}.{c.value}", f"{f.key}.{i}"):
+                token = str(c.value).lower() if isinstance(c.value, bool) else c.value
+                for name in (f"{f.key}.{token}", f"{f.key}.{i}"):
                     if name in values:
                         named = True
                         if values[name].value is True:
