@@ -9,6 +9,7 @@ from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
 from extract.locate import locate_fields
+from extract.normalize import nfkc
 from extract.pagemodel import Page
 from extract.result import DocumentResult, ExtractionResult
 from forms.catalogue import catalogue
@@ -60,7 +61,7 @@ def extract_document(doc: Ingested, limits: Limits | None = None, program: str |
     forms = _forms_for(program)
     results: list[DocumentResult] = []
     for found, doc_pages in split_documents(pages, forms):
-        text = "\n".join(line.text.replace("\t", " ") for p in doc_pages for line in build_lines(p))
+        text = nfkc("\n".join(line.text.replace("\t", " ") for p in doc_pages for line in build_lines(p)))
         fields = locate_fields(found.form, doc_pages) if found.form else {}
         results.append(
             DocumentResult(

@@ -28,7 +28,8 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def print_result_table(result: ExtractionResult, out: TextIO = sys.stdout) -> None:
+def print_result_table(result: ExtractionResult, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     forms = catalogue()
     for doc in result.documents:
         title = forms[doc.form].title if doc.form in forms else "不明な書類（既知の様式ではありません）"
