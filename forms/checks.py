@@ -514,8 +514,15 @@ def yen(amount: int | float) -> str:
     return f"{amount:,.0f}円"
 
 
-def ratio_percent(part: int, whole: int) -> float:
-    return round(part * 100 / whole, 2) if whole else 0.0
+def ratio_percent(part: int, whole: int, limit: int | None = None) -> float:
+    """part / whole in percent, to 2 decimals; to 4 when 2 would make it look equal to ``limit``
+    though it is not (299,999 of 1,000,000 is 29.9999%, not 30.0%)."""
+    if not whole:
+        return 0.0
+    shown = round(part * 100 / whole, 2)
+    if limit is not None and shown == limit and part * 100 != whole * limit:
+        return round(part * 100 / whole, 4)
+    return shown
 
 
 def within_ratio(part: int, whole: int, percent: int) -> bool:
@@ -526,11 +533,12 @@ def within_ratio(part: int, whole: int, percent: int) -> bool:
 def return_ratio_verdict(donation: int, price: int, limit_percent: int, *, what: str) -> Verdict:
     """``price`` ≤ ``limit_percent``% of ``donation`` (exact integer arithmetic)."""
     max_price = donation * limit_percent // 100
-    evidence = dict(donation_amount=donation, price=price, ratio_percent=ratio_percent(price, donation),
+    percent = ratio_percent(price, donation, limit_percent)
+    evidence = dict(donation_amount=donation, price=price, ratio_percent=percent,
                     limit_percent=limit_percent, max_price=max_price)  # fmt: skip
     if donation <= 0:
         return failed(f"寄附金額が{yen(donation)}で、割合を計算できません。", **evidence)
-    shown = f"{what}{yen(price)}は寄附金額{yen(donation)}の{ratio_percent(price, donation)}%"
+    shown = f"{what}{yen(price)}は寄附金額{yen(donation)}の{percent}%"
     if within_ratio(price, donation, limit_percent):
         return passed(f"{shown}で、{limit_percent}%以下です。", **evidence)
     return failed(f"{shown}で、{limit_percent}%（{yen(max_price)}）を超えています。", **evidence)
@@ -616,7 +624,9 @@ def normalize_address(address: str) -> str:
     text = re.sub(r"\s+", "", nfkc(address))
     text = re.sub(r"〒?\d{3}-?\d{4}", "", text)
     text = re.sub(r"^(東京都|北海道|(?:京都|大阪)府|.{2,3}県)", "", text)
-    text = re.sub(r"([〇一二三四五六七八九十]+)(?=丁目|番|号)", lambda m: str(_kanji_number(m[1])), text)
+    text = re.sub(r"([〇一二三四五六七八九十]+)(?=丁目)", lambda m: str(_kanji_number(m[1])), text)
+    # 番 and 号 only after a number (四丁目四番 but not 一番町).
+    text = re.sub(r"(?<=[\d目-])([〇一二三四五六七八九十]+)(?=番|号)", lambda m: str(_kanji_number(m[1])), text)
     text = re.sub(r"(丁目|番地の?|番|号の?|の)(?=\d)", "-", text)
     text = re.sub(r"[ー―‐−–]", "-", text)
     text = re.sub(r"(丁目|番地|番|号)$", "", text)

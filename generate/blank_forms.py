@@ -40,7 +40,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
-from docx.table import Table, _Cell
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
@@ -206,7 +206,7 @@ class Layout:
     #: Tables and ruled lines in document order: the geometry the PDF widgets are placed from.
     blocks: list[TableSpec | LinesPara]
 
-    def value_cells(self) -> Iterable[CellSpec]:
+    def cells(self) -> Iterable[CellSpec]:
         for block in self.blocks:
             if isinstance(block, TableSpec):
                 for line in block.lines:
@@ -507,20 +507,38 @@ def _run(paragraph: Paragraph, text: str, *, size: float | None = None, bold: bo
 
 
 def _add_box_runs(
-    paragraph: Paragraph, field: FieldDecl, indexes: Sequence[int], *, size: float | None = None
+    paragraph: Paragraph,
+    field: FieldDecl,
+    indexes: Sequence[int],
+    *,
+    size: float | None = None,
+    width: int | None = None,
 ) -> list[Run]:
-    """Write the choices with their boxes; returns the runs holding each ☐."""
+    """Write the choices with their boxes; returns the runs holding each ☐.
+
+    Given the cell's ``width`` (twips), a choice that would not fit on the current line starts
+    a new one, so that no choice is broken in two.
+    """
     runs: list[Run] = []
     if not field.choices:
         runs.append(_run(paragraph, BOX, size=size))
         if field.label:
             _run(paragraph, f" {field.label}", size=size)
         return runs
+    twips_per_em = (size or BODY_PT) * 20
+    room = (width - 2 * CELL_PAD_X - 60) if width else None
+    used = 0.0
     for n, index in enumerate(indexes):
         choice = field.choices[index]
         before, after = choice_text(field, choice)
-        if n:
+        piece = _em_width(before + BOX + after) * twips_per_em
+        if n and room is not None and used + twips_per_em + piece > room:
+            _run(paragraph, "", size=size).add_break()
+            used = 0.0
+        elif n:
             _run(paragraph, "　", size=size)
+            used += twips_per_em
+        used += piece
         if before:
             _run(paragraph, before, size=size)
         runs.append(_run(paragraph, BOX, size=size))
@@ -593,7 +611,7 @@ class _Builder:
 
     def _lines_section(self, section: SectionDecl) -> None:
         indent = BLOCK_INDENT if _is_block(section) else 0
-        for para in _lines_paras(section):
+        for n, para in enumerate(_lines_paras(section)):
             if para.template:
                 label = para.row.label if _is_date_template(para.row.label) else DATE_TEMPLATE
                 p = self._para(
@@ -604,6 +622,9 @@ class _Builder:
                     para.field.label or ""
                 )
                 p = self._para(_label_with_colon(text), align=_ALIGN[section.align], before=8, indent=indent)
+                # neighbours differ by 1 twip of right indent, so that each has its own rule
+                # (Word and LibreOffice join paragraphs with equal borders and indents)
+                p.paragraph_format.right_indent = Twips(n % 2)
                 if para.field is not None and is_checkbox_field(para.field):
                     para.box_runs = _add_box_runs(p, para.field, range(len(para.field.choices)))
             _rule_below(p)
@@ -688,7 +709,7 @@ class _Builder:
             _run(p, c.text, size=SMALL_PT)
         elif c.kind in ("choices", "grid") and c.field is not None:
             size = GRID_PT if c.kind == "grid" else None
-            c.box_runs = _add_box_runs(p, c.field, c.choices, size=size)
+            c.box_runs = _add_box_runs(p, c.field, c.choices, size=size, width=c.x1 - c.x0)
         elif c.kind == "value" and c.field is not None and c.field.type in _NUMERIC:
             p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
@@ -719,15 +740,10 @@ def _heads_block(text: str, following: SectionDecl) -> bool:
 
 
 def _rule_below(paragraph: Paragraph) -> None:
-    """A ruled line under the paragraph to write on.
-
-    Consecutive paragraphs with the same borders form one bordered group in Word and
-    LibreOffice, so the rule between two of them is the ``between`` border.
-    """
+    """A ruled line under the paragraph to write on (its bottom border)."""
     pPr = paragraph._p.get_or_add_pPr()
     borders = _w("pBdr")
-    for side in ("bottom", "between"):
-        borders.append(_w(side, val="single", sz=4, space=2, color="000000"))
+    borders.append(_w("bottom", val="single", sz=4, space=1, color="000000"))
     # pBdr comes before spacing/ind/jc in CT_PPr's sequence
     anchor = None
     for tag in ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
@@ -804,7 +820,7 @@ def blank_docx(form: FormDecl) -> bytes:
 
 #: Name of the Japanese font in the AcroForm's /DR, used by viewers to draw what is typed.
 DR_FONT = "HeiGo"
-TEXT_SIZE = 10.0
+TEXT_SIZE = 10.5
 MULTILINE_SIZE = 9.0
 FLAG_MULTILINE = 1 << 12
 PRINT_FLAG = 4
@@ -1164,7 +1180,7 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
             }
         )
         if w.kind == "text":
-            size = MULTILINE_SIZE if w.multiline else min(TEXT_SIZE, max(6.0, height * 0.6))
+            size = MULTILINE_SIZE if w.multiline else min(TEXT_SIZE, max(6.0, height - 4))
             annot[NameObject("/FT")] = NameObject("/Tx")
             annot[NameObject("/T")] = TextStringObject(w.name)
             annot[NameObject("/DA")] = TextStringObject(f"/{DR_FONT} {size:g} Tf 0 g")

@@ -1,13 +1,66 @@
-"""``madoguchi serve``: the web server (the web issue adds the background worker)."""
+"""``madoguchi serve``: migrations, a Celery worker beside the web server, then waitress."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
 from web.app import create_app
+from web.config import Settings
+
+log = logging.getLogger("madoguchi.serve")
+
+
+def worker_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "web.worker:celery_app", "worker",
+        "-Q", settings.celery_queue, "--loglevel=WARNING", f"--concurrency={settings.workers()}", "--without-gossip",
+        "--without-mingle", "--without-heartbeat", "-n", f"madoguchi-{os.getpid()}@%h",
+    ]  # fmt: skip
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env["MADOGUCHI_DATA_DIR"] = str(settings.data_path)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return subprocess.Popen(worker_command(settings), env=env)
 
 
 def serve(host: str, port: int) -> None:
-    app = create_app()
-    print(f"窓口 Madoguchi: http://{host}:{port}/", flush=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    app = create_app(settings)  # runs the migrations and creates the first account
+    rt = app.extensions["madoguchi"]
+
+    from web.bootstrap import initial_credentials
+
+    creds = initial_credentials(rt)
+    worker = start_worker(settings) if settings.start_worker and not settings.celery_eager else None
+
+    def _stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"窓口 Madoguchi: http://{host}:{port}/  (職員: http://{host}:{port}/clerk/)", flush=True)
+    print(f"  data: {settings.data_path}  database: {rt.db.engine.url.render_as_string(hide_password=True)}", flush=True)
+    print(f"  broker: {settings.broker_url.split('@')[-1]}  worker: {'pid ' + str(worker.pid) if worker else 'none'}", flush=True)
+    if creds:
+        print(f"  初期アカウント / first account: user {creds[0]}  password {creds[1]}", flush=True)
+        print("  (shown until the password is changed; also in the data dir, initial-admin.txt)", flush=True)
     from waitress import serve as waitress_serve
 
-    waitress_serve(app, host=host, port=port, threads=8)
+    try:
+        waitress_serve(app, host=host, port=port, threads=8, ident="madoguchi")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()

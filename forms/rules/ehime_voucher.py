@@ -111,13 +111,14 @@ def producer_sales_ratio(case: CaseView) -> RuleResult:
 
 def producer_sales_verdict(producer: int, total: int, scope: str | None) -> Verdict:
     where = "区別された売場（産直コーナー等）全体" if scope == "separated_corner" else "施設全体"
+    percent = ratio_percent(producer, total, PRODUCER_SALES_MIN_PERCENT)
     evidence = dict(producer_priced_sales=producer, total_sales=total, sales_scope=scope or "whole_store",
-                    percent=ratio_percent(producer, total), minimum_percent=PRODUCER_SALES_MIN_PERCENT,
+                    percent=percent, minimum_percent=PRODUCER_SALES_MIN_PERCENT,
                     period="2023-03/2023-05")  # fmt: skip
     if total <= 0 or producer < 0 or producer > total:
         return failed(f"売上額が不正です（生産者価格の売上{yen(producer)}、{where}の売上{yen(total)}）。", **evidence)
     shown = (f"令和5年3月～5月の生産者等が価格を付けた商品の売上{yen(producer)}は{where}の売上{yen(total)}の"
-             f"{ratio_percent(producer, total)}%")  # fmt: skip
+             f"{percent}%")  # fmt: skip
     if producer * 100 < total * PRODUCER_SALES_MIN_PERCENT:
         return failed(f"{shown}で、30%に足りません。", **evidence)
     return passed(f"{shown}で、30%以上です。", **evidence)

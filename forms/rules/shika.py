@@ -119,20 +119,25 @@ def donation_rounding_verdict(parts: dict[str, int], donation: int) -> Verdict:
 
 
 _REVIEW_ONLY = {
-    "5": "町のキャラクターグッズ等であることが形状・名称等から明白か",
-    "7-3-ro": "特定非常災害の指定・対象期間に当たるか",
-    "7-4": "町内で地域のエネルギー源により発電された電気か",
-    "8": "近隣市町・県との共通返礼品（8のイ〜ハ）の取決めがあるか",
-    "9": "災害により提供できなくなった返礼品の代替・交換に当たるか",
+    "no5": "町のキャラクターグッズ等であることが形状・名称等から明白か",
+    "no7_3_ro": "特定非常災害の指定・対象期間に当たるか",
+    "no7_4": "町内で地域のエネルギー源により発電された電気か",
+    "no8": "近隣市町・県との共通返礼品（8のイ〜ハ）の取決めがあるか",
+    "no9": "災害により提供できなくなった返礼品の代替・交換に当たるか",
 }
-_CLAUSE_NAMES = {"3-i": "3イ", "3-ro": "3ロ", "7-2": "7の2", "7-3-i": "7の3イ", "7-3-ro": "7の3ロ", "7-4": "7の4"}
+#: The items of 別紙① by the values of ``local_basis`` (no3_i → 3イ).
+ITEMS = {"no1": "1", "no2": "2", "no3": "3", "no3_i": "3イ", "no3_ro": "3ロ", "no4": "4", "no5": "5", "no6": "6",
+         "no7": "7", "no7_2": "7の2", "no7_3_i": "7の3イ", "no7_3_ro": "7の3ロ", "no7_4": "7の4", "no8": "8",
+         "no9": "9"}  # fmt: skip
 
 
 @PACK.rule("local_product", "001 別紙①", title="地場産品基準", applies_to=(F1,))
 def local_product(case: CaseView) -> RuleResult:
     app = _form1(case)
     basis = app.text("local_basis")
-    clause = f"001 別紙① {_CLAUSE_NAMES.get(basis, basis)}"
+    if basis not in ITEMS:
+        raise Missing("local_basis", app.label("local_basis"), app.form, reason="unreadable")
+    clause = f"001 別紙① {ITEMS[basis]}"
     place = app.text("production_place", required=False)
     origin = app.text("ingredients_origin", required=False)
     evidence = dict(local_basis=basis, production_place=place, ingredients_origin=origin)
@@ -140,30 +145,30 @@ def local_product(case: CaseView) -> RuleResult:
     def need(ok: bool, good: str, bad: str, **more: object) -> Verdict:
         return (passed if ok else failed)(good if ok else bad, clause=clause, **evidence, **more)
 
-    if basis == "1":
+    if basis == "no1":
         return need(place == "in_town", "町内で生産されたものです（別紙① 1）。", "町内で生産されたものではありません（別紙① 1）。")
-    if basis == "2":
+    if basis == "no2":
         return need(origin == "in_town", "原材料の主要な部分が町内産です（別紙① 2）。",
                     "原材料の主要な部分が町内産ではありません（別紙① 2）。")  # fmt: skip
-    if basis == "3":
+    if basis == "no3":
         return need(place == "in_town", "町内で製造・加工の主要な工程を行っています（別紙① 3）。",
                     "製造・加工の場所が町内ではありません（別紙① 3）。")  # fmt: skip
-    if basis == "3-i":
+    if basis == "no3_i":
         ok = origin in ("in_town", "in_prefecture") and place == "in_town"
         return need(ok, "石川県内産の食肉・玄米を町内で熟成・精米しています（別紙① 3のイ）。",
                     "3のイは石川県内産の食肉・玄米を町内で熟成・精米したものに限られます"
                     f"（原材料: {_origin_name(origin)}、加工: {_place_name(place)}）。")  # fmt: skip
-    if basis == "3-ro":
+    if basis == "no3_ro":
         percent = app.number("value_added_percent")
         return need(percent > VALUE_ADDED_OVER, f"製造業者の証明により価値の{percent}%が町内で生じています（別紙① 3のロ）。",
                     f"町内で生じる価値が{percent}%で、過半（50%超）ではありません（別紙① 3のロ）。",
                     value_added_percent=percent)  # fmt: skip
-    if basis == "4":
+    if basis == "no4":
         if place != "in_town":
             return failed("町内で生産されたものではありません（別紙① 4）。", clause=clause, **evidence)
         return warned("近隣市町産との混在が流通構造上避けられない場合か職員が確認してください（別紙① 4）。",
                       clause=clause, **evidence)  # fmt: skip
-    if basis == "6":
+    if basis == "no6":
         local, total = app.yen("set_local_value"), app.yen("set_total_value")
         percent = round(local * 100 / total, 2) if total else 0.0
         ok = total > 0 and local * 100 >= total * SET_LOCAL_MIN_PERCENT
@@ -171,27 +176,27 @@ def local_product(case: CaseView) -> RuleResult:
                     f"地場産品の価値{yen(local)}は全体{yen(total)}の{percent}%で、7割に足りません（別紙① 6）。",
                     set_local_value=local, set_total_value=total, local_percent=percent,
                     minimum_percent=SET_LOCAL_MIN_PERCENT)  # fmt: skip
-    if basis == "7":
+    if basis == "no7":
         service_place = app.text("service_place")
         return need(service_place == "in_town", "町内で提供される役務です（別紙① 7）。",
                     "役務の提供場所が町内ではありません（別紙① 7）。", service_place=service_place)  # fmt: skip
-    if basis == "7-2":
+    if basis == "no7_2":
         service_place = app.text("service_place")
         only_here = app.flag("lodging_operated_only_in_town")
         return need(service_place == "in_town" and only_here is True,
                     "町内のみで運営する町内の宿泊施設による宿泊です（別紙① 7の2）。",
                     "7の2は町内に所在し町内のみで運営する宿泊施設に限られます。", service_place=service_place,
                     lodging_operated_only_in_town=only_here)  # fmt: skip
-    if basis == "7-3-i":
+    if basis == "no7_3_i":
         price = app.yen("lodging_price_per_night")
         return need(price <= LODGING_MAX_PER_NIGHT,
                     f"宿泊料金は1泊{yen(price)}で、{yen(LODGING_MAX_PER_NIGHT)}以内です（別紙① 7の3イ）。",
                     f"宿泊料金が1泊{yen(price)}で、{yen(LODGING_MAX_PER_NIGHT)}を超えています（別紙① 7の3イ）。",
                     lodging_price_per_night=price, max_per_night=LODGING_MAX_PER_NIGHT)  # fmt: skip
     if basis in _REVIEW_ONLY:
-        return warned(f"{_REVIEW_ONLY[basis]}を職員が確認してください（別紙① {_CLAUSE_NAMES.get(basis, basis)}）。",
+        return warned(f"{_REVIEW_ONLY[basis]}を職員が確認してください（別紙① {ITEMS[basis]}）。",
                       clause=clause, **evidence)  # fmt: skip
-    raise Missing("local_basis", app.label("local_basis"), app.form, reason="unreadable")
+    raise AssertionError(f"unhandled item {basis}")
 
 
 def _origin_name(origin: str | None) -> str:

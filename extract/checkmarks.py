@@ -1,0 +1,419 @@
+"""Checkboxes and circled options read from pixels.
+
+OCR cannot read a checkbox: Tesseract turns ☐ into 口 or ロ, ☑ into 図, and a pen tick into
+noise. So boxes are found on the page image before OCR, decided by the ink inside them, masked
+out of the image Tesseract sees, and put back into the page as the synthetic words "☐" (empty)
+and "☑" (ticked), where the locator reads them next to their labels as in a text layer.
+
+- A box is a small (2.5-6 mm) square drawn with straight, thin walls and an open inside: the
+  walls are found on the image of horizontal and vertical strokes (a pen tick or a cross, being
+  diagonal, is not part of it), which tells a box from a character such as 口 or 日.
+- A filled square (■) is a ticked box.
+- A box is ticked when its inside holds ink (✓, ✗, ☑, a scribble), including a tick that
+  crosses its border.
+- A hand-drawn ellipse around a label (an option circled by hand) is found as a thin closed
+  curve around text; the label inside it counts as ticked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from extract.pagemodel import Word
+
+PxBox = tuple[int, int, int, int]
+
+TICKED = "☑"
+EMPTY = "☐"
+
+#: Box sides (mm) looked for.
+MIN_SIDE_MM, MAX_SIDE_MM = 2.2, 6.5
+#: Share of a box's area that is open inside: a ☐ has thin walls, 口 and ロ thick strokes.
+BOX_OPEN_RATIO = 0.6
+#: Ink fraction inside a box under which it is empty / over which it is ticked.
+EMPTY_BELOW, TICKED_ABOVE = 0.025, 0.07
+
+#: What Tesseract makes of boxes and ticks: words made only of these, overlapping a box, go.
+BOX_GARBAGE = set("口ロ□■☐☑☒図回国団四囗日目田区凶㐅×✓✔レノ〆メ乂くvVxXyY/\\|[]()（）「」『』〔〕【】-ー一_=~^'\"`・.,:;、。")
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    box: PxBox
+    ticked: bool
+    #: How clear the decision is, 0.5 (a coin toss) .. 1.
+    confidence: float
+    #: Ink fraction inside the box.
+    density: float
+    kind: Literal["box", "filled"] = "box"
+
+
+@dataclass(frozen=True)
+class Circle:
+    """A hand-drawn ellipse around a label."""
+
+    box: PxBox
+    confidence: float
+
+
+def _mm(dpi: float, mm: float) -> float:
+    return dpi * mm / 25.4
+
+
+def _odd(n: float) -> int:
+    n = max(1, int(round(n)))
+    return n if n % 2 else n + 1
+
+
+def stroke_lines(ink: np.ndarray, length: int) -> np.ndarray:
+    """The horizontal and vertical strokes of at least ``length`` pixels."""
+    h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    return cv2.bitwise_or(h, v)
+
+
+def find_checkboxes(ink: np.ndarray, dpi: float) -> list[Checkbox]:
+    """Square boxes on a page's ink mask (uint8 0/255), each decided empty or ticked."""
+    lo, hi = _mm(dpi, MIN_SIDE_MM), _mm(dpi, MAX_SIDE_MM)
+    lines = stroke_lines(ink, max(5, int(lo * 0.55)))
+    contours, hierarchy = cv2.findContours(lines, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    hier = hierarchy[0]
+    found: list[Checkbox] = []
+    for i, contour in enumerate(contours):
+        x, y, w, h = cv2.boundingRect(contour)
+        if hier[i][3] == -1:
+            # an outline: only filled squares (■, a box inked in) are taken from outlines
+            if hier[i][2] == -1 or _largest_hole(contours, hier, i) < 0.1 * w * h:
+                box = _filled_square(ink, lines, contour, lo, hi)
+                if box is not None:
+                    found.append(box)
+            continue
+        # a hole: the open inside of a box. Its contour runs on the innermost wall pixels.
+        if not (0.7 * lo <= w <= hi and 0.7 * lo <= h <= hi and 0.75 <= w / h <= 1.33):
+            continue
+        if cv2.contourArea(contour) < 0.85 * (w - 1) * (h - 1):
+            continue
+        inner = (x + 1, y + 1, x + w - 1, y + h - 1)
+        walls = _walls(lines, inner)
+        if walls is None:
+            continue
+        top, bottom, left, right = walls
+        box = (inner[0] - left, inner[1] - top, inner[2] + right, inner[3] + bottom)
+        bw, bh = box[2] - box[0], box[3] - box[1]
+        if not (lo <= bw <= hi and lo <= bh <= hi):
+            continue
+        # thin walls around a wide inside: a drawn box, not a character such as 口 or ロ
+        open_ratio = (inner[2] - inner[0]) * (inner[3] - inner[1]) / float(bw * bh)
+        if open_ratio < BOX_OPEN_RATIO:
+            continue
+        if _has_legs(lines, ink, box) or _strokes_inside(ink, inner):
+            continue  # a character: 口 (legs below the corners), 日 国 回 (straight strokes inside)
+        found.append(_decide(box, _inside_density(ink, box)))
+    return _dedupe(found)
+
+
+def _largest_hole(contours: Sequence[np.ndarray], hier: np.ndarray, i: int) -> float:
+    hole = 0.0
+    child = hier[i][2]
+    while child != -1:
+        hole = max(hole, cv2.contourArea(contours[child]))
+        child = hier[child][0]
+    return hole
+
+
+def _filled_square(ink: np.ndarray, lines: np.ndarray, contour: np.ndarray, lo: float, hi: float) -> Checkbox | None:
+    x, y, w, h = cv2.boundingRect(contour)
+    if not (lo <= w <= hi and lo <= h <= hi and 0.8 <= w / h <= 1.25):
+        return None
+    if cv2.contourArea(contour) < 0.9 * (w - 1) * (h - 1):
+        return None
+    filled = float(np.count_nonzero(ink[y : y + h, x : x + w])) / (w * h)
+    if filled < 0.8:
+        return None
+    return Checkbox((x, y, x + w, y + h), True, round(min(1.0, 0.5 + filled * 0.5), 3), round(filled, 4), "filled")
+
+
+def _walls(lines: np.ndarray, hole: PxBox) -> tuple[int, int, int, int] | None:
+    """Thickness of the four walls around a hole (top, bottom, left, right), or None.
+
+    Each wall is measured at points along the middle of its side, as the run of stroke pixels
+    going outward from the hole; a wall must be there at nearly every point.
+    """
+    x0, y0, x1, y1 = hole
+    H, W = lines.shape
+    side = min(x1 - x0, y1 - y0)
+    limit = max(2, int(side * 0.3))
+    xs = np.linspace(x0 + (x1 - x0) * 0.15, x1 - (x1 - x0) * 0.15, 9).astype(int)
+    ys = np.linspace(y0 + (y1 - y0) * 0.15, y1 - (y1 - y0) * 0.15, 9).astype(int)
+
+    def run(values: np.ndarray) -> int:
+        # pixels from the hole's edge outward, allowing one pixel of anti-aliased gap
+        n = 0
+        for k, v in enumerate(values[:limit]):
+            if v:
+                n = k + 1
+            elif k > n:
+                break
+        return n
+
+    def measure(samples: list[np.ndarray]) -> int | None:
+        runs = [run(s) for s in samples]
+        present = [r for r in runs if r > 0]
+        if len(present) < 0.85 * len(runs):
+            return None
+        return int(np.median(present))
+
+    top = measure([lines[max(0, y0 - limit) : y0, x][::-1] for x in xs])
+    bottom = measure([lines[y1 : min(H, y1 + limit), x] for x in xs])
+    left = measure([lines[y, max(0, x0 - limit) : x0][::-1] for y in ys])
+    right = measure([lines[y, x1 : min(W, x1 + limit)] for y in ys])
+    # (x0, y0, x1, y1) is the open inside: walls start right outside it
+    if None in (top, bottom, left, right):
+        return None
+    return top, bottom, left, right  # type: ignore[return-value]
+
+
+def _has_legs(lines: np.ndarray, ink: np.ndarray, box: PxBox) -> bool:
+    """Both side walls go on straight down below the bottom wall, as the strokes of 口 or 国.
+
+    A cross or tick drawn through a corner leaves the corner diagonally, with ink outside.
+    """
+    x0, y0, x1, y1 = box
+    side = min(x1 - x0, y1 - y0)
+    reach = max(2, int(round(side * 0.06)))
+    t = max(1, int(round(side * 0.1)))
+    h = lines.shape[0]
+    if y1 + reach > h:
+        return False
+
+    def leg(xa: int, xb: int, outside: tuple[int, int]) -> bool:
+        band = lines[y1 : y1 + reach, max(0, xa) : xb]
+        beside = ink[y1 : y1 + reach, max(0, outside[0]) : outside[1]]
+        return band.size > 0 and bool(band.any(axis=1).all()) and not beside.any()
+
+    return leg(x0, x0 + t, (x0 - t, x0)) and leg(x1 - t, x1, (x1, x1 + t))
+
+
+def _strokes_inside(ink: np.ndarray, inner: PxBox) -> bool:
+    """Horizontal strokes inside (日 国 回 田), unlike a pen tick, a cross or a check mark.
+
+    Only horizontal strokes count: the steep stroke of a thick pen tick looks vertical.
+    """
+    x0, y0, x1, y1 = inner
+    side = min(x1 - x0, y1 - y0)
+    m = max(1, int(side * 0.1))
+    crop = np.ascontiguousarray(ink[y0 + m : y1 - m, x0 + m : x1 - m])
+    total = np.count_nonzero(crop)
+    if crop.size == 0 or total < 0.03 * crop.size or total > 0.5 * crop.size:
+        return False  # empty, or filled in
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(4, int(side * 0.4)), 1))
+    straight = np.count_nonzero(cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel))
+    return straight > 0.35 * total
+
+
+def _inside_density(ink: np.ndarray, box: PxBox) -> float:
+    """Ink fraction of the box's inside, walls left out."""
+    x0, y0, x1, y1 = box
+    side = min(x1 - x0, y1 - y0)
+    m = max(2, int(round(side * 0.18)))
+    inner = ink[y0 + m : y1 - m, x0 + m : x1 - m]
+    if inner.size == 0:
+        return 0.0
+    return float(np.count_nonzero(inner)) / inner.size
+
+
+def _decide(box: PxBox, density: float) -> Checkbox:
+    mid = (EMPTY_BELOW + TICKED_ABOVE) / 2
+    ticked = density >= mid
+    if ticked:
+        clarity = min(1.0, (density - mid) / (TICKED_ABOVE - mid))
+    else:
+        clarity = min(1.0, (mid - density) / (mid - EMPTY_BELOW))
+    return Checkbox(box, ticked, round(0.5 + 0.5 * max(0.0, clarity), 3), round(density, 4))
+
+
+def _dedupe(boxes: list[Checkbox]) -> list[Checkbox]:
+    """Drop boxes nested in another (a box's inner outline)."""
+    boxes = sorted(boxes, key=lambda b: -(b.box[2] - b.box[0]) * (b.box[3] - b.box[1]))
+    kept: list[Checkbox] = []
+    for b in boxes:
+        if any(_inside(b.box, k.box) for k in kept):
+            continue
+        kept.append(b)
+    return sorted(kept, key=lambda b: (b.box[1], b.box[0]))
+
+
+def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
+    return a[0] >= b[0] - slack and a[1] >= b[1] - slack and a[2] <= b[2] + slack and a[3] <= b[3] + slack
+
+
+# --- circled options ---------------------------------------------------------------------
+
+
+def find_circles(ink: np.ndarray, dpi: float, *, text_height: float | None = None) -> list[Circle]:
+    """Hand-drawn ellipses around text (ruled lines should be removed from ``ink`` first)."""
+    th = text_height or _mm(dpi, 3.5)
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    circles: list[Circle] = []
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th):
+            continue
+        if w < 0.9 * h:
+            continue
+        fill = area / float(w * h)
+        if fill > 0.2:
+            continue
+        comp = labels[y : y + h, x : x + w] == k
+        # Around: the curve passes through the middle of all four sides, not through the centre.
+        gy, gx = h // 3, w // 4
+        sides = [
+            comp[:gy, gx : w - gx].any(),
+            comp[h - gy :, gx : w - gx].any(),
+            comp[gy : h - gy, :gx].any(),
+            comp[gy : h - gy, w - gx :].any(),
+        ]
+        if not all(sides):
+            continue
+        centre = comp[gy : h - gy, gx : w - gx]
+        if centre.mean() > 0.02:
+            continue
+        # Something is written inside.
+        inside_ink = (ink[y + gy // 2 : y + h - gy // 2, x + gx // 2 : x + w - gx // 2] > 0) & ~(
+            comp[gy // 2 : h - gy // 2, gx // 2 : w - gx // 2]
+        )
+        if inside_ink.mean() < 0.02:
+            continue
+        # Straight strokes are boxes and frames, not a hand-drawn curve.
+        straight = stroke_lines((comp * 255).astype(np.uint8), max(5, int(0.6 * min(w, h))))
+        if np.count_nonzero(straight) > 0.25 * area:
+            continue
+        circles.append(Circle((x, y, x + w, y + h), confidence=0.85))
+    return circles
+
+
+# --- masks and words ---------------------------------------------------------------------
+
+
+def mask_marks(
+    grey: np.ndarray, ink: np.ndarray, boxes: Sequence[Checkbox], circles: Sequence[Circle], dpi: float
+) -> np.ndarray:
+    """The page with boxes, the ticks on them and hand-drawn circles whitened for OCR."""
+    out = grey.copy()
+    h, w = grey.shape
+    for b in boxes:
+        x0, y0, x1, y1 = b.box
+        side = min(x1 - x0, y1 - y0)
+        pad = max(2, int(side * 0.08))
+        out[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad] = 255
+        if b.ticked:
+            # strokes of a tick that leave the box, up to a box's side beyond it
+            reach = int(side * 1.0)
+            ya, yb, xa, xb = max(0, y0 - reach), min(h, y1 + reach), max(0, x0 - reach), min(w, x1 + reach)
+            region = ink[ya:yb, xa:xb]
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+            for k in range(1, n):
+                cx, cy, cw, ch, _ = stats[k]
+                # a component touching the box walls
+                if cx <= (x1 - xa) + pad and cx + cw >= (x0 - xa) - pad and cy <= (y1 - ya) + pad and cy + ch >= (y0 - ya) - pad:
+                    sub = out[ya:yb, xa:xb]
+                    sub[labels == k] = 255
+    for c in circles:
+        x0, y0, x1, y1 = c.box
+        region = ink[y0:y1, x0:x1]
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+        if n <= 1:
+            continue
+        sub = out[y0:y1, x0:x1]
+        for k in range(1, n):
+            cw, ch = stats[k][2], stats[k][3]
+            if cw >= 0.6 * (x1 - x0) or ch >= 0.8 * (y1 - y0):
+                sub[labels == k] = 255
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, w) * max(0.0, h)
+
+
+def _area(a: tuple[float, float, float, float]) -> float:
+    return max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
+
+
+def _is_garbage(text: str) -> bool:
+    return all(ch in BOX_GARBAGE or not ch.strip() for ch in text)
+
+
+def apply_marks(
+    words: Iterable[Word], boxes: Sequence[Checkbox], circles: Sequence[Circle], px_to_pt: float
+) -> list[Word]:
+    """Words with OCR garbage on boxes removed and a ☐/☑ word put at every box.
+
+    A circled label gets "☑": its box, when it has one right beside it, is ticked; otherwise a
+    ☑ word is put just before the label's first character.
+    """
+
+    def pt(box: PxBox) -> tuple[float, float, float, float]:
+        return (box[0] * px_to_pt, box[1] * px_to_pt, box[2] * px_to_pt, box[3] * px_to_pt)
+
+    box_pts = [pt(b.box) for b in boxes]
+    kept: list[Word] = []
+    for word in words:
+        wb = word.bbox
+        garbage = False
+        for bp in box_pts:
+            side = bp[2] - bp[0]
+            grown = (bp[0] - side * 0.3, bp[1] - side * 0.3, bp[2] + side * 0.3, bp[3] + side * 0.3)
+            ov = _overlap(wb, grown)
+            if ov > 0.5 * _area(wb) or (ov > 0 and _is_garbage(word.text) and len(word.text) <= 2):
+                garbage = True
+                break
+        if not garbage:
+            kept.append(word)
+    ticked = [b.ticked for b in boxes]
+    confs = [b.confidence for b in boxes]
+    extra: list[Word] = []
+    for circle in circles:
+        cb = pt(circle.box)
+        inside = [w for w in kept if _centre_in(w, cb) and w.text not in (TICKED, EMPTY)]
+        if not inside:
+            continue
+        first = min(inside, key=lambda w: (round(w.cy / max(w.height, 1)), w.x0))
+        line = [w for w in inside if abs(w.cy - first.cy) <= first.height * 0.5]
+        x_left = min(w.x0 for w in line)
+        x_right = max(w.x1 for w in line)
+        hgt = max(w.height for w in line)
+        # a box beside the label (inside or just outside the circle) takes the mark
+        near = [
+            i
+            for i, bp in enumerate(box_pts)
+            if abs((bp[1] + bp[3]) / 2 - first.cy) <= hgt * 0.6
+            and (x_left - 2.0 * hgt <= bp[2] <= x_left + 0.2 * hgt or x_right - 0.2 * hgt <= bp[0] <= x_right + 1.2 * hgt)
+        ]
+        if near:
+            i = min(near, key=lambda i: min(abs(box_pts[i][2] - x_left), abs(box_pts[i][0] - x_right)))
+            confs[i] = max(confs[i], circle.confidence) if ticked[i] else circle.confidence
+            ticked[i] = True
+            continue
+        size = hgt * 0.9
+        extra.append(
+            Word(TICKED, x_left - size * 1.1, first.cy - size / 2, x_left - size * 0.1, first.cy + size / 2, circle.confidence)
+        )
+    for bp, t, c in zip(box_pts, ticked, confs):
+        kept.append(Word(TICKED if t else EMPTY, *bp, conf=c))
+    return kept + extra
+
+
+def _centre_in(word: Word, box: tuple[float, float, float, float]) -> bool:
+    cx = (word.x0 + word.x1) / 2
+    return box[0] <= cx <= box[2] and box[1] <= word.cy <= box[3]

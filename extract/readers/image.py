@@ -1,0 +1,311 @@
+"""The image reader: scanned pages (PNG, JPEG, multi-page TIFF, image-only PDF pages) → Pages.
+
+One page goes through small steps:
+
+1. ``prepare``: grey, upright, deskewed, despeckled (extract.prepare);
+2. ink analysis on the prepared page: ruled lines (→ ``Page.rules``), checkboxes and circled
+   options (extract.checkmarks), all three whitened out of the image Tesseract sees;
+3. OCR with Tesseract ``jpn`` (extract.tesseract), characters merged into words;
+4. boxes put back as ☐/☑ words; pixels become PDF points (px × 72 / dpi).
+
+When the OCR of a page reads badly (low confidence) the page may be sideways or upside down:
+Tesseract's OSD is asked then, and the page read again turned upright.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from extract import checkmarks, tesseract
+from extract.pagemodel import Page, Rule, Word
+from extract.prepare import Prepared, ink_mask, prepare
+from forms.errors import CorruptFile, FileTooLarge
+
+ImageKind = Literal["png", "jpeg", "tiff"]
+Orientation = Literal["auto", "osd", "none"]
+
+#: Words closer than this many character heights are one word (Tesseract jpn splits characters).
+MERGE_GAP = 0.75
+#: A page whose characters average under this confidence (0..100) is checked for orientation.
+GOOD_PAGE_CONF = 60.0
+#: Ruled lines are at least this long (mm); shorter straight strokes belong to characters.
+RULE_MIN_MM = 8.0
+ENV_TIMEOUT = "MADOGUCHI_OCR_TIMEOUT"
+
+
+def _timeout() -> float:
+    raw = os.environ.get(ENV_TIMEOUT, "").strip()
+    try:
+        return float(raw) if raw else tesseract.DEFAULT_TIMEOUT
+    except ValueError:
+        return tesseract.DEFAULT_TIMEOUT
+
+
+# --- ruled lines -------------------------------------------------------------------------
+
+
+def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
+    """Horizontal and vertical ruled lines of a page's ink mask.
+
+    Returns the lines as pixel segments (x0, y0, x1, y1) and a mask of their pixels.
+    """
+    length = max(10, int(dpi * RULE_MIN_MM / 25.4))
+    bridge = max(3, int(dpi * 1.0 / 25.4))
+    segments: list[tuple[int, int, int, int]] = []
+    mask = np.zeros_like(ink)
+    for horizontal in (True, False):
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        mask |= lines
+        # join the pieces of a broken line before naming segments
+        joined = cv2.morphologyEx(
+            lines, cv2.MORPH_CLOSE,
+            cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if horizontal else (1, bridge)),
+        )
+        n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        for k in range(1, n):
+            x, y, w, h, _ = (int(v) for v in stats[k])
+            if horizontal and w >= length:
+                segments.append((x, y + h // 2, x + w, y + h // 2))
+            elif not horizontal and h >= length:
+                segments.append((x + w // 2, y, x + w // 2, y + h))
+    return segments, mask
+
+
+# --- characters into words ---------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    text: str
+    box: list[int]
+    confs: list[float]
+
+
+def merge_characters(
+    words: Sequence[tesseract.OcrWord], verticals: Sequence[tuple[int, int, int, int]] = ()
+) -> list[tuple[str, tuple[int, int, int, int], float]]:
+    """Join Tesseract's words of one line when the gap between them is small.
+
+    Tesseract's ``jpn`` often gives one word per character; neighbours on the same line closer
+    than ``MERGE_GAP`` character heights, with no ruled line between them, become one word.
+    Returns (text, pixel box, confidence 0..100 = the lowest of the parts).
+    """
+    by_line: dict[tuple[int, int, int], list[tesseract.OcrWord]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w)
+    out: list[tuple[str, tuple[int, int, int, int], float]] = []
+    for line_words in by_line.values():
+        line_words = sorted(line_words, key=lambda w: w.box[0])
+        em = statistics.median(w.box[3] - w.box[1] for w in line_words) or 1
+        run: _Run | None = None
+        for w in line_words:
+            x0, y0, x1, y1 = w.box
+            if run is not None:
+                gap = x0 - run.box[2]
+                cy_run = (run.box[1] + run.box[3]) / 2
+                same_row = run.box[1] <= (y0 + y1) / 2 <= run.box[3] or y0 <= cy_run <= y1
+                if gap <= MERGE_GAP * em and same_row and not _rule_between(run.box[2], x0, (y0 + y1) / 2, verticals):
+                    run.text += w.text
+                    run.box = [min(run.box[0], x0), min(run.box[1], y0), max(run.box[2], x1), max(run.box[3], y1)]
+                    run.confs.append(w.conf)
+                    continue
+                out.append((run.text, tuple(run.box), min(run.confs)))  # type: ignore[arg-type]
+            run = _Run(w.text, [x0, y0, x1, y1], [w.conf])
+        if run is not None:
+            out.append((run.text, tuple(run.box), min(run.confs)))  # type: ignore[arg-type]
+    return out
+
+
+def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[tesseract.OcrWord]:
+    """Word boxes cut back to the ink they hold.
+
+    Tesseract's ``jpn`` boxes of words of several characters often run over the next word; a
+    box is first cut at the start of the next word on its line, then shrunk to its ink.
+    """
+    by_line: dict[tuple[int, int, int], list[int]] = {}
+    for i, w in enumerate(words):
+        by_line.setdefault(w.line, []).append(i)
+    out = list(words)
+    h, w_ = ink.shape
+    for idx in by_line.values():
+        idx = sorted(idx, key=lambda i: words[i].box[0])
+        for k, i in enumerate(idx):
+            x0, y0, x1, y1 = words[i].box
+            if k + 1 < len(idx):
+                nx0 = words[idx[k + 1]].box[0]
+                if x0 < nx0 < x1:
+                    x1 = nx0
+            crop = ink[max(0, y0) : min(h, y1), max(0, x0) : min(w_, x1)]
+            if crop.size and crop.any():
+                cols = np.flatnonzero(crop.any(axis=0))
+                rows = np.flatnonzero(crop.any(axis=1))
+                x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+                y0, y1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+            out[i] = words[i]._replace(box=(x0, y0, x1, y1))
+    return out
+
+
+def _rule_between(xa: float, xb: float, cy: float, verticals: Sequence[tuple[int, int, int, int]]) -> bool:
+    lo, hi = min(xa, xb), max(xa, xb)
+    return any(lo - 1 <= v[0] <= hi + 1 and v[1] - 2 <= cy <= v[3] + 2 for v in verticals)
+
+
+# --- a page ------------------------------------------------------------------------------
+
+
+@dataclass
+class PageReading:
+    """What reading one prepared page gives, before it becomes a Page."""
+
+    prepared: Prepared
+    words: list[Word]
+    rules: list[Rule]
+    mean_conf: float  # of the OCR characters, 0..100
+    chars: int
+
+
+def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
+    grey = prepared.array
+    dpi = prepared.dpi
+    to_pt = 72.0 / dpi
+    ink = ink_mask(grey)
+    segments, rule_mask = find_rules(ink, dpi)
+    boxes = checkmarks.find_checkboxes(ink, dpi)
+    no_rules = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.dilate(rule_mask, np.ones((3, 3), np.uint8))))
+    circles = checkmarks.find_circles(no_rules, dpi)
+    # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
+    clean = grey.copy()
+    clean[cv2.dilate(rule_mask, np.ones((3, 3), np.uint8)) > 0] = 255
+    clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
+    ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
+    verticals = [s for s in segments if s[0] == s[2]]
+    ocr = tighten_boxes(ocr, ink_mask(clean))
+    merged = merge_characters(ocr, verticals)
+    words = [
+        Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
+        for text, box, conf in merged
+    ]
+    words = checkmarks.apply_marks(words, boxes, circles, to_pt)
+    rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in segments]
+    chars = sum(len(w.text) for w in ocr)
+    mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
+    return PageReading(prepared, words, rules, mean_conf, chars)
+
+
+def ocr_page_image(
+    image: Image.Image,
+    dpi: float,
+    page_number: int,
+    *,
+    orientation: Orientation = "auto",
+    lang: str = "jpn",
+    timeout: float | None = None,
+    image_dir: Path | None = None,
+) -> Page:
+    """OCR one page image into a Page (source "ocr", words in points, conf 0..1).
+
+    ``orientation``: "auto" reads the page as it is and asks OSD only when the reading is poor;
+    "osd" asks OSD first; "none" never turns the page. ``image_dir``: where to save the prepared
+    page as PNG (``Page.image_path``), for review.
+    """
+    timeout = timeout or _timeout()
+    tesseract.require(lang)
+    rotate: int | None = None if orientation == "osd" else 0
+    reading = _read_prepared(prepare(image, dpi=dpi, rotate=rotate), timeout=timeout, lang=lang)
+    if orientation == "auto" and (reading.chars < 8 or reading.mean_conf < GOOD_PAGE_CONF):
+        turn = tesseract.detect_orientation(reading.prepared.image, dpi=int(reading.prepared.dpi), timeout=timeout)
+        if turn:
+            again = _read_prepared(prepare(image, dpi=dpi, rotate=turn), timeout=timeout, lang=lang)
+            if again.mean_conf * max(again.chars, 1) > reading.mean_conf * max(reading.chars, 1):
+                reading = again
+    prepared = reading.prepared
+    to_pt = 72.0 / prepared.dpi
+    path: str | None = None
+    if image_dir is not None:
+        image_dir.mkdir(parents=True, exist_ok=True)
+        target = image_dir / f"page-{page_number:04d}.png"
+        prepared.image.save(target, dpi=(prepared.dpi, prepared.dpi))
+        path = str(target)
+    return Page(
+        number=page_number,
+        width=prepared.image.width * to_pt,
+        height=prepared.image.height * to_pt,
+        source="ocr",
+        words=reading.words,
+        rules=reading.rules,
+        image_path=path,
+    )
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def image_dpi(image: Image.Image) -> float:
+    """The image's resolution: its own when plausible, else guessed from an A4 page's size."""
+    raw = image.info.get("dpi") or image.info.get("resolution")
+    dpi = 0.0
+    if isinstance(raw, (tuple, list)) and raw:
+        try:
+            dpi = float(raw[0])
+        except (TypeError, ValueError):
+            dpi = 0.0
+    elif isinstance(raw, (int, float)):
+        dpi = float(raw)
+    if 150 <= dpi <= 1200:
+        return float(round(dpi))  # PNG stores pixels per metre: 299.9994 is 300
+    guess = max(image.size) / (297 / 25.4)
+    return round(guess) if 100 <= guess <= 1200 else 300.0
+
+
+def open_frames(data: bytes, kind: ImageKind) -> list[Image.Image]:
+    """Every frame (page) of an image file, loaded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                frames: list[Image.Image] = []
+                for frame in ImageSequence.Iterator(im):
+                    frame.load()
+                    copy = frame.copy()
+                    copy.info = dict(frame.info)
+                    frames.append(copy)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise FileTooLarge(f"the {kind} image has too many pixels to read") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptFile(f"the {kind} image cannot be read: {exc}") from exc
+    if not frames:
+        raise CorruptFile(f"the {kind} image has no pages")
+    return frames
+
+
+def read_image_pages(data: bytes, kind: ImageKind, *, image_dir: Path | None = None) -> list[Page]:
+    """OCR every page of a PNG, JPEG or (multi-page) TIFF."""
+    tesseract.require("jpn")
+    return [
+        ocr_page_image(frame, image_dpi(frame), number, image_dir=image_dir)
+        for number, frame in enumerate(open_frames(data, kind), start=1)
+    ]
+
+
+def ocr_pdf_pages(data: bytes, pages: Sequence[int], *, dpi: int = 300, image_dir: Path | None = None) -> list[Page]:
+    """OCR the given pages (1-based) of a PDF, rendered at ``dpi`` by pdftoppm."""
+    from extract.pdftoppm import render_pages
+
+    tesseract.require("jpn")
+    out: list[Page] = []
+    for number in pages:
+        (image,) = render_pages(data, [number], dpi=dpi)
+        out.append(ocr_page_image(image, dpi, number, image_dir=image_dir))
+    return out

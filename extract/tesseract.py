@@ -1,0 +1,256 @@
+"""The one wrapper around Tesseract (through pytesseract).
+
+Every call finds the binary on PATH, checks once per binary that the language data it needs is
+installed, runs with a timeout, and turns Tesseract's failures into Madoguchi's errors:
+``ProgramMissing`` (no tesseract, no ``jpn``/``osd`` data), ``ProgramTimeout``, ``ProgramFailed``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import pytesseract
+from PIL import Image
+
+from forms.errors import ProgramFailed, ProgramMissing, ProgramTimeout
+
+#: Default per-page timeout in seconds (a 300 dpi A4 page takes 3-8 s on one core).
+DEFAULT_TIMEOUT = 120.0
+#: Page segmentation mode for pages: 6 = one uniform block. Mode 3 (automatic layout) drops whole
+#: table columns of forms; with the ruled lines removed, one block reads a form row by row.
+DEFAULT_PSM = 6
+
+_lock = threading.Lock()
+
+PxBox = tuple[int, int, int, int]
+
+
+class OcrWord(NamedTuple):
+    """One word as Tesseract reports it, in pixels of the image it was given."""
+
+    text: str
+    box: PxBox  # x0, y0, x1, y1
+    conf: float  # 0..100, as Tesseract reports it
+    #: (block, paragraph, line): words with the same key are on one Tesseract text line.
+    line: tuple[int, int, int] = (0, 0, 0)
+
+
+class Orientation(NamedTuple):
+    #: Degrees to turn the image clockwise so that its text is upright: 0, 90, 180 or 270.
+    rotate: int
+    confidence: float
+    script: str = ""
+
+
+def tesseract_binary() -> str:
+    """The tesseract executable on PATH, or ProgramMissing."""
+    found = shutil.which("tesseract")
+    if not found:
+        raise ProgramMissing(
+            "Tesseract が見つかりません (tesseract not found on PATH): "
+            "apt-get install tesseract-ocr tesseract-ocr-jpn",
+            program="tesseract",
+        )
+    return found
+
+
+@lru_cache(maxsize=8)
+def _languages(binary: str, tessdata: str | None) -> frozenset[str]:
+    try:
+        proc = subprocess.run(
+            [binary, "--list-langs"], capture_output=True, timeout=30, check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProgramTimeout("tesseract --list-langs did not answer in 30 s", program="tesseract") from exc
+    except OSError as exc:
+        raise ProgramMissing(f"tesseract cannot be run: {exc}", program="tesseract") from exc
+    out = proc.stdout.decode("utf-8", "replace").splitlines()
+    # The first line is 'List of available languages in "...":'
+    return frozenset(line.strip() for line in out[1:] if line.strip())
+
+
+def languages() -> frozenset[str]:
+    """The language data installed for the tesseract on PATH."""
+    return _languages(tesseract_binary(), os.environ.get("TESSDATA_PREFIX"))
+
+
+_PACKAGES = {"jpn": "tesseract-ocr-jpn", "osd": "tesseract-ocr-osd", "eng": "tesseract-ocr-eng"}
+
+
+def require(lang: str) -> str:
+    """Check that tesseract and every language in ``lang`` ("jpn+eng") are installed.
+
+    Returns the binary's path.
+    """
+    binary = tesseract_binary()
+    have = _languages(binary, os.environ.get("TESSDATA_PREFIX"))
+    for code in lang.split("+"):
+        if code not in have:
+            package = _PACKAGES.get(code, f"tesseract-ocr-{code}")
+            raise ProgramMissing(
+                f"Tesseract の言語データ {code} がありません (traineddata for {code!r} is not "
+                f"installed): apt-get install {package}",
+                program="tesseract",
+                language=code,
+            )
+    return binary
+
+
+@lru_cache(maxsize=4)
+def _version(binary: str) -> str:
+    proc = subprocess.run([binary, "--version"], capture_output=True, timeout=30, check=False)
+    text = (proc.stdout or proc.stderr).decode("utf-8", "replace")
+    match = re.search(r"tesseract\s+v?([\w.\-]+)", text)
+    return match.group(1) if match else "unknown"
+
+
+def version() -> str:
+    """Tesseract's version string (e.g. "5.3.0"), part of the OCR cache key."""
+    return _version(tesseract_binary())
+
+
+def _for_tesseract(image: Image.Image) -> Image.Image:
+    """A copy pytesseract hands over as BMP, much faster to write and read than PNG."""
+    if image.mode not in ("L", "RGB", "1"):
+        image = image.convert("RGB" if "A" in image.getbands() or image.mode in ("P", "CMYK") else "L")
+    else:
+        image = image.copy()
+    image.format = "BMP"  # read by pytesseract to name the temporary file's format
+    return image
+
+
+def _call(func, image: Image.Image, *, lang: str, config: str, timeout: float, what: str):
+    binary = require(lang)
+    with _lock:
+        pytesseract.pytesseract.tesseract_cmd = binary
+    try:
+        return func(_for_tesseract(image), lang=lang, config=config, timeout=timeout)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ProgramMissing("Tesseract が見つかりません (tesseract not found)", program="tesseract") from exc
+    except pytesseract.TesseractError as exc:
+        raise ProgramFailed(
+            f"Tesseract failed {what} (exit {exc.status}): {exc.message}", program="tesseract",
+        ) from exc
+    except RuntimeError as exc:  # pytesseract's timeout (TesseractError is one too)
+        if "timeout" in str(exc).lower():
+            raise ProgramTimeout(
+                f"Tesseract did not finish {what} in {timeout:.0f} s", program="tesseract",
+                timeout=timeout,
+            ) from exc
+        raise
+
+
+def ocr_words(
+    image: Image.Image,
+    *,
+    lang: str = "jpn",
+    psm: int = DEFAULT_PSM,
+    timeout: float = DEFAULT_TIMEOUT,
+    dpi: int | None = None,
+    config: str = "",
+) -> list[OcrWord]:
+    """Recognize the words of an image: text, pixel box and Tesseract's confidence (0..100).
+
+    Empty words and Tesseract's structural rows (blocks, lines without text) are left out.
+    """
+    parts = [f"--psm {psm}"]
+    if dpi:
+        parts.append(f"--dpi {int(dpi)}")
+    if config:
+        parts.append(config)
+    data = _call(
+        lambda im, **kw: pytesseract.image_to_data(im, output_type=pytesseract.Output.DICT, **kw),
+        image, lang=lang, config=" ".join(parts), timeout=timeout, what="reading the page",
+    )
+    words: list[OcrWord] = []
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        if not text:
+            continue
+        left, top = int(data["left"][i]), int(data["top"][i])
+        width, height = int(data["width"][i]), int(data["height"][i])
+        words.append(
+            OcrWord(
+                text=text,
+                box=(left, top, left + width, top + height),
+                conf=max(0.0, float(data["conf"][i])),
+                line=(int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i])),
+            )
+        )
+    return words
+
+
+_OSD_RE = {
+    "rotate": re.compile(r"Rotate:\s*(\d+)"),
+    "confidence": re.compile(r"Orientation confidence:\s*([\d.]+)"),
+    "script": re.compile(r"Script:\s*(\S+)"),
+}
+
+
+def osd(image: Image.Image, *, timeout: float = 60.0, dpi: int | None = None) -> Orientation | None:
+    """Tesseract's orientation and script detection, or None when it cannot tell.
+
+    OSD refuses sparse pages ("Too few characters"); that is not an error here.
+    """
+    config = "--psm 0" + (f" --dpi {int(dpi)}" if dpi else "")
+    try:
+        text = _call(pytesseract.image_to_osd, image, lang="osd", config=config, timeout=timeout,
+                     what="detecting the orientation")
+    except ProgramFailed:
+        return None
+    rotate = _OSD_RE["rotate"].search(text)
+    conf = _OSD_RE["confidence"].search(text)
+    script = _OSD_RE["script"].search(text)
+    if not rotate:
+        return None
+    return Orientation(
+        rotate=int(rotate.group(1)) % 360,
+        confidence=float(conf.group(1)) if conf else 0.0,
+        script=script.group(1) if script else "",
+    )
+
+
+def detect_orientation(
+    image: Image.Image, *, timeout: float = 60.0, dpi: int | None = None, min_confidence: float = 1.5
+) -> int:
+    """Degrees (0, 90, 180, 270) to turn the image clockwise so that it is upright.
+
+    0 when OSD cannot tell (too little text) or is not confident enough.
+    """
+    found = osd(image, timeout=timeout, dpi=dpi)
+    if found is None or found.confidence < min_confidence:
+        return 0
+    return found.rotate
+
+
+def run_plain(image_path: Path, *, lang: str = "jpn", timeout: float = DEFAULT_TIMEOUT) -> float:
+    """Run plain ``tesseract IMAGE out -l LANG`` (the benchmark's yardstick); returns seconds."""
+    binary = require(lang)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="madoguchi-tess-") as tmp:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [binary, str(image_path), str(Path(tmp) / "out"), "-l", lang],
+                capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ProgramTimeout(f"tesseract did not finish in {timeout:.0f} s", program="tesseract") from exc
+        elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise ProgramFailed(
+            f"tesseract failed (exit {proc.returncode}): "
+            f"{proc.stderr.decode('utf-8', 'replace').strip()[-200:]}",
+            program="tesseract",
+        )
+    return elapsed

@@ -1,0 +1,571 @@
+"""Scanned samples with their ground truth: filled 様式第1号 and certificates, as from a scanner.
+
+For 様式第1号 (shibukawa.form1): random but plausible records are typed into our blank DOCX
+(``generate.fill.fill_docx``), printed to PDF by LibreOffice, rendered by pdftoppm at 300 or
+200 dpi, and degraded like a scan: skew up to ±2°, blur, paper tone and ink level, sensor noise,
+speckle, JPEG. Boxes are ticked either as printed ☑ glyphs (ticked in Word) or by pen: the DOCX
+is printed with empty ☐ and a hand-drawn tick, cross, fill or circle around the label is drawn
+on the image where the box landed (found in the PDF with ``generate.blank_forms.locate_widgets``).
+
+Tax certificates (納税証明書 and kin) and certificates of origin (原産地証明書 and kin) come in
+three layouts each, from different "issuers", built here as simple DOCX.
+
+Each sample is written as FILE (TIFF, PNG, JPEG or an image-only PDF) beside FILE.json:
+``{"form": ..., "fields": {...}, "variant": {...}}``, the ground truth (never the extractor's
+output); ``manifest.json`` lists them. Deterministic for a seed.
+
+Run: .venv/bin/python samples/scans/generate.py [--out DIR] [--forms N] [--certs N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import random
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from extract.pdftoppm import render_pages  # noqa: E402
+from forms.catalogue import get_form  # noqa: E402
+from forms.schema import FormDecl  # noqa: E402
+from generate.libreoffice import convert_to_pdf  # noqa: E402
+
+HERE = Path(__file__).parent
+DEFAULT_OUT = HERE / "build"
+
+# --- records -------------------------------------------------------------------------------
+
+ADDRESSES = [
+    "群馬県渋川市石原80番地",
+    "群馬県渋川市渋川1900番地1",
+    "群馬県渋川市伊香保町伊香保541番地",
+    "群馬県渋川市赤城町敷島1234番地",
+    "群馬県渋川市子持5678番地2",
+    "群馬県渋川市小野上3210番地",
+]
+COMPANIES = [
+    "株式会社渋川フーズ",
+    "有限会社赤城ファーム",
+    "伊香保物産合同会社",
+    "渋川こんにゃく本舗株式会社",
+    "子持高原ハム株式会社",
+    "小野上温泉食品有限会社",
+]
+REPRESENTATIVES = ["代表取締役 渋川太郎", "代表社員 伊香保花子", "取締役社長 赤城一郎", "代表取締役 子持次郎"]
+PRODUCTS = [
+    ("ジョウシュウワギュウスキヤキセット", "上州和牛すき焼きセット", "肩ロース500g(化粧箱入り)",
+     "渋川市内の牧場で育てた上州和牛の肩ロースを、市内の工場で手切りしました。"),
+    ("コンニャクツメアワセ", "こんにゃく詰め合わせ", "板こんにゃく3枚・玉こんにゃく500g",
+     "赤城山麓で育てたこんにゃく芋を使い、昔ながらの製法で仕上げました。"),
+    ("イカホマンジュウ", "伊香保まんじゅう", "12個入り×2箱",
+     "伊香保温泉の名物、黒糖の皮でこしあんを包んだ茶色いまんじゅうです。"),
+    ("アカギコウゲンハムセット", "赤城高原ハムセット", "ロースハム400g・ベーコン300g",
+     "赤城高原で育った豚肉を使い、桜のチップでじっくり燻製しました。"),
+    ("シブカワリンゴジュース", "渋川りんごジュース", "1L×6本",
+     "市内の果樹園で収穫したりんごだけを搾った果汁100%のジュースです。"),
+    ("ジョウシュウブタノミソヅケ", "上州豚の味噌漬け", "ロース100g×8枚",
+     "地元の味噌蔵の味噌に上州豚を漬け込みました。焼くだけで食べられます。"),
+]
+ALLERGENS = ["卵", "乳", "小麦", "そば", "落花生", "えび", "かに", "さけ", "さば", "あわび", "いか",
+             "いくら", "牛肉", "豚肉", "鶏肉", "ゼラチン", "アーモンド", "カシューナッツ", "くるみ",
+             "大豆", "ごま", "マカダミアナッツ", "やまいも", "オレンジ", "キウイ", "バナナ", "もも", "りんご"]
+PEOPLE = ["山田花子", "佐藤次郎", "鈴木一郎", "高橋美咲", "田中健太"]
+DEPARTMENTS = ["営業部", "総務課", "製造部", "販売課"]
+PLACES = ["群馬県前橋市", "群馬県高崎市", "群馬県沼田市", "長野県上田市", "栃木県宇都宮市"]
+DOMAINS = ["shibukawa-foods.jp", "akagi-farm.co.jp", "ikaho-bussan.jp", "komochi-ham.jp"]
+
+
+def _date(rng: random.Random) -> str:
+    return (date(2025, 5, 1) + timedelta(days=rng.randrange(0, 600))).isoformat()
+
+
+def form1_record(rng: random.Random) -> dict[str, Any]:
+    kana, name, spec, description = rng.choice(PRODUCTS)
+    donation = rng.randrange(10, 51) * 1000
+    excl = int(donation * rng.uniform(0.22, 0.29)) // 10 * 10
+    incl = int(excl * 1.08)
+    retail_excl = excl + rng.randrange(2, 20) * 100
+    domain = rng.choice(DOMAINS)
+    allergens = sorted(rng.sample(ALLERGENS, rng.choice([0, 1, 2, 3, 4, 6])), key=ALLERGENS.index)
+    fields: dict[str, Any] = {
+        "application_date": _date(rng),
+        "applicant_postal_code": f"377-{rng.randrange(0, 10000):04d}",
+        "applicant_address": rng.choice(ADDRESSES),
+        "applicant_name": rng.choice(COMPANIES),
+        "applicant_representative": rng.choice(REPRESENTATIVES),
+        "product_name_kana": kana,
+        "product_name": name,
+        "product_spec": spec,
+        "product_description": description,
+        "donation_amount": donation,
+        "gift_price_excl_tax": excl,
+        "gift_price_incl_tax": incl,
+        "retail_price_excl_tax": retail_excl,
+        "retail_price_incl_tax": int(retail_excl * 1.08),
+        "ingredients_origin": rng.choice(["in_city", "outside"]),
+        "manufacturing_place": rng.choice(["in_city", "outside"]),
+        "supply_period": rng.choice(["year_round", "limited"]),
+        "acceptance_period": rng.choice(["year_round", "limited"]),
+        "supply_quantity": f"年間{rng.randrange(1, 20) * 50}個",
+        "shipping_timing": rng.choice(["申込み後2週間以内", "毎月10日・25日に発送", "入金確認後1週間以内"]),
+        "carriers": sorted(rng.sample(["japan_post", "sagawa", "yamato"], rng.randrange(1, 4)),
+                           key=["japan_post", "sagawa", "yamato"].index),
+        "temperature": rng.choice(["ambient", "chilled", "frozen"]),
+        "allergens_present": bool(allergens),
+        "allergens": allergens,
+        "best_before": rng.choice(["製造日から60日", "冷凍で製造日から90日", "製造日から7日", "常温で180日"]),
+        "package_size_weight": rng.choice(["60サイズ・1.2kg", "80サイズ・3kg", "60サイズ・800g"]),
+        "subscription": rng.choice(["なし", "年3回", "年6回"]),
+        "contact_department": rng.choice(DEPARTMENTS),
+        "contact_person": rng.choice(PEOPLE),
+        "contact_phone": f"0279-{rng.randrange(20, 60)}-{rng.randrange(0, 10000):04d}",
+        "contact_fax": f"0279-{rng.randrange(20, 60)}-{rng.randrange(0, 10000):04d}",
+        "contact_email": f"{rng.choice(['info', 'sales', 'shop'])}@{domain}",
+        "contact_website_url": f"https://{domain}/",
+    }
+    if fields["ingredients_origin"] == "outside":
+        fields["ingredients_origin_detail"] = rng.choice(PLACES)
+    if fields["manufacturing_place"] == "outside":
+        fields["manufacturing_place_detail"] = rng.choice(PLACES)
+    return {"form": "shibukawa.form1", "fields": fields}
+
+
+# --- certificates --------------------------------------------------------------------------
+
+CITIES = [("渋川市長", "髙木 勉"), ("前橋市長", "小川 晶"), ("高崎市長", "富岡 賢治"), ("沼田市長", "星野 已喜雄")]
+TAX_OFFICES = ["渋川税務署長", "前橋税務署長", "高崎税務署長"]
+TAX_KINDS = ["市県民税", "法人市民税", "固定資産税", "軽自動車税", "市税全税目"]
+ORIGIN_ISSUERS = ["赤城たちばな農業協同組合", "渋川市こんにゃく生産組合", "子持高原牧場株式会社", "北群渋川農業協同組合"]
+ORIGINS = ["群馬県渋川市", "群馬県渋川市赤城町", "群馬県渋川市子持", "群馬県渋川市伊香保町"]
+MATERIALS = ["こんにゃく芋", "上州和牛", "りんご", "大豆", "小麦", "豚肉"]
+
+
+def _wareki(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    year = d.year - 2018
+    return f"令和{'元' if year == 1 else year}年{d.month}月{d.day}日"
+
+
+def tax_record(rng: random.Random, layout: int) -> dict[str, Any]:
+    arrears = rng.random() < 0.25
+    unpaid = rng.randrange(1, 80) * 1000 if arrears else 0
+    if layout == 2:
+        mayor, issuer_name = rng.choice(TAX_OFFICES), ""
+    else:
+        mayor, issuer_name = rng.choice(CITIES)
+    fields = {
+        "certificate_number": f"第{rng.randrange(100, 9999)}号",
+        "taxpayer_address": rng.choice(ADDRESSES),
+        "taxpayer_name": rng.choice(COMPANIES),
+        "tax_kind": rng.choice(TAX_KINDS),
+        "issue_date": _date(rng),
+        "issuer": f"{mayor} {issuer_name}".strip(),
+        "no_arrears": not arrears,
+        "unpaid_amount": unpaid,
+    }
+    return {"form": "tax_certificate", "fields": fields, "layout": layout}
+
+
+def origin_record(rng: random.Random, layout: int) -> dict[str, Any]:
+    fields = {
+        "product_name": rng.choice(MATERIALS),
+        "origin": rng.choice(ORIGINS),
+        "issuer": rng.choice(ORIGIN_ISSUERS),
+        "issue_date": _date(rng),
+    }
+    return {"form": "origin_certificate", "fields": fields, "layout": layout}
+
+
+def _doc(font: str):  # type: ignore[no-untyped-def]
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(25)
+    section.top_margin = section.bottom_margin = Mm(25)
+    style = doc.styles["Normal"]
+    style.font.size = Pt(11)
+    style.font.name = font
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
+        fonts.set(qn(attr), font)
+    return doc
+
+
+def _para(doc, text: str, *, size: float | None = None, bold: bool = False, align: str = "left", space: float = 6):  # type: ignore[no-untyped-def]
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    p.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                   "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
+    p.paragraph_format.space_after = Pt(space)
+    run = p.add_run(text)
+    run.bold = bold
+    if size:
+        run.font.size = Pt(size)
+    return p
+
+
+def _table(doc, rows: list[list[str]], widths_mm: list[float]):  # type: ignore[no-untyped-def]
+    from docx.shared import Mm
+
+    table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = "Table Grid"
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            cell = table.cell(r, c)
+            cell.width = Mm(widths_mm[c])
+            cell.text = text
+    return table
+
+
+def tax_docx(record: dict[str, Any]) -> bytes:
+    f = record["fields"]
+    layout = record["layout"]
+    when = _wareki(f["issue_date"])
+    unpaid = f["unpaid_amount"]
+    if layout == 0:  # a city's 納税証明書: a table, then the statement
+        doc = _doc("ＭＳ 明朝")
+        _para(doc, f"証明書番号　{f['certificate_number']}", align="right")
+        _para(doc, "納税証明書", size=18, bold=True, align="center", space=18)
+        _table(doc, [
+            ["住所", f["taxpayer_address"]],
+            ["氏名", f["taxpayer_name"]],
+            ["税目", f["tax_kind"]],
+            ["未納税額", f"{unpaid:,}円"],
+        ], [35, 125])
+        _para(doc, "")
+        statement = "上記のとおり滞納はありませんので証明します。" if f["no_arrears"] else "上記のとおり未納の税額があることを証明します。"
+        _para(doc, statement, space=18)
+        _para(doc, when, align="left")
+        _para(doc, f["issuer"], align="right", size=12)
+    elif layout == 1:  # 市税完納証明書: lines with labels, statement before the date
+        doc = _doc("ＭＳ ゴシック")
+        _para(doc, "市税完納証明書", size=16, bold=True, align="center", space=24)
+        _para(doc, f"証明番号：{f['certificate_number']}", align="right", space=12)
+        _para(doc, f"住所又は所在地：{f['taxpayer_address']}")
+        _para(doc, f"氏名又は名称：{f['taxpayer_name']}")
+        _para(doc, f"証明する税目：{f['tax_kind']}", space=18)
+        if f["no_arrears"]:
+            _para(doc, "上記の者について、令和7年度までの市税に未納の税額はありません。", space=6)
+        else:
+            _para(doc, f"上記の者について、未納の税額があります。未納額：{unpaid:,}円", space=6)
+        _para(doc, "上記のとおり証明します。", space=18)
+        _para(doc, when, align="left")
+        _para(doc, f["issuer"], align="right", size=12)
+    else:  # a tax office's 納税証明書（その3）: a header table with columns
+        doc = _doc("ＭＳ 明朝")
+        _para(doc, "納税証明書（その３）", size=16, bold=True, align="center", space=18)
+        _para(doc, f"交付番号　{f['certificate_number']}", align="left")
+        _table(doc, [
+            ["住所（所在地）", f["taxpayer_address"]],
+            ["氏名（名称）", f["taxpayer_name"]],
+        ], [40, 120])
+        _para(doc, "")
+        _table(doc, [
+            ["税目", "未納税額", "備考"],
+            [f["tax_kind"], f"{unpaid:,}円" if unpaid else "0円", ""],
+        ], [50, 50, 60])
+        _para(doc, "")
+        _para(doc, "滞納なし" if f["no_arrears"] else "滞納あり", space=12)
+        _para(doc, "上記のとおり相違ないことを証明します。", space=12)
+        _para(doc, when)
+        _para(doc, f["issuer"], align="right", size=12)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def origin_docx(record: dict[str, Any]) -> bytes:
+    f = record["fields"]
+    layout = record["layout"]
+    when = _wareki(f["issue_date"])
+    if layout == 0:
+        doc = _doc("ＭＳ 明朝")
+        _para(doc, "原産地証明書", size=18, bold=True, align="center", space=24)
+        _table(doc, [["品名", f["product_name"]], ["原産地", f["origin"]], ["証明者", f["issuer"]]], [35, 125])
+        _para(doc, "")
+        _para(doc, "上記のとおり相違ないことを証明します。", space=12)
+        _para(doc, when)
+    elif layout == 1:
+        doc = _doc("ＭＳ ゴシック")
+        _para(doc, "産地証明書", size=16, bold=True, align="center", space=24)
+        _para(doc, f"品目：{f['product_name']}")
+        _para(doc, f"生産地：{f['origin']}", space=18)
+        _para(doc, "上記の品目は、上記の生産地で生産されたものであることを証明します。", space=18)
+        _para(doc, f"発行日：{when}")
+        _para(doc, f"発行者：{f['issuer']}", align="right")
+    else:
+        doc = _doc("ＭＳ 明朝")
+        _para(doc, f"{when}", align="right", space=12)
+        _para(doc, "原料原産地証明書", size=16, bold=True, align="center", space=18)
+        _table(doc, [["原料名", "原産地", "使用割合"], [f["product_name"], f["origin"], "100%"]], [50, 70, 40])
+        _para(doc, "")
+        _para(doc, "上記のとおり証明します。", space=12)
+        _para(doc, f"証明者　{f['issuer']}", align="right")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+# --- pen marks -------------------------------------------------------------------------------
+
+
+def _pen(rng: random.Random, dpi: float) -> tuple[int, int]:
+    """Pen stroke width (px) and ink level."""
+    return max(2, round(dpi * rng.uniform(0.35, 0.6) / 25.4)), rng.randrange(20, 90)
+
+
+def draw_mark(arr: np.ndarray, box: tuple[float, float, float, float], kind: str, rng: random.Random, dpi: float) -> None:
+    """A hand-drawn tick (✓ that may cross the border), cross, or filled box in a box (px)."""
+    x0, y0, x1, y1 = box
+    s = x1 - x0
+    width, ink = _pen(rng, dpi)
+
+    def j(v: float) -> float:
+        return v + rng.uniform(-0.08, 0.08) * s
+
+    if kind == "tick":
+        reach = rng.uniform(0.0, 0.8)  # how far the long stroke leaves the box
+        pts = [(j(x0 + 0.15 * s), j(y0 + 0.5 * s)), (j(x0 + 0.42 * s), j(y1 - 0.12 * s)),
+               (j(x1 + reach * s * 0.6), j(y0 - reach * s * 0.8))]
+        cv2.polylines(arr, [np.array(pts, np.int32)], False, ink, width, cv2.LINE_AA)
+    elif kind == "cross":
+        over = rng.uniform(-0.1, 0.25) * s
+        cv2.line(arr, (int(j(x0 - over)), int(j(y0 - over))), (int(j(x1 + over)), int(j(y1 + over))), ink, width, cv2.LINE_AA)
+        cv2.line(arr, (int(j(x1 + over)), int(j(y0 - over))), (int(j(x0 - over)), int(j(y1 + over))), ink, width, cv2.LINE_AA)
+    else:  # filled in
+        cv2.rectangle(arr, (int(x0 + 2), int(y0 + 2)), (int(x1 - 2), int(y1 - 2)), ink, -1)
+
+
+def draw_circle(arr: np.ndarray, box: tuple[float, float, float, float], rng: random.Random, dpi: float) -> None:
+    """A hand-drawn ellipse around a label (px box), not quite closed, slightly tilted."""
+    x0, y0, x1, y1 = box
+    h = y1 - y0
+    cx, cy = (x0 + x1) / 2 + rng.uniform(-0.1, 0.1) * h, (y0 + y1) / 2
+    ax, ay = (x1 - x0) / 2 + h * rng.uniform(0.35, 0.6), h / 2 + h * rng.uniform(0.25, 0.45)
+    start = rng.uniform(0, 360)
+    width, ink = _pen(rng, dpi)
+    cv2.ellipse(arr, (int(cx), int(cy)), (int(ax), int(ay)), rng.uniform(-6, 6), start, start + rng.uniform(345, 375), ink, width, cv2.LINE_AA)
+
+
+# --- scanner -------------------------------------------------------------------------------
+
+
+@dataclass
+class Variant:
+    name: str
+    dpi: int
+    skew: float = 0.0
+    blur: float = 0.0
+    noise: float = 2.0
+    speckle: int = 0
+    jpeg: int | None = None
+    #: "glyph": boxes ticked in Word (☑); "pen": ticks drawn by hand; "circle": some options circled
+    ticks: str = "glyph"
+    fmt: str = "tiff"
+
+
+def degrade(img: Image.Image, v: Variant, rng: random.Random) -> Image.Image:
+    """Paper and ink tones, skew, blur, noise, speckle and JPEG, like a scanner."""
+    arr = np.asarray(img.convert("L"), dtype=np.float32)
+    paper, ink = rng.uniform(225, 250), rng.uniform(15, 55)
+    arr = ink + (paper - ink) * arr / 255.0
+    out = Image.fromarray(arr.clip(0, 255).astype(np.uint8), "L")
+    if v.skew:
+        out = out.rotate(v.skew, resample=Image.Resampling.BICUBIC, fillcolor=int(paper))
+    if v.blur:
+        out = out.filter(ImageFilter.GaussianBlur(v.blur))
+    arr = np.asarray(out, dtype=np.float32)
+    np_rng = np.random.default_rng(rng.randrange(1 << 30))
+    if v.noise:
+        arr = arr + np_rng.normal(0, v.noise, arr.shape)
+    if v.speckle:
+        h, w = arr.shape
+        ys, xs = np_rng.integers(0, h - 2, v.speckle), np_rng.integers(0, w - 2, v.speckle)
+        sizes = np_rng.integers(1, 3, v.speckle)
+        for y, x, s in zip(ys, xs, sizes):
+            arr[y : y + s, x : x + s] = np_rng.uniform(20, 110)
+    out = Image.fromarray(arr.clip(0, 255).astype(np.uint8), "L")
+    if v.jpeg:
+        buf = io.BytesIO()
+        out.save(buf, format="JPEG", quality=v.jpeg)
+        out = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    return out
+
+
+def save_pages(pages: list[Image.Image], path: Path, v: Variant) -> Path:
+    dpi = (v.dpi, v.dpi)
+    if v.fmt == "pdf":
+        path = path.with_suffix(".pdf")
+        pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=float(v.dpi))
+    elif v.fmt == "jpeg":
+        path = path.with_suffix(".jpg")
+        pages[0].save(path, "JPEG", quality=v.jpeg or 80, dpi=dpi)
+    elif v.fmt == "png":
+        path = path.with_suffix(".png")
+        pages[0].save(path, "PNG", dpi=dpi, optimize=True)
+    else:
+        path = path.with_suffix(".tiff")
+        pages[0].save(path, "TIFF", save_all=True, append_images=pages[1:], dpi=dpi, compression="tiff_lzw")
+    return path
+
+
+def form1_variants(rng: random.Random, n: int) -> list[Variant]:
+    out: list[Variant] = []
+    for i in range(n):
+        ticks = ["glyph", "pen", "pen", "circle"][i % 4]
+        if i % 2 == 0:
+            out.append(Variant(f"300dpi-{ticks}", 300, skew=rng.uniform(-0.5, 0.5), blur=rng.uniform(0, 0.5),
+                               noise=2.0, ticks=ticks, fmt="tiff"))
+        else:
+            out.append(Variant(f"200dpi-noisy-{ticks}", 200, skew=rng.choice([-1, 1]) * rng.uniform(0.5, 2.0),
+                               blur=rng.uniform(0.5, 0.9), noise=5.0, speckle=rng.randrange(300, 1200),
+                               jpeg=rng.randrange(55, 80), ticks=ticks, fmt="pdf"))
+    return out
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def _checkbox_fields(form: FormDecl) -> set[str]:
+    return {f.key for f in form.fields() if f.choices}
+
+
+def _label_box(chars: list[dict], box: tuple[float, float, float, float], label: str, after: bool) -> tuple[float, float, float, float] | None:
+    """PDF-point box (top-left origin) of a choice's label printed beside its box."""
+    x0, top, x1, bottom = box
+    cy = (top + bottom) / 2
+    line = [c for c in chars if abs((float(c["top"]) + float(c["bottom"])) / 2 - cy) < 4 and c["text"].strip()]
+    if after:  # label before the box (卵 ☐)
+        before = sorted((c for c in line if float(c["x1"]) <= x0 + 0.5), key=lambda c: -float(c["x0"]))[: len(label)]
+        picked = before
+    else:
+        picked = sorted((c for c in line if float(c["x0"]) >= x1 - 0.5), key=lambda c: float(c["x0"]))[: len(label)]
+    if "".join(sorted(c["text"] for c in picked)) != "".join(sorted(label)):
+        return None
+    return (min(float(c["x0"]) for c in picked), min(float(c["top"]) for c in picked),
+            max(float(c["x1"]) for c in picked), max(float(c["bottom"]) for c in picked))
+
+
+def make_form1(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[str, Any]]:
+    import pdfplumber
+
+    from generate.blank_forms import build_layout, locate_widgets
+    from generate.fill import fill_docx, is_ticked
+
+    form = get_form("shibukawa.form1")
+    boxes_fields = _checkbox_fields(form)
+    by_key = {f.key: f for f in form.fields()}
+    variants = form1_variants(rng, n)
+    records = [form1_record(rng) for _ in range(n)]
+    docx_paths = []
+    for i, (rec, v) in enumerate(zip(records, variants)):
+        values = rec["fields"] if v.ticks == "glyph" else {k: x for k, x in rec["fields"].items() if k not in boxes_fields}
+        path = tmp / f"form1_{i:03d}.docx"
+        path.write_bytes(fill_docx(form, values))
+        docx_paths.append(path)
+    pdfs = convert_to_pdf(docx_paths, tmp)
+    samples = []
+    for i, (rec, v, pdf) in enumerate(zip(records, variants, pdfs)):
+        pdf_bytes = pdf.read_bytes()
+        pages = render_pages(pdf_bytes, dpi=v.dpi)
+        arrays = [np.asarray(p).copy() for p in pages]
+        scale = v.dpi / 72.0
+        if v.ticks != "glyph":
+            widgets = [w for w in locate_widgets(build_layout(form), pdf_bytes) if w.kind == "checkbox"]
+            with pdfplumber.open(io.BytesIO(pdf_bytes)) as doc:
+                chars = [list(p.chars) for p in doc.pages]
+                heights = [float(p.height) for p in doc.pages]
+            circled = {"temperature", "supply_period"} if v.ticks == "circle" else set()
+            for w in widgets:
+                f = by_key[w.field.key]
+                if not is_ticked(f, w.choice, rec["fields"].get(f.key)):
+                    continue
+                x0, y0, x1, y1 = w.rect
+                top, bottom = heights[w.page] - y1, heights[w.page] - y0
+                if f.key in circled and w.choice is not None:
+                    label = _label_box(chars[w.page], (x0, top, x1, bottom), w.choice.label, f.box == "after")
+                    if label:
+                        draw_circle(arrays[w.page], tuple(c * scale for c in label), rng, v.dpi)  # type: ignore[arg-type]
+                        continue
+                kind = rng.choices(["tick", "cross", "fill"], [0.75, 0.18, 0.07])[0]
+                draw_mark(arrays[w.page], (x0 * scale, top * scale, x1 * scale, bottom * scale), kind, rng, v.dpi)
+        scanned = [degrade(Image.fromarray(a, "L"), v, rng) for a in arrays]
+        path = save_pages(scanned, out / f"form1_{i:03d}_{v.name}", v)
+        samples.append(_write_truth(path, rec, v))
+    return samples
+
+
+def make_certificates(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[str, Any]]:
+    records = []
+    for i in range(n):
+        records.append(tax_record(rng, i % 3))
+        records.append(origin_record(rng, i % 3))
+    docx_paths = []
+    for i, rec in enumerate(records):
+        stem = f"{'tax' if rec['form'] == 'tax_certificate' else 'origin'}_{i // 2:03d}_l{rec['layout']}"
+        path = tmp / f"{stem}.docx"
+        path.write_bytes(tax_docx(rec) if rec["form"] == "tax_certificate" else origin_docx(rec))
+        docx_paths.append(path)
+    pdfs = convert_to_pdf(docx_paths, tmp)
+    samples = []
+    for i, (rec, pdf) in enumerate(zip(records, pdfs)):
+        if i % 4 < 2:
+            v = Variant("300dpi", 300, skew=rng.uniform(-0.7, 0.7), blur=rng.uniform(0, 0.5), fmt="png")
+        else:
+            v = Variant("200dpi-noisy", 200, skew=rng.choice([-1, 1]) * rng.uniform(0.5, 2.0), blur=rng.uniform(0.5, 0.9),
+                        noise=5.0, speckle=rng.randrange(200, 800), jpeg=rng.randrange(55, 80), fmt="jpeg")
+        (page, *_) = render_pages(pdf.read_bytes(), [1], dpi=v.dpi)
+        path = save_pages([degrade(page, v, rng)], out / f"{pdf.stem}_{v.name}", v)
+        samples.append(_write_truth(path, {"form": rec["form"], "fields": rec["fields"]}, v, layout=rec["layout"]))
+    return samples
+
+
+def _write_truth(path: Path, record: dict[str, Any], v: Variant, **extra: Any) -> dict[str, Any]:
+    truth = {"form": record["form"], "fields": record["fields"], "variant": asdict(v), **extra}
+    Path(f"{path}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {"file": path.name, **truth}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--forms", type=int, default=8, help="filled 様式第1号 scans")
+    parser.add_argument("--certs", type=int, default=6, help="tax and origin certificates each")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
+        samples = make_form1(args.out, args.forms, rng, Path(tmp))
+        samples += make_certificates(args.out, args.certs, rng, Path(tmp))
+    (args.out / "manifest.json").write_text(json.dumps(samples, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for s in samples:
+        print(s["file"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

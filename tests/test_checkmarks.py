@@ -1,0 +1,151 @@
+"""Checkboxes and circled options read from pixels (synthetic 300 dpi images)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extract import checkmarks
+from extract.checkmarks import EMPTY, TICKED, Checkbox, Circle, apply_marks, find_checkboxes, find_circles
+from extract.pagemodel import Word
+from extract.prepare import ink_mask
+
+DPI = 300
+MINCHO = "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"
+GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+SIZE = 44  # 10.5 pt at 300 dpi
+
+
+def _canvas(w: int = 600, h: int = 160) -> np.ndarray:
+    return np.full((h, w), 255, np.uint8)
+
+
+def _box(arr: np.ndarray, x: int, y: int, side: int = 32, wall: int = 2) -> tuple[int, int, int, int]:
+    cv2.rectangle(arr, (x, y), (x + side - 1, y + side - 1), 0, wall)
+    return (x, y, x + side, y + side)
+
+
+def _boxes(arr: np.ndarray) -> list[Checkbox]:
+    return find_checkboxes(ink_mask(arr), DPI)
+
+
+def test_empty_box() -> None:
+    arr = _canvas()
+    _box(arr, 100, 60)
+    (found,) = _boxes(arr)
+    assert not found.ticked and found.confidence > 0.9
+    assert found.box == pytest.approx((99, 59, 133, 93), abs=3)
+
+
+def test_pen_tick_crossing_the_border() -> None:
+    arr = _canvas()
+    x0, y0, x1, y1 = _box(arr, 100, 60)
+    # a tick starting inside and leaving the box far past its top-right corner
+    pts = np.array([(x0 + 6, y0 + 16), (x0 + 14, y1 - 5), (x1 + 22, y0 - 26)], np.int32)
+    cv2.polylines(arr, [pts], False, 0, 4, cv2.LINE_AA)
+    (found,) = _boxes(arr)
+    assert found.ticked and found.confidence > 0.8
+
+
+def test_cross_through_the_corners() -> None:
+    arr = _canvas()
+    x0, y0, x1, y1 = _box(arr, 100, 60)
+    cv2.line(arr, (x0 - 4, y0 - 4), (x1 + 4, y1 + 4), 0, 3, cv2.LINE_AA)
+    cv2.line(arr, (x1 + 4, y0 - 4), (x0 - 4, y1 + 4), 0, 3, cv2.LINE_AA)
+    (found,) = _boxes(arr)
+    assert found.ticked
+
+
+def test_filled_box() -> None:
+    arr = _canvas()
+    cv2.rectangle(arr, (100, 60), (131, 91), 0, -1)
+    (found,) = _boxes(arr)
+    assert found.ticked and found.kind == "filled"
+
+
+def _glyphs(text: str, font: str) -> np.ndarray:
+    img = Image.new("L", (SIZE * (2 * len(text) + 2), SIZE * 3), 255)
+    draw = ImageDraw.Draw(img)
+    for i, ch in enumerate(text):
+        draw.text((SIZE + i * 2 * SIZE, SIZE), ch, font=ImageFont.truetype(font, SIZE), fill=0)
+    return np.asarray(img).copy()
+
+
+def test_box_glyphs_and_not_characters_that_look_like_boxes() -> None:
+    states = [b.ticked for b in _boxes(_glyphs("☐☑☒", DEJAVU))]
+    assert states == [False, True, True]
+    for font in (MINCHO, GOTHIC):
+        assert _boxes(_glyphs("口ロ日回国田", font)) == []
+
+
+def _label_image(text: str, x: int, y: int, arr: np.ndarray, font: str = MINCHO) -> tuple[int, int, int, int]:
+    img = Image.fromarray(arr)
+    draw = ImageDraw.Draw(img)
+    f = ImageFont.truetype(font, SIZE)
+    draw.text((x, y), text, font=f, fill=0)
+    arr[:] = np.asarray(img)
+    return draw.textbbox((x, y), text, font=f)
+
+
+def test_circled_label() -> None:
+    arr = _canvas(800, 200)
+    boxes = [_label_image(t, 80 + i * 200, 70, arr) for i, t in enumerate(("常温", "冷蔵", "冷凍"))]
+    x0, y0, x1, y1 = boxes[1]
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    cv2.ellipse(arr, (cx, cy), ((x1 - x0) // 2 + 22, (y1 - y0) // 2 + 16), -4, 20, 380, 0, 3, cv2.LINE_AA)
+    circles = find_circles(ink_mask(arr), DPI)
+    assert len(circles) == 1
+    (c,) = circles
+    assert c.box[0] < x0 and c.box[2] > x1 and c.box[1] < y0 and c.box[3] > y1
+    # no circles around plain labels, boxes or a 〇
+    arr2 = _canvas(800, 200)
+    _label_image("常温　〇　冷凍", 80, 70, arr2)
+    _box(arr2, 500, 70)
+    assert find_circles(ink_mask(arr2), DPI) == []
+
+
+def _w(text: str, x0: float, x1: float, conf: float = 0.9) -> Word:
+    return Word(text, x0, 100.0, x1, 110.0, conf)
+
+
+def test_apply_marks_replaces_garbage_and_marks_circled_labels() -> None:
+    px = 72.0 / DPI
+    box_empty = Checkbox((400, 416, 440, 456), False, 0.97, 0.0)
+    box_ticked = Checkbox((600, 416, 640, 456), True, 0.9, 0.2)
+    words = [
+        _w("口", 96.5, 105.0, 0.4),  # Tesseract's reading of the empty box
+        _w("市内", 108.0, 128.0),
+        _w("図", 144.0, 153.0, 0.3),  # ... of the ticked one
+        _w("市外", 156.0, 176.0),
+        _w("常温", 200.0, 220.0),
+        _w("冷蔵", 240.0, 260.0),
+    ]
+    circle = Circle((int(232 / px), int(95 / px), int(268 / px), int(115 / px)), 0.85)
+    out = apply_marks(words, [box_empty, box_ticked], [circle], px)
+    texts = sorted((w.x0, w.text) for w in out)
+    assert [t for _, t in texts] == [EMPTY, "市内", TICKED, "市外", "常温", TICKED, "冷蔵"]
+    marks = {w.text: w for w in out if w.text in (EMPTY, TICKED) and w.x0 < 200}
+    assert marks[EMPTY].bbox == pytest.approx((96.0, 99.84, 105.6, 109.44))
+    assert marks[EMPTY].conf == 0.97
+
+
+def test_circle_around_a_label_with_a_box_ticks_that_box() -> None:
+    px = 72.0 / DPI
+    box = Checkbox((int(110 / px), int(100 / px), int(119 / px), int(109 / px)), False, 0.95, 0.0)
+    words = [_w("卵", 100.0, 109.0)]
+    circle = Circle((int(96 / px), int(95 / px), int(112 / px), int(115 / px)), 0.85)
+    out = apply_marks(words, [box], [circle], px)
+    assert [w.text for w in sorted(out, key=lambda w: w.x0)] == ["卵", TICKED]
+
+
+def test_masking_removes_boxes_ticks_and_circles() -> None:
+    arr = _canvas()
+    x0, y0, x1, y1 = _box(arr, 100, 60)
+    cv2.polylines(arr, [np.array([(x0 + 6, y0 + 16), (x0 + 14, y1 - 5), (x1 + 20, y0 - 24)], np.int32)], False, 0, 4)
+    ink = ink_mask(arr)
+    boxes = _boxes(arr)
+    clean = checkmarks.mask_marks(arr, ink, boxes, [], DPI)
+    assert (clean < 128).sum() == 0

@@ -1,0 +1,96 @@
+"""Page preparation: upright from OSD, skew removed, speckle cleaned, boxes mapped back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extract.prepare import Transform, despeckle, estimate_skew, prepare, rotate_quarter, to_grey
+
+FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+LINES = [
+    "渋川市ふるさと応援寄附金返礼品提供申込書",
+    "所在地　群馬県渋川市石原８０番地",
+    "名称　株式会社しぶかわ食品",
+    "代表者　代表取締役　渋川太郎",
+    "申込みにあたっては、募集要項を遵守すること",
+    "この申込書が事実と相違ないことを誓約します",
+]
+
+
+def _page(size: int = 36) -> Image.Image:
+    font = ImageFont.truetype(FONT, size)
+    img = Image.new("L", (size * 26, int(size * 2.2 * len(LINES) + size * 2)), 255)
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(LINES):
+        draw.text((size, size + i * size * 2.2), line, font=font, fill=0)
+    return img
+
+
+def _diff(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).mean())
+
+
+@pytest.mark.parametrize("turned", [90, 180])
+def test_turned_page_is_made_upright(turned: int) -> None:
+    page = _page()
+    scanned = page.rotate(turned, expand=True)  # PIL turns counter-clockwise
+    prepared = prepare(scanned, dpi=300, rotate=None, deskew=False)
+    assert prepared.transform.rotation == turned
+    assert prepared.image.size == page.size
+    assert _diff(prepared.image, page) < 1.0
+
+
+def test_quarter_turn_transform_maps_points_back() -> None:
+    page = _page()
+    scanned = page.rotate(90, expand=True)
+    prepared = prepare(scanned, dpi=300, rotate=90, deskew=False)
+    # the first character's top-left on the upright page is where it was on the scan
+    x, y = 36.0, 36.0
+    ox, oy = prepared.transform.to_original(x, y)
+    assert (ox, oy) == pytest.approx((y, scanned.height - x), abs=1e-6)
+    assert prepared.transform.to_prepared(ox, oy) == pytest.approx((x, y))
+
+
+@pytest.mark.parametrize("angle", [2.0, -1.5, 0.7])
+def test_skew_is_measured_and_removed(angle: float) -> None:
+    page = _page()
+    skewed = page.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    # PIL turns counter-clockwise: the lines then rise to the right (negative inclination)
+    assert estimate_skew(np.asarray(skewed), 300) == pytest.approx(-angle, abs=0.3)
+    prepared = prepare(skewed, dpi=300)
+    assert prepared.transform.skew == pytest.approx(-angle, abs=0.3)
+    assert abs(estimate_skew(prepared.array, 300)) <= 0.3
+
+
+def test_straight_page_is_left_alone() -> None:
+    page = _page()
+    prepared = prepare(page, dpi=300)
+    assert prepared.transform == Transform()
+    assert _diff(prepared.image, page) == 0
+
+
+def test_specks_are_removed_and_text_kept() -> None:
+    page = _page()
+    arr = np.asarray(page).copy()
+    rng = np.random.default_rng(1)
+    ys = rng.integers(0, arr.shape[0], 400)
+    xs = rng.integers(0, arr.shape[1], 400)
+    arr[ys, xs] = 0
+    cleaned, count = despeckle(arr, 300)
+    assert count >= 300
+    assert int((cleaned < 128).sum()) == pytest.approx(int((np.asarray(page) < 128).sum()), rel=0.02)
+    prepared = prepare(Image.fromarray(arr), dpi=300)
+    assert prepared.specks_removed >= 300
+
+
+def test_low_resolution_is_resampled_and_modes_become_grey() -> None:
+    page = _page().convert("RGBA")
+    small = page.resize((page.width * 2 // 3, page.height * 2 // 3))
+    prepared = prepare(small, dpi=200, deskew=False)
+    assert prepared.dpi == 300 and prepared.image.mode == "L"
+    assert prepared.transform.scale == pytest.approx(1.5)
+    assert prepared.image.width == round(small.width * 1.5)
+    assert to_grey(Image.new("1", (4, 4), 1)).mode == "L"
+    assert rotate_quarter(small, 270).size == (small.height, small.width)

@@ -1,0 +1,146 @@
+"""The image reader: OCR of rendered Japanese into pages of words in points, with rules and boxes."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extract import tesseract
+from extract.layout import build_lines
+from extract.readers.image import find_rules, image_dpi, merge_characters, ocr_page_image, read_image_pages
+from forms.errors import CorruptFile
+
+FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DPI = 300
+SIZE = 44  # 10.5 pt at 300 dpi
+
+
+def _render(lines: list[tuple[int, int, str]], size: tuple[int, int] = (1400, 260)) -> Image.Image:
+    img = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, SIZE)
+    for x, y, text in lines:
+        draw.text((x, y), text, font=font, fill=0)
+    return img
+
+
+def _png(img: Image.Image, dpi: int = DPI) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def test_reads_a_japanese_line_into_words_in_points() -> None:
+    img = _render([(100, 80, "寄附金額　１２０００円")])
+    (page,) = read_image_pages(_png(img), "png")
+    assert page.source == "ocr" and page.number == 1
+    assert page.width == pytest.approx(1400 * 72 / DPI) and page.height == pytest.approx(260 * 72 / DPI)
+    texts = [w.text for w in page.words]
+    # characters are merged into words; the full-width space stays a gap between two words
+    assert texts[0] == "寄附金額"
+    assert "".join(texts[1:]) in ("12000円", "１２０００円")
+    first = page.words[0]
+    assert first.x0 == pytest.approx(100 * 72 / DPI, abs=2.0)
+    assert first.y0 == pytest.approx(80 * 72 / DPI + 2, abs=3.0)
+    assert first.x1 == pytest.approx((100 + 4 * SIZE) * 72 / DPI, abs=3.0)
+    assert all(0.5 < w.conf <= 1.0 for w in page.words)
+
+
+def test_checkbox_with_a_pen_tick_becomes_a_ticked_box_word() -> None:
+    img = _render([(190, 80, "市内"), (440, 80, "市外")])
+    draw = ImageDraw.Draw(img)
+    box_font = ImageFont.truetype(DEJAVU, SIZE)
+    draw.text((140, 80), "☐", font=box_font, fill=0)
+    draw.text((390, 80), "☐", font=box_font, fill=0)
+    arr = np.asarray(img).copy()
+    cv2.polylines(arr, [np.array([(398, 110), (408, 128), (440, 70)], np.int32)], False, 0, 4, cv2.LINE_AA)
+    (page,) = read_image_pages(_png(Image.fromarray(arr)), "png")
+    (line,) = build_lines(page)
+    assert line.text.replace(" ", "").replace("\t", "") == "☐市内☑市外"
+
+
+def test_table_rules_are_found_and_kept_out_of_the_text() -> None:
+    img = _render([(60, 70, "商品名"), (460, 70, "上州牛")], size=(1400, 200))
+    arr = np.asarray(img).copy()
+    cv2.rectangle(arr, (30, 40), (1300, 150), 0, 3)
+    cv2.line(arr, (400, 40), (400, 150), 0, 3)
+    page = ocr_page_image(Image.fromarray(arr), DPI, 3)
+    assert page.number == 3
+    horizontal = [r for r in page.rules if r.horizontal]
+    vertical = [r for r in page.rules if not r.horizontal]
+    assert len(horizontal) == 2 and len(vertical) == 3
+    assert {round(r.x0 * DPI / 72) for r in vertical} >= {400}
+    text = "".join(w.text for w in page.words)
+    assert "商品名" in text and "|" not in text and "上州" in text
+
+
+def test_upside_down_page_is_read_upright() -> None:
+    img = _render([(60, 40, "渋川市ふるさと応援寄附金返礼品提供申込書"), (60, 130, "申込みにあたっては募集要項を遵守します")], size=(1100, 240))
+    page = ocr_page_image(img.rotate(180), DPI, 1)
+    text = "".join(w.text for w in sorted(page.words, key=lambda w: (round(w.cy), w.x0)))
+    assert "申込書" in text and "募集要項" in text
+
+
+def test_multi_page_tiff_and_dpi() -> None:
+    pages = [_render([(100, 80, "第一頁")]), _render([(100, 80, "第二頁")])]
+    buf = io.BytesIO()
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=pages[1:], dpi=(200, 200))
+    read = read_image_pages(buf.getvalue(), "tiff")
+    assert [p.number for p in read] == [1, 2]
+    # 200 dpi: the page is measured in points at 200 dpi
+    assert read[0].width == pytest.approx(1400 * 72 / 200, abs=0.5)
+    assert "".join(w.text for w in read[1].words).endswith("頁")
+
+
+def test_image_dpi_guess() -> None:
+    assert image_dpi(Image.new("L", (2480, 3508))) == 300
+    img = Image.new("L", (1654, 2339))
+    img.info["dpi"] = (72, 72)  # a default written by many programs: implausible for a scan
+    assert image_dpi(img) == 200
+    img.info["dpi"] = (400.0, 400.0)
+    assert image_dpi(img) == 400
+
+
+def test_corrupt_image() -> None:
+    with pytest.raises(CorruptFile):
+        read_image_pages(b"\x89PNG\r\n\x1a\nnot really", "png")
+
+
+def test_merge_characters() -> None:
+    W = tesseract.OcrWord
+    line = (1, 1, 1)
+    words = [
+        W("寄附", (100, 10, 180, 50), 95.0, line),
+        W("金", (190, 10, 230, 50), 90.0, line),  # a narrow gap: same word
+        W("額", (236, 10, 276, 50), 80.0, line),
+        W("円", (400, 10, 440, 50), 96.0, line),  # a wide gap: a new word
+        W("税", (460, 10, 500, 50), 96.0, line),  # a ruled line between: a new word
+        W("次", (100, 80, 140, 120), 70.0, (1, 1, 2)),
+    ]
+    merged = merge_characters(words, verticals=[(450, 0, 450, 60)])
+    assert merged == [
+        ("寄附金額", (100, 10, 276, 50), 80.0),
+        ("円", (400, 10, 440, 50), 96.0),
+        ("税", (460, 10, 500, 50), 96.0),
+        ("次", (100, 80, 140, 120), 70.0),
+    ]
+
+
+def test_find_rules() -> None:
+    ink = np.zeros((400, 800), np.uint8)
+    cv2.line(ink, (20, 50), (780, 50), 255, 3)
+    cv2.line(ink, (20, 300), (300, 300), 255, 2)
+    cv2.line(ink, (320, 300), (780, 300), 255, 2)  # a second segment, too far to join
+    cv2.line(ink, (100, 20), (100, 380), 255, 2)
+    cv2.line(ink, (500, 60), (500, 80), 255, 2)  # a short stroke: part of a character
+    segments, mask = find_rules(ink, DPI)
+    expected = [(20, 50, 780, 50), (20, 300, 300, 300), (320, 300, 780, 300), (100, 20, 100, 380)]
+    assert len(segments) == len(expected)
+    for got, want in zip(sorted(segments), sorted(expected)):
+        assert got == pytest.approx(want, abs=4)
+    assert mask[50, 400] and not mask[70, 500]

@@ -1,0 +1,91 @@
+"""The Tesseract wrapper: real recognition on a small image, and every failure made clear."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extract import tesseract
+from forms.errors import ProgramFailed, ProgramMissing, ProgramTimeout
+
+FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+
+
+def _line(text: str, size: int = 48) -> Image.Image:
+    font = ImageFont.truetype(FONT, size)
+    img = Image.new("L", (size * (len(text) + 2), size * 2), 255)
+    ImageDraw.Draw(img).text((size, size // 2), text, font=font, fill=0)
+    return img
+
+
+def _fake_tesseract(tmp_path: Path, body: str, langs: str = "eng\njpn\nosd") -> Path:
+    """A stand-in ``tesseract`` on PATH: answers --list-langs / --version, else runs ``body``."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "tesseract"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--list-langs" ]; then echo "List of available languages in \\"/x/\\" (3):"; '
+        f"printf '{langs}\\n'; exit 0; fi\n"
+        'if [ "$1" = "--version" ]; then echo "tesseract 9.9.9"; exit 0; fi\n'
+        f"{body}\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return bindir
+
+
+def test_missing_binary_is_program_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ProgramMissing, match="tesseract"):
+        tesseract.ocr_words(_line("試験"))
+    with pytest.raises(ProgramMissing):
+        tesseract.detect_orientation(_line("試験"))
+
+
+def test_missing_japanese_data_is_program_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = _fake_tesseract(tmp_path, "exit 0", langs="eng\\nosd")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ProgramMissing, match="jpn") as info:
+        tesseract.ocr_words(_line("試験"))
+    assert "tesseract-ocr-jpn" in info.value.message
+
+
+def test_timeout_is_program_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = _fake_tesseract(tmp_path, "sleep 5")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ProgramTimeout):
+        tesseract.ocr_words(_line("試験"), timeout=0.5)
+
+
+def test_failure_is_program_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = _fake_tesseract(tmp_path, "echo 'Error: broken page' >&2; exit 1")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ProgramFailed, match="broken page"):
+        tesseract.ocr_words(_line("試験"))
+
+
+def test_reads_japanese_words_with_pixel_boxes() -> None:
+    img = _line("渋川市寄附金")
+    words = tesseract.ocr_words(img, dpi=300)
+    text = "".join(w.text for w in words)
+    assert text == "渋川市寄附金"
+    for w in words:
+        x0, y0, x1, y1 = w.box
+        assert 0 <= x0 < x1 <= img.width and 0 <= y0 < y1 <= img.height
+        assert 0 <= w.conf <= 100
+    assert words[0].box[0] == pytest.approx(48, abs=8)
+
+
+def test_osd_on_a_sparse_image_is_not_an_error() -> None:
+    blank = Image.new("L", (300, 200), 255)
+    assert tesseract.osd(blank) is None
+    assert tesseract.detect_orientation(blank) == 0
+
+
+def test_version_and_languages() -> None:
+    assert tesseract.version()[0].isdigit()
+    assert {"jpn", "osd"} <= tesseract.languages()

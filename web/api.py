@@ -1,0 +1,110 @@
+"""The extraction API (DESIGN 4.4): bearer tokens, JSON errors, jobs for large files."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+
+from forms.errors import InputError
+from web import audit, services
+from web.auth import token_from_request
+from web.db_session import db_session, runtime
+from web.errors import api_error
+from web.models import Job
+from web.storage import safe_name, sha256
+
+bp = Blueprint("api", __name__)
+
+
+def token_required(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        s = db_session()
+        token = token_from_request(s)
+        if token is None:
+            return api_error(
+                401, "unauthorized", "a valid API token is required (Authorization: Bearer …)",
+                **{"WWW-Authenticate": 'Bearer realm="madoguchi"'},
+            )
+        s.commit()
+        g.api_token = token
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.post("/extract")
+@token_required
+def extract() -> Any:
+    rt = runtime()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return api_error(400, "missing_file", "send the document as the multipart field 'file'")
+    program = request.form.get("program") or None
+    if program is not None:
+        services.get_program(program)  # 404 unknown_program
+    name = safe_name(upload.filename)
+    data = upload.read(rt.settings.max_upload_bytes + 1)
+    if not data:
+        raise InputError(f"{name}: the file is empty") from None
+    sniffed = services.sniff(data, name, rt.settings.max_upload_bytes, rt.settings.max_pages)
+    digest = sha256(data)
+    audit.record("api.extract", "file", digest, pages=sniffed.pages)
+    if sniffed.pages <= rt.settings.sync_max_pages and len(data) <= rt.settings.sync_max_bytes:
+        result = services.extract_bytes(name, data, program=program)
+        return jsonify(result.model_dump(mode="json"))
+
+    job = Job(
+        id=secrets.token_hex(16),
+        token_id=g.api_token.id,
+        user_id=g.api_token.user_id,
+        filename=name,
+        sha256=digest,
+        program_id=program,
+        pages=sniffed.pages,
+    )
+    rt.storage.save_api_upload(job.id, data, sniffed.kind)
+    s = db_session()
+    s.add(job)
+    s.commit()
+    from web.tasks import api_extract
+
+    api_extract.delay(job.id)
+    url = url_for("api.job", job_id=job.id)
+    resp = jsonify({"job": {"id": job.id, "status": job.status, "url": url, "pages": job.pages}})
+    resp.status_code = 202
+    resp.headers["Location"] = url
+    return resp
+
+
+@bp.get("/jobs/<job_id>")
+@token_required
+def job(job_id: str) -> Any:
+    s = db_session()
+    job = s.get(Job, job_id)
+    if job is None or job.user_id != g.api_token.user_id:
+        return api_error(404, "not_found", "no such job")
+    body: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "pages": job.pages,
+        "pages_done": job.pages_done,
+        "created_at": job.created_at.isoformat(),
+    }
+    if job.status == "done":
+        audit.record("api.job.result", "job", job.id)
+        body["result"] = job.result
+    elif job.status == "error":
+        body["error"] = {"code": job.error_code, "message": job.error_message}
+    return jsonify(body)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from web.openapi import openapi_document
+
+    return jsonify(openapi_document())

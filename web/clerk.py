@@ -1,0 +1,683 @@
+"""The clerks' pages: dashboard, upload, review, decision, notices, publication, accounts.
+
+Every page that shows personal data (names, addresses, field values, page images, originals,
+notices) records an audit event naming the objects shown, by id.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from PIL import Image
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from forms.errors import InputError, MadoguchiError
+from forms.schema import FieldDecl, FormDecl
+from web import audit, services
+from web.auth import create_user, hash_password, issue_token, role_required
+from web.db_session import db_session, runtime
+from web.models import (
+    CASE_STATUSES,
+    OUTCOMES,
+    ROLES,
+    ApiToken,
+    AuditEvent,
+    Case,
+    Certificate,
+    Document,
+    FieldCorrection,
+    Notice,
+    Program,
+    Publication,
+    Record,
+    RecordField,
+    User,
+)
+from web.notices import SUPPLIER_FORMS
+from web.storage import safe_name
+from web.values import form_text, parse_value
+
+bp = Blueprint("clerk", __name__)
+
+PAGE_SIZE = 50
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = db_session().get(Case, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _active_programs() -> list[Program]:
+    return list(db_session().scalars(select(Program).where(Program.active).order_by(Program.id)))
+
+
+# --- dashboard ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required("clerk")
+def dashboard() -> Any:
+    s = db_session()
+    status = request.args.get("status") or None
+    program = request.args.get("program") or None
+    q = unicodedata.normalize("NFKC", request.args.get("q", "")).strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+
+    stmt = select(Case).options(selectinload(Case.program))
+    if status in CASE_STATUSES:
+        stmt = stmt.where(Case.status == status)
+    if program:
+        stmt = stmt.where(Case.program_id == program)
+    if q:
+        like = f"%{q}%"
+        conds = [Case.applicant_name.ilike(like), Case.product_name.ilike(like)]
+        if q.isdigit():
+            conds.append(Case.id == int(q))
+        stmt = stmt.where(or_(*conds))
+    total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    cases = list(s.scalars(stmt.order_by(Case.updated_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    counts = dict(s.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    if cases:
+        audit.record("case.list", "case", None, ids=[c.id for c in cases], searched=bool(q))
+    return render_template(
+        "clerk/dashboard.html",
+        cases=cases,
+        counts=counts,
+        total=total,
+        status=status,
+        program=program,
+        q=q,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        programs=_active_programs(),
+    )
+
+
+# --- upload ------------------------------------------------------------------------------
+
+
+@bp.get("/upload")
+@role_required("clerk")
+def upload_form() -> Any:
+    return render_template("clerk/upload.html", programs=_active_programs(), parent=None, **_limits())
+
+
+def _limits() -> dict[str, int]:
+    settings = runtime().settings
+    return {"max_mb": settings.max_upload_bytes // (1024 * 1024), "max_pages": settings.max_pages}
+
+
+@dataclass
+class Checked:
+    name: str
+    data: bytes
+    sniffed: services.Sniffed
+
+
+def _check_upload(upload: Any) -> Checked | str:
+    """Judge one uploaded file by its content, within the limits; an error message otherwise."""
+    rt = runtime()
+    name = safe_name(upload.filename or "file")
+    data = upload.read(rt.settings.max_upload_bytes + 1)
+    try:
+        if not data:
+            raise InputError(f"{name}: 空のファイルです")
+        sniffed = services.sniff(data, name, rt.settings.max_upload_bytes, rt.settings.max_pages)
+    except InputError as exc:
+        return exc.message if exc.message.startswith(name) else f"{name}: {exc.message}"
+    return Checked(name, data, sniffed)
+
+
+def _store(case: Case, checked: Checked) -> Document:
+    digest, _ = runtime().storage.save_original(checked.data, checked.sniffed.kind)
+    doc = Document(
+        case_id=case.id,
+        filename=checked.name,
+        media_type=checked.sniffed.media_type,
+        sha256=digest,
+        size=len(checked.data),
+        pages=checked.sniffed.pages,
+        uploaded_by=g.user.id,
+    )
+    db_session().add(doc)
+    return doc
+
+
+def _check_all(uploads: list[Any]) -> tuple[list[Checked], list[str]]:
+    checked: list[Checked] = []
+    errors: list[str] = []
+    for upload_ in uploads:
+        result = _check_upload(upload_)
+        if isinstance(result, str):
+            errors.append(result)
+        else:
+            checked.append(result)
+    return checked, errors
+
+
+@bp.post("/upload")
+@role_required("clerk")
+def upload() -> Any:
+    s = db_session()
+    program_id = request.form.get("program", "")
+    if s.get(Program, program_id) is None:
+        return _upload_answer([], ["制度を選んでください。"], 400)
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        return _upload_answer([], ["ファイルを選んでください。"], 400)
+    separate = request.form.get("separate") == "1"
+    parent_id = request.form.get("parent", type=int)
+    parent = s.get(Case, parent_id) if parent_id else None
+    kind = request.form.get("kind", "application")
+    if kind not in ("application", "change", "withdrawal") or (kind != "application" and parent is None):
+        abort(400)
+    if parent is not None:
+        program_id = parent.program_id
+
+    checked, errors = _check_all(files)
+    cases: list[Case] = []
+    docs: list[Document] = []
+    for item in checked:
+        if not cases or separate:
+            case = Case(program_id=program_id, kind=kind, parent_id=parent.id if parent else None,
+                        status="processing", created_by=g.user.id)
+            s.add(case)
+            s.flush()
+            cases.append(case)
+        docs.append(_store(cases[-1], item))
+    s.commit()
+    for doc in docs:
+        audit.record("document.upload", "document", doc.id, case=doc.case_id, pages=doc.pages)
+    _enqueue([d.id for d in docs])
+    return _upload_answer(cases, errors, 200 if cases else 422)
+
+
+def _enqueue(document_ids: list[int]) -> None:
+    from web.tasks import process_document
+
+    for doc_id in document_ids:
+        process_document.delay(doc_id)
+
+
+def _upload_answer(cases: list[Case], errors: list[str], status: int) -> Any:
+    target = url_for("clerk.case", case_id=cases[0].id) if len(cases) == 1 else url_for("clerk.dashboard")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"cases": [c.id for c in cases], "errors": errors, "redirect": target}), status
+    for e in errors:
+        flash(e, "error")
+    if not cases:
+        return redirect(url_for("clerk.upload_form"))
+    flash(f"{len(cases)} 件の案件を受け付けました。読取中です。", "info")
+    return redirect(target)
+
+
+@bp.post("/cases/<int:case_id>/documents")
+@role_required("clerk")
+def add_documents(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    s = db_session()
+    checked, errors = _check_all([f for f in request.files.getlist("files") if f and f.filename])
+    docs = [_store(case, item) for item in checked]
+    if docs and case.status in ("review", "error"):
+        case.status = "processing"
+    s.commit()
+    for doc in docs:
+        audit.record("document.upload", "document", doc.id, case=case.id, pages=doc.pages)
+    _enqueue([d.id for d in docs])
+    return _upload_answer([case], errors, 200 if docs else 422)
+
+
+# --- a case ------------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>")
+@role_required("clerk")
+def case(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    s = db_session()
+    followups = list(s.scalars(select(Case).where(Case.parent_id == case.id).order_by(Case.id)))
+    audit.record("case.view", "case", case.id)
+    return render_template(
+        "clerk/case.html",
+        case=case,
+        followups=followups,
+        outcomes=OUTCOMES,
+        supplier_forms=SUPPLIER_FORMS,
+        failed=[f for f in case.findings if f.status == "fail"],
+    )
+
+
+@bp.get("/cases/<int:case_id>/progress")
+@role_required("clerk")
+def progress(case_id: int) -> Any:
+    """Status of the case's documents and notices, for the page's polling (no personal data)."""
+    case = _case_or_404(case_id)
+    docs = [
+        {
+            "id": d.id,
+            "status": d.status,
+            "pages": d.pages,
+            "pages_done": d.pages_done,
+            "error": d.error_code,
+        }
+        for d in case.documents
+    ]
+    notices = [{"id": n.id, "kind": n.kind, "status": n.status, "formats": sorted(n.files)} for n in case.notices]
+    busy = any(d["status"] in ("queued", "processing") for d in docs) or any(
+        n["status"] == "pending" for n in notices
+    )
+    return jsonify({"case": case.id, "status": case.status, "documents": docs, "notices": notices, "done": not busy})
+
+
+@bp.get("/documents/<int:document_id>/original")
+@role_required("clerk")
+def original(document_id: int) -> Any:
+    doc = db_session().get(Document, document_id)
+    if doc is None:
+        abort(404)
+    rt = runtime()
+    kind = {v: k for k, v in services.MEDIA_TYPES.items()}.get(doc.media_type, "bin")
+    path = rt.storage.original_path(doc.sha256, kind)
+    audit.record("document.download", "document", doc.id)
+    return send_file(path, mimetype=doc.media_type, as_attachment=True, download_name=doc.filename)
+
+
+@bp.get("/documents/<int:document_id>/pages/<int:page>.png")
+@role_required("clerk")
+def page_image(document_id: int, page: int) -> Any:
+    doc = db_session().get(Document, document_id)
+    if doc is None or not 1 <= page <= max(doc.pages, 1):
+        abort(404)
+    rt = runtime()
+    out = rt.storage.page_image(doc.sha256, page)
+    if not out.exists():
+        kind = {v: k for k, v in services.MEDIA_TYPES.items()}.get(doc.media_type, "bin")
+        services.render_page_png(rt.storage.original_path(doc.sha256, kind), page, out, rt.settings.page_image_dpi)
+    audit.record("page.view", "document", doc.id, page=page)
+    return send_file(out, mimetype="image/png", max_age=0)
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def _form_of(record: Record) -> FormDecl | None:
+    if not record.form:
+        return None
+    try:
+        return services.get_form(record.form)
+    except MadoguchiError:
+        return None
+
+
+def _decl(form: FormDecl | None, key: str) -> FieldDecl:
+    if form is not None:
+        try:
+            return form.field(key)
+        except KeyError:
+            pass
+    return FieldDecl(key=key if key[:1].isalpha() and key.isascii() else "field", type="text")
+
+
+def field_labels(form: FormDecl | None) -> dict[str, str]:
+    """The printed label of each field: the row's label and the field's own sub-label."""
+    labels: dict[str, str] = {}
+    for row in form.rows() if form else []:
+        for f in row.fields:
+            own = f.label if f.label and f.label != row.label else ""
+            parts = [str(row.number) if row.number else "", row.label, own]
+            labels[f.key] = " ".join(p for p in parts if p)
+    return labels
+
+
+def _ordered_fields(record: Record) -> list[RecordField]:
+    """Fields to review first: those marked for review, then by confidence, lowest first."""
+    return sorted(record.fields, key=lambda f: (not f.review, f.confidence, f.id))
+
+
+def _page_views(record: Record) -> list[dict[str, Any]]:
+    """The pages of a record with their size in points (for the SVG overlay of field boxes)."""
+    rt = runtime()
+    doc = record.document
+    views = []
+    last = record.first_page + max(record.pages, 1) - 1
+    for page in range(record.first_page, last + 1):
+        path = rt.storage.page_image(doc.sha256, page)
+        width, height = 595.0, 842.0
+        if path.exists():
+            with Image.open(path) as im:
+                width = im.width * 72 / rt.settings.page_image_dpi
+                height = im.height * 72 / rt.settings.page_image_dpi
+        views.append({"page": page, "width": round(width, 1), "height": round(height, 1),
+                      "url": url_for("clerk.page_image", document_id=doc.id, page=page)})
+    return views
+
+
+@bp.get("/records/<int:record_id>")
+@role_required("clerk")
+def review(record_id: int) -> Any:
+    record = db_session().get(Record, record_id)
+    if record is None:
+        abort(404)
+    form = _form_of(record)
+    audit.record("record.view", "record", record.id, case=record.document.case_id)
+    return render_template(
+        "clerk/review.html",
+        record=record,
+        case=record.document.case,
+        form=form,
+        fields=_ordered_fields(record),
+        decl=lambda key: _decl(form, key),
+        labels=field_labels(form),
+        text=form_text,
+        pages=_page_views(record),
+        errors=g.pop("field_errors", {}),
+    )
+
+
+@bp.post("/records/<int:record_id>")
+@role_required("clerk")
+def save_review(record_id: int) -> Any:
+    s = db_session()
+    record = s.get(Record, record_id)
+    if record is None:
+        abort(404)
+    case = record.document.case
+    if case.status not in ("review", "processing", "error"):
+        flash("決定済みの案件は修正できません。", "error")
+        return redirect(url_for("clerk.review", record_id=record.id))
+    form = _form_of(record)
+    errors: dict[str, str] = {}
+    changed: list[str] = []
+    for field in record.fields:
+        name = f"f.{field.key}"
+        if name not in request.form and f"present.{field.key}" not in request.form:
+            continue
+        decl = _decl(form, field.key)
+        try:
+            new = parse_value(decl, request.form.get(name), request.form.getlist(name))
+        except ValueError as exc:
+            errors[field.key] = str(exc)
+            continue
+        if new != field.value:
+            s.add(FieldCorrection(field_id=field.id, old_value=field.value, new_value=new, user_id=g.user.id))
+            field.value = new
+            field.corrected = True
+            field.review = False
+            changed.append(field.key)
+    s.commit()
+    if changed:
+        audit.record("record.correct", "record", record.id, keys=changed)
+        from web.tasks import recheck_case
+
+        recheck_case(runtime(), case.id)
+        flash(f"{len(changed)} 項目を修正し、要件を再確認しました。", "info")
+    if errors:
+        g.field_errors = errors
+        flash("入力に誤りがある項目があります。", "error")
+        return review(record_id), 422
+    if not changed:
+        flash("変更はありません。", "info")
+    return redirect(url_for("clerk.review", record_id=record.id))
+
+
+# --- decision and follow-ups -----------------------------------------------------------
+
+
+@bp.post("/cases/<int:case_id>/decide")
+@role_required("approver")
+def decide(case_id: int) -> Any:
+    from web.notices import decide as record_decision
+    from web.tasks import generate_notices
+
+    s = db_session()
+    case = _case_or_404(case_id)
+    outcome = request.form.get("outcome", "")
+    if outcome not in OUTCOMES:
+        abort(400)
+    if case.status != "review":
+        flash("この案件は決定できる状態ではありません。", "error")
+        return redirect(url_for("clerk.case", case_id=case.id))
+    conditions = request.form.get("conditions", "").strip()
+    reasons = request.form.get("reasons", "").strip()
+    if outcome == "approve_with_conditions" and not conditions:
+        flash("条件付承認には条件を入力してください。", "error")
+        return redirect(url_for("clerk.case", case_id=case.id))
+    decision = record_decision(s, case, outcome, conditions, reasons, g.user.id)
+    s.commit()
+    audit.record("case.decide", "case", case.id, outcome=outcome, decision=decision.id)
+    pending = [n.id for n in case.notices if n.status == "pending"]
+    if pending:
+        generate_notices.delay(pending)
+    flash(f"{OUTCOMES[outcome]}として決定しました。通知書を作成しています。", "info")
+    return redirect(url_for("clerk.case", case_id=case.id))
+
+
+@bp.get("/cases/<int:case_id>/followup")
+@role_required("clerk")
+def followup(case_id: int) -> Any:
+    """Upload a change application or a withdrawal for an approved case."""
+    case = _case_or_404(case_id)
+    kind = request.args.get("kind")
+    if kind not in ("change", "withdrawal") or case.status not in ("approved", "approved_with_conditions"):
+        abort(400)
+    return render_template("clerk/upload.html", programs=[case.program], parent=case, kind=kind, **_limits())
+
+
+@bp.post("/cases/<int:case_id>/supplier-form")
+@role_required("clerk")
+def supplier_form(case_id: int) -> Any:
+    """Prepare a pre-filled form for the supplier (様式第5号, 第6号, 第2号) from an approved case."""
+    from web.tasks import generate_notices
+
+    s = db_session()
+    case = _case_or_404(case_id)
+    kind = request.form.get("kind", "")
+    if kind not in SUPPLIER_FORMS or case.status not in ("approved", "approved_with_conditions"):
+        abort(400)
+    notice = Notice(case_id=case.id, kind=kind, created_by=g.user.id)
+    s.add(notice)
+    s.commit()
+    audit.record("notice.request", "notice", notice.id, kind=kind, case=case.id)
+    generate_notices.delay([notice.id])
+    return redirect(url_for("clerk.case", case_id=case.id))
+
+
+@bp.get("/notices/<int:notice_id>.<fmt>")
+@role_required("clerk")
+def notice_file(notice_id: int, fmt: str) -> Any:
+    notice = db_session().get(Notice, notice_id)
+    if notice is None or fmt not in notice.files:
+        abort(404)
+    rt = runtime()
+    path = rt.storage.resolve(notice.files[fmt])
+    audit.record("notice.download", "notice", notice.id, format=fmt)
+    mimetype = "application/pdf" if fmt == "pdf" else services.MEDIA_TYPES["docx"]
+    name = f"{notice.kind}-{notice.case_id}-{notice.id}.{fmt}"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@bp.post("/notices/<int:notice_id>/retry")
+@role_required("clerk")
+def notice_retry(notice_id: int) -> Any:
+    from web.tasks import generate_notices
+
+    s = db_session()
+    notice = s.get(Notice, notice_id)
+    if notice is None or notice.status != "error":
+        abort(404)
+    notice.status = "pending"
+    notice.error_message = None
+    s.commit()
+    generate_notices.delay([notice.id])
+    return redirect(url_for("clerk.case", case_id=notice.case_id))
+
+
+# --- value-added certificates ----------------------------------------------------------------
+
+
+@bp.get("/certificates")
+@role_required("clerk")
+def certificates() -> Any:
+    s = db_session()
+    certs = list(s.scalars(select(Certificate).where(Certificate.withdrawn_at.is_(None)).order_by(Certificate.id)))
+    pubs = list(s.scalars(select(Publication).order_by(Publication.id.desc()).limit(20)))
+    audit.record("certificate.list", "certificate", None, ids=[c.id for c in certs])
+    return render_template("clerk/certificates.html", certs=certs, pubs=pubs, programs=_active_programs())
+
+
+@bp.post("/certificates/publish")
+@role_required("approver")
+def publish() -> Any:
+    s = db_session()
+    rt = runtime()
+    program = s.get(Program, request.form.get("program", ""))
+    if program is None:
+        abort(400)
+    certs = list(
+        s.scalars(
+            select(Certificate)
+            .where(Certificate.program_id == program.id, Certificate.withdrawn_at.is_(None))
+            .order_by(Certificate.accepted_at)
+        )
+    )
+    pub = Publication(program_id=program.id, published_by=g.user.id, count=len(certs))
+    s.add(pub)
+    s.flush()
+    from web.tasks import today_jst
+
+    today = today_jst()
+    rows = [{**c.data, "published_date": today.isoformat()} for c in certs]
+    written = services.publish_certificates(program.id, rows, rt.storage.publication_dir(program.id, pub.id), today)
+    pub.files = {k: rt.storage.relative(p) for k, p in written.items()}
+    s.commit()
+    audit.record("certificate.publish", "publication", pub.id, program=program.id, count=len(certs))
+    flash(f"{program.municipality}の付加価値割合証明の一覧（{len(certs)} 件）を公表しました。", "info")
+    return redirect(url_for("clerk.certificates"))
+
+
+# --- accounts and audit -----------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@role_required("admin")
+def users() -> Any:
+    s = db_session()
+    return render_template(
+        "clerk/users.html",
+        users=list(s.scalars(select(User).order_by(User.id))),
+        tokens=list(s.scalars(select(ApiToken).order_by(ApiToken.id))),
+        roles=ROLES,
+        new_token=None,
+    )
+
+
+@bp.post("/admin/users")
+@role_required("admin")
+def create_account() -> Any:
+    s = db_session()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    role = request.form.get("role", "clerk")
+    if not username or len(password) < 10 or role not in ROLES:
+        flash("ユーザー名、10文字以上のパスワード、役割を入力してください。", "error")
+        return redirect(url_for("clerk.users"))
+    if s.scalar(select(User).where(User.username == username)):
+        flash("そのユーザー名は使われています。", "error")
+        return redirect(url_for("clerk.users"))
+    user = create_user(s, username, password, role, request.form.get("display_name", "").strip())
+    s.commit()
+    audit.record("user.create", "user", user.id, role=role)
+    flash("アカウントを作成しました。", "info")
+    return redirect(url_for("clerk.users"))
+
+
+@bp.post("/admin/users/<int:user_id>/disable")
+@role_required("admin")
+def disable_account(user_id: int) -> Any:
+    s = db_session()
+    user = s.get(User, user_id)
+    if user is None or user.id == g.user.id:
+        abort(400)
+    user.active = False
+    user.session_version += 1
+    s.commit()
+    audit.record("user.disable", "user", user.id)
+    return redirect(url_for("clerk.users"))
+
+
+@bp.post("/admin/tokens")
+@role_required("admin")
+def create_token() -> Any:
+    s = db_session()
+    name = request.form.get("name", "").strip() or "API"
+    token = issue_token(s, g.user, name)
+    s.commit()
+    audit.record("token.create", "user", g.user.id)
+    return render_template(
+        "clerk/users.html",
+        users=list(s.scalars(select(User).order_by(User.id))),
+        tokens=list(s.scalars(select(ApiToken).order_by(ApiToken.id))),
+        roles=ROLES,
+        new_token=token,
+    )
+
+
+@bp.post("/admin/tokens/<int:token_id>/revoke")
+@role_required("admin")
+def revoke_token(token_id: int) -> Any:
+    s = db_session()
+    token = s.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    token.revoked = True
+    s.commit()
+    audit.record("token.revoke", "token", token.id)
+    return redirect(url_for("clerk.users"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required("clerk")
+def change_password() -> Any:
+    from web.auth import authenticate, login_user
+
+    if request.method == "POST":
+        s = db_session()
+        user = authenticate(s, g.user.username, request.form.get("current", ""))
+        new = request.form.get("new", "")
+        if user is None or len(new) < 10 or new != request.form.get("confirm"):
+            flash("現在のパスワードが違うか、新しいパスワードが10文字未満か一致しません。", "error")
+            return render_template("clerk/password.html"), 400
+        user.password_hash = hash_password(new)
+        user.session_version += 1
+        s.commit()
+        login_user(user)
+        audit.record("user.password", "user", user.id)
+        flash("パスワードを変更しました。", "info")
+        return redirect(url_for("clerk.dashboard"))
+    return render_template("clerk/password.html")
+
+
+@bp.get("/admin/audit")
+@role_required("admin")
+def audit_log() -> Any:
+    s = db_session()
+    events = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)))
+    return render_template("clerk/audit.html", events=events)
+

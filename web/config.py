@@ -1,0 +1,109 @@
+"""Settings of the web service, read from the environment (pydantic-settings).
+
+Everything has a default that lets ``make run`` start with nothing else running: a data
+directory ``./var`` holding the SQLite database, the stored files, Celery's filesystem broker
+and its SQLite result store.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MADOGUCHI_", extra="ignore", frozen=True)
+
+    #: Where the database, the uploaded originals, page images, notices and the broker live.
+    #: It is never served as static files.
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; a SQLite file in the data directory when unset.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "MADOGUCHI_DATABASE_URL")
+    )
+    #: Signs the session cookie; generated once and kept in the data directory when unset.
+    secret_key: str | None = None
+    celery_broker_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CELERY_BROKER_URL", "MADOGUCHI_CELERY_BROKER_URL")
+    )
+    celery_result_backend: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CELERY_RESULT_BACKEND", "MADOGUCHI_CELERY_RESULT_BACKEND"),
+    )
+    #: The queue Madoguchi's tasks go to (one broker may serve several installations).
+    celery_queue: str = "madoguchi"
+    #: Run background tasks in the calling thread (tests only).
+    celery_eager: bool = False
+    #: Worker processes started by ``madoguchi serve`` (0: as many as CPUs).
+    worker_concurrency: int = 0
+    #: Start a worker beside the web server in ``madoguchi serve``.
+    start_worker: bool = True
+    #: Largest upload accepted, in bytes, and most pages in one file.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_pages: int = 100
+    #: The API answers at once for files up to this many pages and bytes; larger ones get a job.
+    sync_max_pages: int = 2
+    sync_max_bytes: int = 4 * 1024 * 1024
+    #: Session cookie only over HTTPS (browsers treat http://127.0.0.1 and localhost as secure).
+    cookie_secure: bool = True
+    session_hours: int = 8
+    #: Password of the first account (``admin``); generated and printed when unset.
+    admin_password: str | None = None
+    #: werkzeug password hash method for new passwords (tests use a cheap one).
+    password_hash_method: str = "scrypt"
+    #: Render page images for review at this resolution.
+    page_image_dpi: int = 110
+    #: Run Alembic migrations when the application starts.
+    migrate_on_start: bool = True
+
+    @property
+    def data_path(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_path / "files"
+
+    @property
+    def db_url(self) -> str:
+        """The database URL; ``postgresql://`` URLs are driven by psycopg 3."""
+        url = self.database_url or f"sqlite:///{self.data_path / 'madoguchi.db'}"
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+psycopg://" + url[len(plain):]
+        return url
+
+    @property
+    def broker_url(self) -> str:
+        return self.celery_broker_url or "filesystem://"
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_path / "broker"
+
+    @property
+    def result_backend(self) -> str:
+        return self.celery_result_backend or f"db+sqlite:///{self.data_path / 'celery-results.db'}"
+
+    def session_secret(self) -> str:
+        """The configured secret, or one generated on first start and kept (0600) in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_path / "secret_key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def workers(self) -> int:
+        return self.worker_concurrency or (os.cpu_count() or 1)

@@ -1,0 +1,363 @@
+"""Background work through Celery: reading uploads page by page, API jobs, notices.
+
+By default the broker is Celery's filesystem transport (a directory in the data dir) and the
+result store a SQLite file (``db+sqlite://``), so nothing else has to run; with
+``CELERY_BROKER_URL=redis://…`` the same tasks run on workers on other machines that share the
+database and the data directory.
+
+A file of N pages is read as a chord: N ``process_page`` tasks (page image for the review
+screen and the page's OCR, on whichever worker is free) and then ``assemble_document``, which
+locates the fields, stores the records and runs the program's checks.
+
+Logs name ids only: no file names, no field values.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, chord, group, shared_task, signals
+from sqlalchemy import delete, select, update
+
+from forms.errors import MadoguchiError
+from web import services
+from web.config import Settings
+from web.db_session import Runtime
+from web.models import (
+    Case,
+    Document,
+    FindingRow,
+    Job,
+    Notice,
+    Record,
+    RecordField,
+    Supplier,
+    utcnow,
+)
+
+log = logging.getLogger("madoguchi.tasks")
+
+JST = timezone(timedelta(hours=9), "JST")
+
+#: The Celery application of this process, made by ``configure`` (tasks are shared tasks, so
+#: they run on whichever application is current).
+celery_app = Celery("madoguchi", set_as_current=False)
+_runtime: Runtime | None = None
+
+
+def configure(settings: Settings, rt: Runtime | None = None) -> Runtime:
+    """A Celery application for ``settings``, made current, and the tasks' runtime (web
+    process and worker alike). A new application each time: Celery caches its connections."""
+    global _runtime, celery_app
+    _runtime = rt or Runtime.from_settings(settings)
+    conf: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "result_backend": settings.result_backend,
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": settings.celery_queue,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_always_eager": settings.celery_eager,
+        "task_eager_propagates": settings.celery_eager,
+        "task_acks_late": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": False,
+        "result_expires": timedelta(days=1),
+        "result_extended": False,
+        "worker_hijack_root_logger": False,
+        "database_create_tables_at_setup": True,
+    }
+    if settings.broker_url.startswith("filesystem"):
+        folder = settings.broker_dir
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        conf["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            "polling_interval": 0.2,
+        }
+    old = celery_app
+    celery_app = Celery("madoguchi", set_as_current=True)
+    celery_app.conf.update(conf)
+    celery_app.set_default()
+    old.close()
+    return _runtime
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        return configure(Settings())
+    return _runtime
+
+
+@signals.worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    """A forked worker process must not share the parent's database connections."""
+    if _runtime is not None:
+        _runtime.db.engine.dispose(close=False)
+
+
+def today_jst() -> date:
+    return datetime.now(JST).date()
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+
+@shared_task(name="madoguchi.process_document")
+def process_document(document_id: int) -> None:
+    """Start reading an uploaded file: one task per page, then the assembly."""
+    rt = runtime()
+    with rt.db.session() as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            return
+        doc.status = "processing"
+        pages = max(doc.pages, 1)
+    log.info("document %s: %s page(s) queued", document_id, pages)
+    if pages == 1:
+        process_page("document", document_id, 1)
+        assemble_document(None, document_id)
+        return
+    chord(
+        group(process_page.si("document", document_id, n) for n in range(1, pages + 1)),
+        assemble_document.s(document_id),
+    ).apply_async()
+
+
+def _stored_path(rt: Runtime, kind: str, obj_id: Any) -> tuple[Path, str]:
+    with rt.db.session() as s:
+        if kind == "document":
+            doc = s.get(Document, obj_id)
+            assert doc is not None
+            kind_ = {v: k for k, v in services.MEDIA_TYPES.items()}.get(doc.media_type, "bin")
+            return rt.storage.original_path(doc.sha256, kind_), doc.sha256
+        job = s.get(Job, obj_id)
+        assert job is not None
+        return rt.storage.api_upload(job.id), job.sha256
+
+
+@shared_task(name="madoguchi.process_page")
+def process_page(kind: str, obj_id: Any, page: int) -> int:
+    """Per-page work: the page image (documents) and the page's OCR, on any worker.
+
+    Never raises: a failure is noted and the assembly reports it, so a chord always completes.
+    """
+    rt = runtime()
+    try:
+        path, digest = _stored_path(rt, kind, obj_id)
+        if kind == "document":
+            out = rt.storage.page_image(digest, page)
+            if not out.exists():
+                try:
+                    services.render_page_png(path, page, out, dpi=rt.settings.page_image_dpi)
+                except services.ServiceUnavailable:
+                    pass
+        services.prepare_page(path, page)
+    except MadoguchiError as exc:
+        log.warning("%s %s page %s: %s", kind, obj_id, page, exc.code)
+    except Exception:
+        log.exception("%s %s page %s failed", kind, obj_id, page)
+    model = Document if kind == "document" else Job
+    with rt.db.session() as s:
+        s.execute(update(model).where(model.id == obj_id).values(pages_done=model.pages_done + 1))
+    return page
+
+
+@shared_task(name="madoguchi.assemble_document")
+def assemble_document(_pages: Any, document_id: int) -> None:
+    rt = runtime()
+    with rt.db.session() as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            return
+        case = doc.case
+        path, _ = _stored_path(rt, "document", document_id)
+        filename, program_id, case_id = doc.filename, case.program_id, case.id
+    try:
+        result = services.extract_file(path, filename, program=program_id)
+    except MadoguchiError as exc:
+        _document_failed(rt, document_id, exc.code, exc.message)
+    except Exception as exc:
+        log.exception("document %s: extraction failed", document_id)
+        _document_failed(rt, document_id, "internal", f"内部エラー ({type(exc).__name__})")
+    else:
+        with rt.db.session() as s:
+            doc = s.get(Document, document_id)
+            assert doc is not None
+            for old in list(doc.records):
+                for f in old.fields:
+                    s.delete(f)
+                s.delete(old)
+            for d in result.documents:
+                rec = Record(document_id=document_id, form=d.form, first_page=d.first_page, pages=d.pages, text=d.text)
+                s.add(rec)
+                s.flush()
+                for key, f in d.fields.items():
+                    s.add(
+                        RecordField(
+                            record_id=rec.id,
+                            key=key,
+                            value=f.value,
+                            extracted_value=f.value,
+                            confidence=f.confidence,
+                            page=f.page,
+                            bbox=list(f.bbox) if f.bbox else None,
+                            source=f.source,
+                            review=f.review,
+                            raw=f.raw,
+                        )
+                    )
+            doc.status = "done"
+            doc.pages_done = doc.pages
+            doc.processed_at = utcnow()
+        log.info("document %s: %s record(s)", document_id, len(result.documents))
+    recheck_case(rt, case_id)
+
+
+def _document_failed(rt: Runtime, document_id: int, code: str, message: str) -> None:
+    log.warning("document %s: %s", document_id, code)
+    with rt.db.session() as s:
+        doc = s.get(Document, document_id)
+        if doc is not None:
+            doc.status = "error"
+            doc.error_code = code
+            doc.error_message = message
+            doc.processed_at = utcnow()
+
+
+# --- the case: summary fields, checks, status ------------------------------------------
+
+APPLICANT_KEYS = ("applicant_name", "store_name", "seller_name", "manufacturer_name", "taxpayer_name")
+PRODUCT_KEYS = ("product_name", "store_name")
+
+
+def case_documents(s: Any, case: Case) -> list[tuple[Record, dict[str, Any]]]:
+    out = []
+    for doc in case.documents:
+        for rec in doc.records:
+            out.append((rec, {f.key: f.value for f in rec.fields}))
+    return out
+
+
+def recheck_case(rt: Runtime, case_id: int) -> None:
+    """Refresh the case after its documents or fields changed: summary, checks, status."""
+    with rt.db.session() as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            return
+        records = case_documents(s, case)
+        main = next((v for r, v in records if r.form and r.form.endswith(".form1")), None)
+        main = main or next((v for _, v in records if any(v.get(k) for k in APPLICANT_KEYS)), {})
+        case.applicant_name = next((str(main[k]) for k in APPLICANT_KEYS if main.get(k)), "")[:200]
+        case.product_name = next((str(main[k]) for k in PRODUCT_KEYS if main.get(k)), "")[:200]
+        if case.applicant_name and case.supplier_id is None:
+            supplier = s.scalar(select(Supplier).where(Supplier.name == case.applicant_name))
+            if supplier is None:
+                supplier = Supplier(
+                    name=case.applicant_name,
+                    address=str(main.get("applicant_address") or "")[:300],
+                    representative=str(main.get("applicant_representative") or "")[:200],
+                )
+                s.add(supplier)
+                s.flush()
+            case.supplier_id = supplier.id
+        pending = [d for d in case.documents if d.status in ("queued", "processing")]
+        if pending or not records and not case.documents:
+            return
+        try:
+            outcome = services.run_checks(case.program_id, [(r.form, v) for r, v in records], today_jst())
+        except services.ServiceUnavailable:
+            outcome = None
+        except MadoguchiError as exc:
+            log.warning("case %s: checks failed: %s", case_id, exc.code)
+            outcome = None
+        if outcome is not None:
+            s.execute(delete(FindingRow).where(FindingRow.case_id == case_id))
+            for f in outcome.findings:
+                s.add(
+                    FindingRow(
+                        case_id=case_id,
+                        rule=f.rule,
+                        status=f.status,
+                        message=f.message,
+                        clause=f.clause,
+                        evidence=_jsonable(f.evidence),
+                    )
+                )
+            case.decision_hint = outcome.decision
+        if case.status in ("processing", "error"):
+            ok = [d for d in case.documents if d.status == "done"]
+            case.status = "review" if ok else "error"
+        case.updated_at = utcnow()
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+# --- API jobs -----------------------------------------------------------------------------
+
+
+@shared_task(name="madoguchi.api_extract")
+def api_extract(job_id: str) -> None:
+    rt = runtime()
+    with rt.db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return
+        job.status = "running"
+        pages = max(job.pages, 1)
+    if pages == 1:
+        api_finish(None, job_id)
+        return
+    chord(
+        group(process_page.si("job", job_id, n) for n in range(1, pages + 1)),
+        api_finish.s(job_id),
+    ).apply_async()
+
+
+@shared_task(name="madoguchi.api_finish")
+def api_finish(_pages: Any, job_id: str) -> None:
+    rt = runtime()
+    with rt.db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return
+        filename, program = job.filename, job.program_id
+    path = rt.storage.api_upload(job_id)
+    status, result, code, message = "done", None, None, None
+    try:
+        result = services.extract_file(path, filename, program=program).model_dump(mode="json")
+    except MadoguchiError as exc:
+        status, code, message = "error", exc.code, exc.message
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        status, code, message = "error", "internal", f"internal error ({type(exc).__name__})"
+    with rt.db.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        job.status, job.result, job.error_code, job.error_message = status, result, code, message
+        job.pages_done = job.pages
+        job.finished_at = utcnow()
+    rt.storage.drop_api_upload(job_id)
+    log.info("job %s: %s", job_id, status)
+
+
+# --- notices ------------------------------------------------------------------------------
+
+
+@shared_task(name="madoguchi.generate_notices")
+def generate_notices(notice_ids: list[int]) -> None:
+    """Render pending notices (DOCX and PDF) with numbers from the database sequence."""
+    from web.notices import render_pending
+
+    render_pending(runtime(), notice_ids)

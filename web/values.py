@@ -1,0 +1,81 @@
+"""Values typed into a web form (a clerk's correction, a supplier's form) as typed record values."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Any
+
+from forms.schema import FieldDecl
+
+
+def parse_value(decl: FieldDecl, raw: Any, values: list[str]) -> Any:
+    """Turn what the clerk typed into the typed value of DESIGN 4.2 (raises ValueError)."""
+    if decl.type == "multi_choice":
+        allowed = {str(c.value) for c in decl.choices}
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise ValueError("選択肢にない値です")
+        return values
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip()
+    if text == "":
+        return None
+    if decl.type == "bool":
+        if text not in ("true", "false"):
+            raise ValueError("はい・いいえを選んでください")
+        return text == "true"
+    if decl.type in ("yen", "int"):
+        digits = text.replace(",", "").replace("円", "").replace("¥", "").strip()
+        if not digits.lstrip("-").isdigit():
+            raise ValueError("数字で入力してください")
+        return int(digits)
+    if decl.type == "percent":
+        try:
+            return float(text.rstrip("%"))
+        except ValueError:
+            raise ValueError("数値で入力してください") from None
+    if decl.type == "date":
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError("日付は YYYY-MM-DD で入力してください") from None
+    if decl.type == "choice":
+        if text not in {str(c.value) for c in decl.choices}:
+            raise ValueError("選択肢にない値です")
+        return text
+    if decl.type == "postal_code":
+        digits = text.replace("-", "").replace("〒", "").strip()
+        if len(digits) != 7 or not digits.isdigit():
+            raise ValueError("郵便番号は7桁で入力してください")
+        return f"{digits[:3]}-{digits[3:]}"
+    if decl.type == "email" and "@" not in text:
+        raise ValueError("メールアドレスの形式ではありません")
+    return " ".join(text.split()) if not decl.multiline else text
+
+
+def form_text(decl: FieldDecl, value: Any) -> str:
+    """A typed value as the text shown in an input."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_form(fields: list[FieldDecl], form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse every declared field from a submitted form: (values, errors by key)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for decl in fields:
+        name = f"f.{decl.key}"
+        try:
+            value = parse_value(decl, form.get(name), form.getlist(name))
+        except ValueError as exc:
+            errors[decl.key] = str(exc)
+            continue
+        if decl.required and value in (None, "", []):
+            errors[decl.key] = "必須の項目です"
+        values[decl.key] = value
+    return values, errors
