@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generate.libreoffice import convert_to_pdf  # noqa: E402
-from generate.notices import render_notices  # noqa: E402
-from generate.numbering import MemoryNumberSequence  # noqa: E402
+from generate.libreoffice import convert_to_pdf
+from generate.notices import render_notices
+from generate.numbering import MemoryNumberSequence
 
 TARGET_SECONDS = 20.0
 
@@ -50,8 +50,9 @@ def run(count: int, single: int, workers: int) -> int:
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        [warm] = render_notices("approval", "shibukawa", make_records(1), root / "warmup", formats=("docx",),
-                                issue_date=issue)
+        [warm] = render_notices(
+            "approval", "shibukawa", make_records(1), root / "warmup", formats=("docx",), issue_date=issue
+        )
         convert_to_pdf([warm.paths["docx"]], root / "warmup")
         cold = time.perf_counter() - t0
 
@@ -59,27 +60,40 @@ def run(count: int, single: int, workers: int) -> int:
         numbers = MemoryNumberSequence()
 
         t0 = time.perf_counter()
-        batch = render_notices("approval", "shibukawa", make_records(count), root / "batch",
-                               numbers=numbers, issue_date=issue)
+        batch = render_notices(
+            "approval", "shibukawa", make_records(count), root / "batch", numbers=numbers, issue_date=issue
+        )
         rows.append(("batch, 1 LibreOffice start", len(batch), time.perf_counter() - t0))
         assert all(n.pdf and n.pdf.stat().st_size > 0 for n in batch)
 
         if workers > 1:
             t0 = time.perf_counter()
-            par = render_notices("approval", "shibukawa", make_records(count), root / "parallel",
-                                 numbers=numbers, issue_date=issue, pdf_workers=workers)
-            rows.append((f"batch, {workers} LibreOffice starts in parallel", len(par), time.perf_counter() - t0))
+            par = render_notices(
+                "approval",
+                "shibukawa",
+                make_records(count),
+                root / "parallel",
+                numbers=numbers,
+                issue_date=issue,
+                pdf_workers=workers,
+            )
+            rows.append(
+                (f"batch, {workers} LibreOffice starts in parallel", len(par), time.perf_counter() - t0)
+            )
 
         t0 = time.perf_counter()
         done = 0
         for i, record in enumerate(make_records(single)):
-            render_notices("approval", "shibukawa", [record], root / "single" / str(i), numbers=numbers,
-                           issue_date=issue)
+            render_notices(
+                "approval", "shibukawa", [record], root / "single" / str(i), numbers=numbers, issue_date=issue
+            )
             done += 1
         rows.append(("one LibreOffice start per document", done, time.perf_counter() - t0))
 
-    print(f"Notices (DOCX + PDF), Shibukawa 承認書; {os.cpu_count()} CPUs; load average "
-          f"{os.getloadavg()[0]:.2f}; first LibreOffice start with a new profile: {cold:.2f} s")
+    print(
+        f"Notices (DOCX + PDF), Shibukawa 承認書; {os.cpu_count()} CPUs; load average "
+        f"{os.getloadavg()[0]:.2f}; first LibreOffice start with a new profile: {cold:.2f} s"
+    )
     print(f"{'mode':44} {'docs':>5} {'seconds':>8} {'docs/s':>7} {'100 docs':>9}")
     for mode, n, seconds in rows:
         rate = n / seconds
@@ -89,7 +103,9 @@ def run(count: int, single: int, workers: int) -> int:
     print(f"batch is {batch_rate / single_rate:.1f}x faster than one start per document")
     hundred = 100 / batch_rate
     verdict = "meets" if hundred < TARGET_SECONDS else "MISSES"
-    print(f"100 notices in {hundred:.1f} s with batch conversion: {verdict} the target of {TARGET_SECONDS:.0f} s")
+    print(
+        f"100 notices in {hundred:.1f} s with batch conversion: {verdict} the target of {TARGET_SECONDS:.0f} s"
+    )
     return 0 if hundred < TARGET_SECONDS else 1
 
 

@@ -34,7 +34,7 @@ EMPTY = "☐"
 #: Box sides (mm) looked for.
 MIN_SIDE_MM, MAX_SIDE_MM = 2.2, 6.5
 #: Share of a box's area that is open inside: a ☐ has thin walls, 口 and ロ thick strokes.
-BOX_OPEN_RATIO = 0.6
+BOX_OPEN_RATIO = 0.45
 #: Ink fraction inside a box under which it is empty / over which it is ticked.
 EMPTY_BELOW, TICKED_ABOVE = 0.025, 0.07
 
@@ -98,8 +98,8 @@ def find_checkboxes(ink: np.ndarray, dpi: float) -> list[Checkbox]:
         # a hole: the open inside of a box. Its contour runs on the innermost wall pixels.
         if not (0.7 * lo <= w <= hi and 0.7 * lo <= h <= hi and 0.75 <= w / h <= 1.33):
             continue
-        if cv2.contourArea(contour) < 0.85 * (w - 1) * (h - 1):
-            continue
+        if cv2.contourArea(contour) < 0.6 * (w - 1) * (h - 1):
+            continue  # (a check mark touching the walls dents the hole)
         inner = (x + 1, y + 1, x + w - 1, y + h - 1)
         walls = _walls(lines, inner)
         if walls is None:
@@ -116,7 +116,109 @@ def find_checkboxes(ink: np.ndarray, dpi: float) -> list[Checkbox]:
         if _has_legs(lines, ink, box) or _strokes_inside(ink, inner):
             continue  # a character: 口 (legs below the corners), 日 国 回 (straight strokes inside)
         found.append(_decide(box, _inside_density(ink, box)))
-    return _dedupe(found)
+    found = _dedupe(found)
+    return _dedupe(found + _find_like(ink, lines, found, lo, hi))
+
+
+def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: float, hi: float) -> list[Checkbox]:
+    """Boxes shaped like the ones already found, whose open inside a pen tick has cut.
+
+    A tick that crosses the walls with a steep, thick stroke breaks the box's outline on the
+    stroke image; the box is still there on the ink. The empty boxes of the page give the size
+    and wall thickness; an outline template of that size is matched against the ink.
+    """
+    sizes: list[tuple[int, int, int]] = []
+    for b in known:
+        if b.kind != "box":
+            continue
+        w, h = b.box[2] - b.box[0], b.box[3] - b.box[1]
+        t = max(1, int(round(min(w, h) * 0.08)))
+        if not any(abs(w - sw) <= 2 and abs(h - sh) <= 2 for sw, sh, _ in sizes):
+            sizes.append((w, h, t))
+    if not sizes:
+        return []
+    ink01 = (ink > 0).astype(np.float32)
+    taken = [b.box for b in known]
+    out: list[Checkbox] = []
+    for w, h, t in sizes:
+        tpl = np.zeros((h, w), np.float32)
+        cv2.rectangle(tpl, (0, 0), (w - 1, h - 1), 1.0, t + 1)
+        score = cv2.matchTemplate(ink01, tpl, cv2.TM_CCORR) / float(tpl.sum())
+        ys, xs = np.nonzero(score >= 0.85)
+        order = np.argsort(-score[ys, xs])
+        for k in order:
+            x, y = int(xs[k]), int(ys[k])
+            box = (x, y, x + w, y + h)
+            if any(_overlaps(box, other) for other in taken):
+                continue
+            taken.append(box)  # also suppresses the neighbours of this peak
+            if not _straight_walls(lines, box) or not _clear_beside_walls(ink, box, t) or _has_legs(lines, ink, box):
+                continue
+            inner = (x + t + 1, y + t + 1, x + w - t - 1, y + h - t - 1)
+            if _strokes_inside(ink, inner):
+                continue
+            density = _inside_density(ink, box)
+            if density < EMPTY_BELOW:
+                continue  # an empty box would have been found already: this is something else
+            out.append(_decide(box, density))
+    return out
+
+
+def _overlaps(a: PxBox, b: PxBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _clear_beside_walls(ink: np.ndarray, box: PxBox, t: int) -> bool:
+    """Little ink along the walls, just inside and just outside them.
+
+    A box is thin walls with space on both sides (a tick crosses that space here and there);
+    a dense character has strokes everywhere near any square laid over it.
+    """
+    x0, y0, x1, y1 = box
+    g = max(2, t)
+    hh, ww = ink.shape
+    m = max(1, int(round(min(x1 - x0, y1 - y0) * 0.15)))
+
+    def cover(ya: int, yb: int, xa: int, xb: int, axis: int) -> float:
+        ya, yb, xa, xb = max(0, ya), min(hh, yb), max(0, xa), min(ww, xb)
+        if yb <= ya or xb <= xa:
+            return 0.0
+        return float(ink[ya:yb, xa:xb].any(axis=axis).mean())
+
+    bands = [
+        cover(y0 + t + 1, y0 + t + 1 + g, x0 + m, x1 - m, 0),  # inside the top wall
+        cover(y1 - t - 1 - g, y1 - t - 1, x0 + m, x1 - m, 0),  # inside the bottom wall
+        cover(y0 + m, y1 - m, x0 + t + 1, x0 + t + 1 + g, 1),  # inside the left wall
+        cover(y0 + m, y1 - m, x1 - t - 1 - g, x1 - t - 1, 1),  # inside the right wall
+        cover(y0 - 1 - g, y0 - 1, x0 + m, x1 - m, 0),  # above
+        cover(y1 + 1, y1 + 1 + g, x0 + m, x1 - m, 0),  # below
+        cover(y0 + m, y1 - m, x0 - 1 - g, x0 - 1, 1),  # left of it
+        cover(y0 + m, y1 - m, x1 + 1, x1 + 1 + g, 1),  # right of it
+    ]
+    return max(bands) <= 0.5
+
+
+def _straight_walls(lines: np.ndarray, box: PxBox) -> bool:
+    """All four walls are straight strokes along (nearly) their whole length.
+
+    ``lines`` holds only long horizontal and vertical strokes: the strokes of a character, even
+    a bold or blurred one, do not run along all four sides of a square.
+    """
+    x0, y0, x1, y1 = box
+    t = max(2, int(round(min(x1 - x0, y1 - y0) * 0.12)))
+    m = max(1, int(round(min(x1 - x0, y1 - y0) * 0.1)))  # corners left out
+
+    def band(a: np.ndarray, axis: int) -> float:
+        covered = a.any(axis=axis)
+        return float(covered[m:-m].mean()) if covered.size > 2 * m else 0.0
+
+    walls = [
+        band(lines[y0 : y0 + t, x0:x1], 0),
+        band(lines[y1 - t : y1, x0:x1], 0),
+        band(lines[y0:y1, x0 : x0 + t], 1),
+        band(lines[y0:y1, x1 - t : x1], 1),
+    ]
+    return min(walls) >= 0.85
 
 
 def _largest_hole(contours: Sequence[np.ndarray], hier: np.ndarray, i: int) -> float:
@@ -213,7 +315,7 @@ def _strokes_inside(ink: np.ndarray, inner: PxBox) -> bool:
     total = np.count_nonzero(crop)
     if crop.size == 0 or total < 0.03 * crop.size or total > 0.5 * crop.size:
         return False  # empty, or filled in
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(4, int(side * 0.4)), 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(4, int(side * 0.6)), 1))
     straight = np.count_nonzero(cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel))
     return straight > 0.35 * total
 
@@ -258,41 +360,42 @@ def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
 
 
 def find_circles(ink: np.ndarray, dpi: float, *, text_height: float | None = None) -> list[Circle]:
-    """Hand-drawn ellipses around text (ruled lines should be removed from ``ink`` first)."""
+    """Hand-drawn ellipses around text (ruled lines should be removed from ``ink`` first).
+
+    Where a ruled line was taken out it leaves a gap in an ellipse crossing it; short closings
+    across the lines' direction bridge those gaps. A candidate is a component whose pixels lie
+    mostly on the ring of the ellipse inscribed in its box, all around it, with ink inside.
+    """
     th = text_height or _mm(dpi, 3.5)
-    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    bridge = max(3, int(round(_mm(dpi, 0.9))))
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    closed = cv2.morphologyEx(closed, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     circles: list[Circle] = []
     for k in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[k])
-        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th):
+        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th and w >= 0.9 * h):
             continue
-        if w < 0.9 * h:
-            continue
-        fill = area / float(w * h)
-        if fill > 0.2:
+        if area > 0.45 * w * h:
             continue
         comp = labels[y : y + h, x : x + w] == k
-        # Around: the curve passes through the middle of all four sides, not through the centre.
-        gy, gx = h // 3, w // 4
-        sides = [
-            comp[:gy, gx : w - gx].any(),
-            comp[h - gy :, gx : w - gx].any(),
-            comp[gy : h - gy, :gx].any(),
-            comp[gy : h - gy, w - gx :].any(),
-        ]
-        if not all(sides):
+        py, px = np.nonzero(comp)
+        rx = (px + 0.5 - w / 2.0) / (w / 2.0)
+        ry = (py + 0.5 - h / 2.0) / (h / 2.0)
+        r = np.sqrt(rx * rx + ry * ry)
+        ring = r >= 0.7
+        if ring.mean() < 0.6:
             continue
-        centre = comp[gy : h - gy, gx : w - gx]
-        if centre.mean() > 0.02:
+        angles = np.floor((np.arctan2(ry[ring], rx[ring]) + np.pi) / (2 * np.pi) * 36).astype(int) % 36
+        if len(np.unique(angles)) < 30:
+            continue  # not all the way round
+        # something is written inside the ring
+        yy, xx = np.mgrid[0:h, 0:w]
+        inner = (((xx + 0.5 - w / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - h / 2.0) / (h / 2.0)) ** 2) < 0.45
+        inside_ink = (ink[y : y + h, x : x + w] > 0) & inner
+        if inside_ink.sum() < 0.03 * inner.sum():
             continue
-        # Something is written inside.
-        inside_ink = (ink[y + gy // 2 : y + h - gy // 2, x + gx // 2 : x + w - gx // 2] > 0) & ~(
-            comp[gy // 2 : h - gy // 2, gx // 2 : w - gx // 2]
-        )
-        if inside_ink.mean() < 0.02:
-            continue
-        # Straight strokes are boxes and frames, not a hand-drawn curve.
+        # straight strokes are boxes and frames, not a hand-drawn curve
         straight = stroke_lines((comp * 255).astype(np.uint8), max(5, int(0.6 * min(w, h))))
         if np.count_nonzero(straight) > 0.25 * area:
             continue
@@ -328,15 +431,14 @@ def mask_marks(
                     sub[labels == k] = 255
     for c in circles:
         x0, y0, x1, y1 = c.box
-        region = ink[y0:y1, x0:x1]
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
-        if n <= 1:
-            continue
-        sub = out[y0:y1, x0:x1]
-        for k in range(1, n):
-            cw, ch = stats[k][2], stats[k][3]
-            if cw >= 0.6 * (x1 - x0) or ch >= 0.8 * (y1 - y0):
-                sub[labels == k] = 255
+        w, h = x1 - x0, y1 - y0
+        pad = max(2, int(0.08 * h))
+        ya, yb, xa, xb = max(0, y0 - pad), min(out.shape[0], y1 + pad), max(0, x0 - pad), min(out.shape[1], x1 + pad)
+        yy, xx = np.mgrid[ya:yb, xa:xb]
+        r = ((xx + 0.5 - (x0 + x1) / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - (y0 + y1) / 2.0) / (h / 2.0)) ** 2
+        # the ring only: the label inside stays for OCR
+        sub = out[ya:yb, xa:xb]
+        sub[(r >= 0.55) & (ink[ya:yb, xa:xb] > 0)] = 255
     return out
 
 

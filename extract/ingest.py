@@ -213,9 +213,7 @@ def check_zip_members(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         if info.file_size >= _RATIO_MIN_MEMBER:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_zip_ratio:
-                raise ZipBomb(
-                    f"圧縮率が異常です / Suspicious compression ratio {ratio:.0f}:1 for {info.filename!r}"
-                )
+                raise ZipBomb(f"圧縮率が異常です / Suspicious compression ratio {ratio:.0f}:1 for {info.filename!r}")
 
 
 def read_zip_member(zf: zipfile.ZipFile, name: str, limits: Limits) -> bytes:

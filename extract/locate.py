@@ -28,7 +28,7 @@ from extract import normalize
 from extract.layout import Line, build_lines
 from extract.pagemodel import BBox, Page, Source, union
 from extract.result import ExtractedField
-from forms.schema import Choice, FieldDecl, FormDecl, Implication, RowDecl
+from forms.schema import Choice, FieldDecl, FormDecl, Implication, RowDecl, widget_name
 
 #: Fields under this confidence are marked for review.
 REVIEW_THRESHOLD = 0.8
@@ -613,13 +613,12 @@ def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, Extr
         if f.choices:
             on: list[Any] = []
             named = False
-            for i, c in enumerate(f.choices):
-                token = str(c.value).lower() if isinstance(c.value, bool) else c.value
-                for name in (f"{f.key}.{token}", f"{f.key}.{i}"):
-                    if name in values:
-                        named = True
-                        if values[name].value is True:
-                            on.append(c.value)
+            for c in f.choices:
+                name = widget_name(f, c)
+                if name in values:
+                    named = True
+                    if values[name].value is True:
+                        on.append(c.value)
             if not named:
                 continue
             if f.type == "multi_choice":

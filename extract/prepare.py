@@ -101,6 +101,25 @@ def to_grey(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
+def normalize_levels(grey: np.ndarray) -> np.ndarray:
+    """Paper to white, ink to black: grey paper, faint toner and sensor noise taken out.
+
+    The paper level is the median (most of a page is paper), the ink level a low percentile;
+    the range between is stretched to 0..255 and whatever is close to paper becomes white.
+    """
+    if grey.size == 0:
+        return grey
+    small = grey[::4, ::4]
+    paper = float(np.median(small))
+    ink = float(np.percentile(small, 0.5))
+    if paper - ink < 40:  # blank page, or a photo: leave it
+        return grey
+    lut = (np.arange(256, dtype=np.float32) - ink) * (255.0 / (paper - ink))
+    lut = np.clip(lut, 0, 255)
+    lut[lut >= 0.88 * 255] = 255
+    return lut.astype(np.uint8)[grey]
+
+
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Dark pixels (ink) of a grey page as a uint8 0/255 mask, by Otsu's threshold."""
     if grey.size == 0 or int(grey.min()) > 160:
@@ -192,7 +211,7 @@ def deskew_matrix(angle: float, width: int, height: int) -> np.ndarray:
 
 def speck_area(dpi: float) -> int:
     """Largest dark blob (pixels) taken for speckle rather than ink at this resolution."""
-    return max(2, round(5 * (dpi / 300.0) ** 2))
+    return max(2, round(8 * (dpi / 300.0) ** 2))
 
 
 def despeckle(grey: np.ndarray, dpi: float, *, only_if_more_than: int = 0) -> tuple[np.ndarray, int]:
@@ -250,7 +269,7 @@ def prepare(
         w, h = grey_img.size
         grey_img = rotate_quarter(grey_img, rotate)
         transform = transform.then(_quarter_matrix(rotate, w, h), rotation=rotate)
-    grey = np.asarray(grey_img)
+    grey = normalize_levels(np.asarray(grey_img))
     specks = 0
     if denoise is not False:
         grey, specks = despeckle(grey, dpi, only_if_more_than=0 if denoise else 40)

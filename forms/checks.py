@@ -387,10 +387,13 @@ class RulePack:
         program: str,
         *,
         application_forms: tuple[str, ...] = (),
+        application_clause: str = "",
     ) -> None:
         self.program = program
         #: The forms that make up an application, main form first (used by ``CaseView.application``).
+        #: A case holding none of them fails ``application_form`` (citing ``application_clause``).
         self.application_forms = application_forms
+        self.application_clause = application_clause
         self.rules: list[RuleSpec] = []
 
     def rule(
@@ -497,6 +500,12 @@ def run_checks(case: Case) -> CheckReport:
     pack = load_pack(case.program)
     view = CaseView(case, settings, pack)
     findings: list[Finding] = []
+    if pack.application_forms and view.application is None:
+        names = "・".join(_form_title(f) for f in pack.application_forms)
+        findings.append(Finding(rule="application_form", status="fail", clause=pack.application_clause or settings.seed,
+                                message=f"申請書（{names}のいずれか）が見つかりません。",
+                                evidence={"forms_needed": list(pack.application_forms),
+                                          "documents": [d.form for d in case.documents]}))  # fmt: skip
     for spec in pack.rules:
         findings.extend(run_rule(spec, view))
     return CheckReport(program=case.program, decision=decide(findings), findings=findings)
@@ -762,8 +771,13 @@ def required_fields_rule(clauses: Mapping[str, str]) -> RuleFunc:
     return required_fields
 
 
-_SPEC = re.compile(r"[（(][^）)]*[）)]|\d+(?:\.\d+)?\s*(?:g|kg|ml|l|cc|個|本|枚|袋|箱|缶|瓶|パック|p|切れ|食|人前|入り?)?(?:\s*[×x*]\s*\d+\s*(?:個|本|袋|箱|パック|p)?)?",
-                   re.IGNORECASE)
+#: Parenthesised notes and quantities (500g×2, 3袋, 200ml) in a product name.
+_SPEC = re.compile(
+    r"[（(][^）)]*[）)]"
+    r"|\d+(?:\.\d+)?\s*(?:g|kg|ml|l|cc|個|本|枚|袋|箱|缶|瓶|パック|p|切れ|食|人前|入り?)?"
+    r"(?:\s*[×x*]\s*\d+\s*(?:個|本|袋|箱|パック|p)?)?",
+    re.IGNORECASE,
+)
 
 
 def normalize_product(name: str) -> str:

@@ -9,6 +9,7 @@ or, when it is the row's only field, as the whole row value.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -179,6 +180,28 @@ class FormDecl(_Strict):
         for f in self.fields():
             props[f.key] = {"$ref": "#/components/schemas/ExtractedField", "description": _describe(f)}
         return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+_ASCII_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def choice_token(field: FieldDecl, choice: Choice) -> str:
+    """The partial name of a choice's checkbox in our fillable PDF: its value when that is
+    ASCII-safe, else its index in the declaration; bools give ``true``/``false``."""
+    if isinstance(choice.value, bool):
+        return "true" if choice.value else "false"
+    if _ASCII_TOKEN.match(choice.value):
+        return choice.value
+    return str(field.choices.index(choice))
+
+
+def widget_name(field: FieldDecl, choice: Choice | None = None) -> str:
+    """AcroForm name of a field's widget: the key for text fields, ``key.token`` for each
+    choice's checkbox (``carriers.yamato``, ``allergens.0``, ``allergens_present.true``).
+    The writer (generate.blank_forms) and the reader (extract.locate) both use this."""
+    if choice is None:
+        return field.key
+    return f"{field.key}.{choice_token(field, choice)}"
 
 
 _JSON_TYPES = {

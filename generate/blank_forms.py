@@ -45,7 +45,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from forms.errors import MadoguchiError
-from forms.schema import Choice, FieldDecl, FormDecl, RowDecl, SectionDecl
+from forms.schema import Choice, FieldDecl, FormDecl, RowDecl, SectionDecl, choice_token, widget_name
 from generate.fonts import DOCX_FONT
 from generate.wareki import blank_wareki
 
@@ -91,38 +91,6 @@ class LayoutError(MadoguchiError):
 
 # --- naming of PDF widgets -----------------------------------------------------------------
 
-_ASCII_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def choice_token(field: FieldDecl, choice: Choice) -> str:
-    """The partial name of a choice's checkbox: its value when that is ASCII-safe, else its index.
-
-    ``True``/``False`` (bool fields) give ``true``/``false``.
-    """
-    if isinstance(choice.value, bool):
-        return "true" if choice.value else "false"
-    if _ASCII_NAME.match(choice.value):
-        return choice.value
-    return str(field.choices.index(choice))
-
-
-def widget_name(field: FieldDecl, choice: Choice | None = None) -> str:
-    """The fully qualified AcroForm name of a field's widget in the fillable PDF.
-
-    - A text-like field (text, date, yen, …): one text field named by the key,
-      ``product_name``.
-    - A field with choices (choice, multi_choice, bool with あり/なし): one checkbox per
-      choice, ``key.token`` (``carriers.yamato``, ``allergens_present.true``,
-      ``allergens.0`` for 卵: a non-ASCII value is named by its index in the declaration).
-      In the PDF the checkboxes are kids of a non-terminal field named by the key, so
-      ``key.token`` is the name PDF libraries report (``pypdf.PdfReader.get_fields``).
-    - A bool field without choices: one checkbox named by the key.
-
-    Checkboxes are on with the state ``/Yes`` and off with ``/Off``.
-    """
-    if choice is None:
-        return field.key
-    return f"{field.key}.{choice_token(field, choice)}"
 
 
 def widget_names(form: FormDecl) -> dict[str, tuple[FieldDecl, Choice | None]]:

@@ -85,7 +85,8 @@ def convert_to_pdf(
     """Convert documents to PDF with as few LibreOffice starts as possible.
 
     Returns the PDFs (``outdir/<stem>.pdf``) in source order; an existing PDF of that name is
-    replaced. Sources whose stems collide are converted in separate starts so that no output
+    replaced. Sources whose stems collide (``a/x.docx``, ``b/x.docx``) are converted in
+    separate starts, and the later ones are named ``x-2.pdf``, ``x-3.pdf`` … so that no output
     overwrites another. With ``workers`` > 1, a large batch is split over that many
     LibreOffice processes running at once (worth it on a machine with spare cores).
     ``timeout`` applies to each LibreOffice start.
@@ -97,15 +98,21 @@ def convert_to_pdf(
     if missing_src:
         raise ProgramFailed(f"no such document to convert: {', '.join(missing_src)}", outputs=missing_src)
     outdir.mkdir(parents=True, exist_ok=True)
-    batches: list[list[Path]] = []
+    targets: list[Path] = []
+    seen: dict[str, int] = {}
     for src in sources:
+        seen[src.stem] = seen.get(src.stem, 0) + 1
+        suffix = "" if seen[src.stem] == 1 else f"-{seen[src.stem]}"
+        targets.append(outdir / f"{src.stem}{suffix}.pdf")
+    batches: list[list[tuple[Path, Path]]] = []
+    for pair in zip(sources, targets):
         for batch in batches:
-            if all(p.stem != src.stem for p in batch):
-                batch.append(src)
+            if all(src.stem != pair[0].stem for src, _ in batch):
+                batch.append(pair)
                 break
         else:
-            batches.append([src])
-    chunks: list[list[Path]] = []
+            batches.append([pair])
+    chunks: list[list[tuple[Path, Path]]] = []
     for batch in batches:
         n = max(1, min(workers, math.ceil(len(batch) / 8)))
         size = math.ceil(len(batch) / n)
@@ -117,15 +124,16 @@ def convert_to_pdf(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for future in [pool.submit(_convert_chunk, c, outdir, timeout=timeout) for c in chunks]:
                 future.result()
-    return [outdir / f"{src.stem}.pdf" for src in sources]
+    return targets
 
 
-def _convert_chunk(chunk: list[Path], outdir: Path, *, timeout: float) -> None:
+def _convert_chunk(chunk: list[tuple[Path, Path]], outdir: Path, *, timeout: float) -> None:
+    """Convert (source, target) pairs in one LibreOffice start, via a private staging directory."""
     staging = Path(tempfile.mkdtemp(prefix=".lo-", dir=outdir))
     try:
         with _profile() as profile:
-            output = _run_soffice(chunk, staging, profile, timeout=timeout)
-        missing = [src for src in chunk if not (staging / f"{src.stem}.pdf").is_file()]
+            output = _run_soffice([src for src, _ in chunk], staging, profile, timeout=timeout)
+        missing = [src for src, _ in chunk if not (staging / f"{src.stem}.pdf").is_file()]
         if missing:
             tail = output.strip().splitlines()
             raise ProgramFailed(
@@ -134,8 +142,8 @@ def _convert_chunk(chunk: list[Path], outdir: Path, *, timeout: float) -> None:
                 program="soffice",
                 outputs=[str(p) for p in missing],
             )
-        for src in chunk:
-            os.replace(staging / f"{src.stem}.pdf", outdir / f"{src.stem}.pdf")
+        for src, target in chunk:
+            os.replace(staging / f"{src.stem}.pdf", target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -58,7 +58,9 @@ NOTICE_KINDS: tuple[str, ...] = (
     "fraud_repayment",
 )
 #: Kinds the municipality issues: they take a document number and bear the head's seal.
-NUMBERED_KINDS = frozenset({"approval", "rejection", "change_notice", "registration_result", "fraud_repayment"})
+NUMBERED_KINDS = frozenset(
+    {"approval", "rejection", "change_notice", "registration_result", "fraud_repayment"}
+)
 FORMATS = ("docx", "pdf")
 
 _BLANK = "　　　　　　"
@@ -135,7 +137,9 @@ def wording_for(program_id: str) -> Wording:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise CatalogueError(f"{WORDING_FILE}: {program_id}: {where}: {err['msg']}", file=str(WORDING_FILE)) from exc
+        raise CatalogueError(
+            f"{WORDING_FILE}: {program_id}: {where}: {err['msg']}", file=str(WORDING_FILE)
+        ) from exc
     unknown = set(wording.titles) - set(NOTICE_KINDS)
     if unknown:
         raise CatalogueError(f"{WORDING_FILE}: unknown notice kinds in titles: {sorted(unknown)}")
@@ -191,10 +195,10 @@ def record_from_json(obj: Any) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InvalidRecord(f"a record must be a JSON object, not {type(obj).__name__}")
     if "documents" not in obj:
-        record = {str(k): _unwrap(v) for k, v in obj.items()}
-        if "findings" not in record and isinstance(record.get("checks"), list):
-            record["findings"] = record["checks"]
-        return record
+        flat = {str(k): _unwrap(v) for k, v in obj.items()}
+        if "findings" not in flat and isinstance(flat.get("checks"), list):
+            flat["findings"] = flat["checks"]
+        return flat
     documents = obj["documents"]
     if not isinstance(documents, list) or not all(isinstance(d, dict) for d in documents):
         raise InvalidRecord("`documents` must be a list of objects (madoguchi extract --json)")
@@ -315,7 +319,7 @@ def value_added_percent(procurement_cost: int, outside_cost: int) -> Decimal:
     return share.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
 
 
-def format_percent(value: Decimal | float | int) -> str:
+def format_percent(value: Decimal | float) -> str:
     """62.5 → "62.5", 60.0 → "60"."""
     dec = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
     return str(dec.to_integral_value()) if dec == dec.to_integral_value() else str(dec)
@@ -341,30 +345,37 @@ class RepaymentClaim:
 def repayment_claim(amount: int, received_on: date, paid_on: date) -> RepaymentClaim:
     """Amount + 20 % + 3 % a year (365-day year, each part rounded down to the yen).
 
+    The arithmetic is the rule pack's (``forms.rules.ehime_voucher.fraud_repayment``), so the
+    claim prints exactly what the check computed.
+
     >>> repayment_claim(100_000, date(2024, 4, 1), date(2024, 5, 31)).total
     120493
     """
+    from forms.rules.ehime_voucher import fraud_repayment
+
     if amount <= 0:
         raise InvalidRecord(f"不正受給額 must be positive, not {amount}")
     if paid_on < received_on:
-        raise InvalidRecord(f"納付の日 {paid_on.isoformat()} is before 不正受給の日 {received_on.isoformat()}")
-    days = (paid_on - received_on).days
+        raise InvalidRecord(
+            f"納付の日 {paid_on.isoformat()} is before 不正受給の日 {received_on.isoformat()}"
+        )
+    computed = fraud_repayment(amount, received_on, paid_on)
     return RepaymentClaim(
-        amount=amount,
-        surcharge=amount * 2 // 10,
+        amount=computed.amount,
+        surcharge=computed.surcharge,
         late_from=date.fromordinal(received_on.toordinal() + 1),
         late_to=paid_on,
-        late_days=days,
-        late_charge=amount * 3 * days // (100 * 365),
+        late_days=computed.days,
+        late_charge=computed.late_charge,
     )
 
 
 def clause_text(clause: str, settings: ProgramSettings, wording: Wording) -> str:
-    """"004 7(2)" → "募集要項7(2)" for the program's own seed; other references as they are."""
+    """ "004 7(2)" → "募集要項7(2)" for the program's own seed; other references as they are."""
     clause = clause.strip()
     prefix = f"{settings.seed} "
     if clause.startswith(prefix):
-        return f"{wording.reference_document}{clause[len(prefix):].strip()}"
+        return f"{wording.reference_document}{clause[len(prefix) :].strip()}"
     return clause
 
 
@@ -403,7 +414,7 @@ def _require(record: Mapping[str, Any], kind: str, needs: Mapping[str, Sequence[
         raise InvalidRecord(f"{kind}: the record has no {', '.join(missing)}", missing=missing)
 
 
-_NAME_KEYS = ("applicant_name", "store_name", "business_name")
+_NAME_KEYS = ("applicant_name", "operator_name", "store_name", "business_name")
 _REP_KEYS = ("applicant_representative", "representative")
 _PRODUCT_KEYS = ("product_name", "store_name", "applicant_name")
 #: What a notice about a product needs (a store's name for Ehime's registrations).
@@ -418,8 +429,14 @@ def _addressee(record: Mapping[str, Any]) -> str:
 
 def _contact(settings: ProgramSettings) -> str:
     lines = [f"（担当）{settings.department}"]
-    tel = "　".join(x for x in (f"電話 {settings.phone}" if settings.phone else "",
-                                f"FAX {settings.fax}" if settings.fax else "") if x)
+    tel = "　".join(
+        x
+        for x in (
+            f"電話 {settings.phone}" if settings.phone else "",
+            f"FAX {settings.fax}" if settings.fax else "",
+        )
+        if x
+    )
     if tel:
         lines.append(tel)
     if settings.email:
@@ -427,8 +444,9 @@ def _contact(settings: ProgramSettings) -> str:
     return "\n".join(lines)
 
 
-def _base_context(kind: str, settings: ProgramSettings, wording: Wording, record: Mapping[str, Any],
-                  issue_date: date | None) -> dict[str, Any]:
+def _base_context(
+    kind: str, settings: ProgramSettings, wording: Wording, record: Mapping[str, Any], issue_date: date | None
+) -> dict[str, Any]:
     head = settings.head_title + (f"　{settings.head_name}" if settings.head_name else "")
     title = wording.titles.get(kind, "").format(name=settings.name, municipality=settings.municipality)
     return {
@@ -447,8 +465,10 @@ def _base_context(kind: str, settings: ProgramSettings, wording: Wording, record
         "addressee": _addressee(record),
         "applicant_name": _text(_get(record, *_NAME_KEYS)),
         "applicant_representative": _text(_get(record, *_REP_KEYS)),
-        "applicant_address": _text(_get(record, "applicant_address", "store_address")),
-        "applicant_postal_code": _text(_get(record, "applicant_postal_code", "postal_code")),
+        "applicant_address": _text(_get(record, "applicant_address", "operator_address", "store_address")),
+        "applicant_postal_code": _text(
+            _get(record, "applicant_postal_code", "postal_code", "store_postal_code")
+        ),
         "product_name": _text(_get(record, *_PRODUCT_KEYS)),
         "product_name_kana": _text(_get(record, "product_name_kana")),
         "application_date": _wareki(_get(record, "application_date"), "application_date"),
@@ -456,7 +476,9 @@ def _base_context(kind: str, settings: ProgramSettings, wording: Wording, record
     }
 
 
-def _approval(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any) -> None:
+def _approval(
+    record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any
+) -> None:
     _require(record, "approval", {"addressee (applicant_name)": _NAME_KEYS, "product_name": _SUBJECT_KEYS})
     effective = _date(_get(record, "effective_date", "start_date"), "effective_date") or issue
     ctx["effective_date"] = format_wareki(effective) if effective else blank_wareki()
@@ -465,8 +487,15 @@ def _approval(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None
         raise InvalidRecord("approval: decided with conditions, but the record has no conditions")
 
 
-def _rejection(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, *,
-               settings: ProgramSettings, wording: Wording) -> None:
+def _rejection(
+    record: Mapping[str, Any],
+    ctx: dict[str, Any],
+    issue: date | None,
+    p: _Prepared,
+    *,
+    settings: ProgramSettings,
+    wording: Wording,
+) -> None:
     _require(record, "rejection", {"addressee (applicant_name)": _NAME_KEYS, "product_name": _SUBJECT_KEYS})
     ctx["reasons"] = rejection_reasons(record, settings, wording)
     if not ctx["reasons"]:
@@ -474,24 +503,66 @@ def _rejection(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | Non
     ctx["no_objection_note"] = wording.no_objection_note
 
 
+#: Labels of 様式第1号 items, for describing changes (keys of DESIGN 4.3).
+CHANGE_LABELS: dict[str, str] = {
+    "product_name": "商品名",
+    "product_spec": "商品規格",
+    "product_description": "商品の説明・特徴",
+    "donation_amount": "寄附金額",
+    "gift_price_excl_tax": "返礼品の価格（税抜）",
+    "gift_price_incl_tax": "返礼品の価格（税込）",
+    "retail_price_excl_tax": "一般小売価格（税抜）",
+    "retail_price_incl_tax": "一般小売価格（税込）",
+    "supply_quantity": "提供可能数",
+    "shipping_timing": "出荷タイミング",
+    "best_before": "消費期限・賞味期限",
+    "package_size_weight": "梱包サイズ・梱包重量",
+    "subscription": "定期便",
+    "other_changes": "その他",
+}
+_YEN_KEYS = {
+    "donation_amount",
+    "gift_price_excl_tax",
+    "gift_price_incl_tax",
+    "retail_price_excl_tax",
+    "retail_price_incl_tax",
+}
+
+
 def _format_changes(value: Any) -> str:
+    """Changes as printed: "寄附金額：13,000円" lines from a mapping, or the text as given."""
     if isinstance(value, Mapping):
-        return "\n".join(f"{_text(k)}：{_text(v)}" for k, v in value.items() if not _is_blank(v))
+        lines = []
+        for key, item in value.items():
+            if _is_blank(item):
+                continue
+            label = CHANGE_LABELS.get(str(key), _text(key))
+            text = f"{_yen(item, str(key))}円" if key in _YEN_KEYS else _text(item)
+            lines.append(f"{label}：{text}")
+        return "\n".join(lines)
     return "\n".join(_lines(value))
 
 
-def _change_notice(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any) -> None:
+def _new_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The changed items of a 変更申請書 (様式第5号 ``new_*`` keys), by 様式第1号 key."""
+    return {k[4:]: v for k, v in record.items() if k.startswith("new_") and not _is_blank(v)}
+
+
+def _change_notice(
+    record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any
+) -> None:
+    content = _get(record, "change_content", "changes") or _new_values(record) or None
     _require(
-        record,
+        {**record, "change_content": content},
         "change_notice",
         {
             "addressee (applicant_name)": _NAME_KEYS,
             "product_name": _SUBJECT_KEYS,
-            "change_content": ("change_content", "changes"),
+            "change_content": ("change_content",),
             "change_reason": ("change_reason",),
         },
     )
-    ctx["change_content"] = _format_changes(_get(record, "change_content", "changes"))
+    ctx["change_content"] = _format_changes(content)
     ctx["change_reason"] = "\n".join(_lines(record.get("change_reason")))
     effective = _date(_get(record, "effective_date"), "effective_date")
     ctx["effective_date"] = format_wareki(effective) + "から" if effective else ""
@@ -504,10 +575,19 @@ def _approval_reference(record: Mapping[str, Any]) -> tuple[str, str]:
     return (format_wareki(day) if day else blank_wareki(), number)
 
 
-def _withdrawal(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, *,
-                settings: ProgramSettings, wording: Wording) -> None:
+def _withdrawal(
+    record: Mapping[str, Any],
+    ctx: dict[str, Any],
+    issue: date | None,
+    p: _Prepared,
+    *,
+    settings: ProgramSettings,
+    wording: Wording,
+) -> None:
     _require(record, "withdrawal", {"applicant_name": _NAME_KEYS, "product_name": _SUBJECT_KEYS})
-    ctx["statement"] = wording.withdrawal_statement.format(name=settings.name, municipality=settings.municipality)
+    ctx["statement"] = wording.withdrawal_statement.format(
+        name=settings.name, municipality=settings.municipality
+    )
     ctx["withdrawal_reason"] = "\n".join(_lines(record.get("withdrawal_reason"))) or _BLANK
     day = _date(_get(record, "withdrawal_date"), "withdrawal_date")
     ctx["withdrawal_date"] = format_wareki(day) if day else blank_wareki()
@@ -547,9 +627,8 @@ def _change_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
     changes: dict[str, Any] = {}
     if isinstance(record.get("changes"), Mapping):
         changes.update(record["changes"])
-    for key, value in record.items():
-        if key.startswith("new_") and not _is_blank(value):
-            changes.setdefault(key[4:], value)
+    for key, value in _new_values(record).items():
+        changes.setdefault(key, value)
 
     def c(key: str) -> Any:
         return changes.get(key)
@@ -565,7 +644,9 @@ def _change_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
     present = c("allergens_present")
     if present is None and allergens:
         present = True
-    allergen_text = ("■ あり　□ なし" if present else "□ あり　■ なし") if present is not None else "□ あり　□ なし"
+    allergen_text = (
+        ("■ あり　□ なし" if present else "□ あり　■ なし") if present is not None else "□ あり　□ なし"
+    )
     if allergens:
         allergen_text += "\n" + _text(allergens)
     quantity = text_or("supply_quantity")
@@ -575,7 +656,10 @@ def _change_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
         ("4 寄附金額", f"{_yen(c('donation_amount'), 'donation_amount')}円" if c("donation_amount") else ""),
         ("5 返礼品の価格", yen_pair("gift_price_excl_tax", "gift_price_incl_tax")),
         ("6 一般小売価格", yen_pair("retail_price_excl_tax", "retail_price_incl_tax")),
-        ("7 原材料（原産地）", _boxes("origin", c("ingredients_origin"), text_or("ingredients_origin_detail"))),
+        (
+            "7 原材料（原産地）",
+            _boxes("origin", c("ingredients_origin"), text_or("ingredients_origin_detail")),
+        ),
         ("8 製造場所", _boxes("origin", c("manufacturing_place"), text_or("manufacturing_place_detail"))),
         ("9 提供可能期間", _boxes("period", c("supply_period"), text_or("supply_period_detail"))),
         ("10 申込受付期間", _boxes("period", c("acceptance_period"), text_or("acceptance_period_detail"))),
@@ -602,8 +686,10 @@ def _change_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
         ),
         (
             "20 商品画像",
-            "下記の画像データを併せて提出してください。ポータルサイト等で掲載する場合がありますので、"
-            "可能な限りご提供ください。\n①返礼品　②事業所の外観　③事業所内作業場等の風景　④事業者ご自身",
+            (
+                "下記の画像データを併せて提出してください。ポータルサイト等で掲載する場合がありますので、"
+                "可能な限りご提供ください。\n①返礼品　②事業所の外観　③事業所内作業場等の風景　④事業者ご自身"
+            ),
         ),
         ("21 添付資料", "※原材料の原産地証明書及び一括表示の添付をお願い致します。"),
     ]
@@ -613,8 +699,9 @@ def _change_rows(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return [{"label": label, "value": value} for label, value in rows]
 
 
-def _change_application(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared,
-                        **_: Any) -> None:
+def _change_application(
+    record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any
+) -> None:
     _require(record, "change_application", {"applicant_name": _NAME_KEYS, "product_name": _SUBJECT_KEYS})
     approved_on, number = _approval_reference(record)
     ctx["approval_date"] = approved_on
@@ -631,8 +718,15 @@ def _form2_values(record: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _value_added_certificate(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, *,
-                             settings: ProgramSettings, **_: Any) -> None:
+def _value_added_certificate(
+    record: Mapping[str, Any],
+    ctx: dict[str, Any],
+    issue: date | None,
+    p: _Prepared,
+    *,
+    settings: ProgramSettings,
+    **_: Any,
+) -> None:
     rec = _form2_values(record)
     _require(rec, "value_added_certificate", {"product_name": ("product_name",)})
     ctx["head_addressee"] = f"{settings.head_title}　殿"
@@ -651,13 +745,17 @@ def _value_added_certificate(record: Mapping[str, Any], ctx: dict[str, Any], iss
             except InvalidOperation:
                 raise InvalidRecord(f"value_added_percent: not a number: {given!r}") from None
             if abs(stated - percent) >= Decimal("0.1"):
-                p.warnings.append(f"記載の割合 {format_percent(stated)}% と (A−B)/A = {format_percent(percent)}% が一致しません")
+                p.warnings.append(
+                    f"記載の割合 {format_percent(stated)}% と (A−B)/A = {format_percent(percent)}% が一致しません"
+                )
     elif given is not None:
         try:
             percent = Decimal(str(unicodedata.normalize("NFKC", str(given))).rstrip("%％ "))
         except InvalidOperation:
             raise InvalidRecord(f"value_added_percent: not a number: {given!r}") from None
-    method = _get(rec, "method") or ("standard" if a is not None else ("other" if rec.get("other_method_reason") else None))
+    method = _get(rec, "method") or (
+        "standard" if a is not None else ("other" if rec.get("other_method_reason") else None)
+    )
     ctx["percent"] = format_percent(percent) if percent is not None else "　　　"
     ctx["mark_standard"] = "■" if method == "standard" else "□"
     ctx["mark_other"] = "■" if method == "other" else "□"
@@ -670,7 +768,9 @@ def _value_added_certificate(record: Mapping[str, Any], ctx: dict[str, Any], iss
     elif place == "outside":
         place = _get(rec, "manufacturing_place_detail")
     ctx["manufacturing_location"] = _text(place) or _BLANK
-    ctx["retail_price"] = _yen(_get(rec, "general_retail_price", "retail_price", "retail_price_incl_tax"), "general_retail_price")
+    ctx["retail_price"] = _yen(
+        _get(rec, "general_retail_price", "retail_price", "retail_price_incl_tax"), "general_retail_price"
+    )
     if percent is not None and percent <= 50:
         p.warnings.append(
             f"付加価値割合 {format_percent(percent)}% は過半（50%超）に達していません（{settings.seed} 7(1)ウ(ウ)）"
@@ -682,8 +782,15 @@ _YES = {"approve", "approved", "approve_with_conditions", "registered", "registe
 _NO = {"reject", "rejected", "not_registered", "refuse", "refused"}
 
 
-def _registration_result(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, *,
-                         settings: ProgramSettings, wording: Wording) -> None:
+def _registration_result(
+    record: Mapping[str, Any],
+    ctx: dict[str, Any],
+    issue: date | None,
+    p: _Prepared,
+    *,
+    settings: ProgramSettings,
+    wording: Wording,
+) -> None:
     _require(record, "registration_result", {"store name (store_name or applicant_name)": _NAME_KEYS})
     registered = record.get("registered")
     if not isinstance(registered, bool):
@@ -695,7 +802,7 @@ def _registration_result(record: Mapping[str, Any], ctx: dict[str, Any], issue: 
         else:
             raise InvalidRecord("registration_result: the record has no decision (`registered` true/false)")
     ctx["registered"] = registered
-    ctx["product_name"] = _text(_get(record, "store_name", "applicant_name"))
+    ctx["product_name"] = _text(_get(record, "store_name", "applicant_name", "operator_name"))
     kind = _get(record, "registration_type")
     rows = [
         ("店舗名", ctx["product_name"]),
@@ -708,27 +815,30 @@ def _registration_result(record: Mapping[str, Any], ctx: dict[str, Any], issue: 
     ctx["rows"] = [{"label": a, "value": b} for a, b in rows if b]
     ctx["reasons"] = rejection_reasons(record, settings, wording) if not registered else []
     if not registered and not ctx["reasons"]:
-        raise InvalidRecord("registration_result: not registered, but no reasons (`reasons` or failed findings)")
+        raise InvalidRecord(
+            "registration_result: not registered, but no reasons (`reasons` or failed findings)"
+        )
 
 
-def _fraud_repayment(record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared,
-                     **_: Any) -> None:
+def _fraud_repayment(
+    record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any
+) -> None:
     _require(
         record,
         "fraud_repayment",
         {
             "store name (store_name or applicant_name)": _NAME_KEYS,
             "fraud_amount": ("fraud_amount", "amount"),
-            "received_date": ("received_date", "fraud_date"),
+            "fraud_received_date": ("fraud_received_date", "fraud_date"),
             "payment_due_date": ("payment_due_date", "payment_date"),
         },
     )
     amount = _int(_get(record, "fraud_amount", "amount"), "fraud_amount")
-    received = _date(_get(record, "received_date", "fraud_date"), "received_date")
+    received = _date(_get(record, "fraud_received_date", "fraud_date"), "fraud_received_date")
     due = _date(_get(record, "payment_due_date", "payment_date"), "payment_due_date")
     assert amount is not None and received is not None and due is not None
     claim = repayment_claim(amount, received, due)
-    ctx["product_name"] = _text(_get(record, "store_name", "applicant_name"))
+    ctx["product_name"] = _text(_get(record, "store_name", "applicant_name", "operator_name"))
     ctx["fraud_description"] = "\n".join(_lines(_get(record, "fraud_description", "reason"))) or _BLANK
     ctx["received_date"] = format_wareki(received)
     ctx["payment_due"] = format_wareki(due)
@@ -754,8 +864,9 @@ _BUILDERS: dict[str, Callable[..., None]] = {
 }
 
 
-def notice_context(kind: str, settings: ProgramSettings, record: Mapping[str, Any], *,
-                   issue_date: date | None) -> tuple[dict[str, Any], list[str]]:
+def notice_context(
+    kind: str, settings: ProgramSettings, record: Mapping[str, Any], *, issue_date: date | None
+) -> tuple[dict[str, Any], list[str]]:
     """The values a template is filled with (without the document number), and warnings."""
     if kind not in _BUILDERS:
         raise UnknownForm(f"unknown notice kind {kind!r} (known: {', '.join(NOTICE_KINDS)})", form=kind)
@@ -784,7 +895,9 @@ def slim_document(doc: DocxDocument) -> DocxDocument:
     rendered notice would repeat them, and LibreOffice would parse them once per notice.
     """
     body = doc.element.body
-    used = {el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle", "w:tblStyle") for el in body.iter(qn(tag))}
+    used = {
+        el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle", "w:tblStyle") for el in body.iter(qn(tag))
+    }
     styles = doc.styles.element
     by_id = {st.get(qn("w:styleId")): st for st in styles.findall(qn("w:style"))}
     keep = {sid for sid, st in by_id.items() if st.get(qn("w:default")) == "1"} | used

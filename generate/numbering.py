@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from forms.errors import MadoguchiError
 
@@ -63,13 +63,15 @@ class SqliteNumberSequence:
         self.path = Path(data_dir) / self.FILENAME
         self._timeout = timeout
 
-    def _execute(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
+    def _execute(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Autocommit: each statement is its own transaction.
             conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
         except (sqlite3.Error, OSError) as exc:
-            raise NumberingError(f"文書番号の記録 {self.path} を開けません: {exc}", path=str(self.path)) from exc
+            raise NumberingError(
+                f"文書番号の記録 {self.path} を開けません: {exc}", path=str(self.path)
+            ) from exc
         try:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS document_numbers ("
@@ -82,7 +84,9 @@ class SqliteNumberSequence:
             rows = conn.execute(sql, params).fetchall()
             return tuple(rows[0]) if rows else None
         except sqlite3.Error as exc:
-            raise NumberingError(f"文書番号を採番できません ({self.path}): {exc}", path=str(self.path)) from exc
+            raise NumberingError(
+                f"文書番号を採番できません ({self.path}): {exc}", path=str(self.path)
+            ) from exc
         finally:
             conn.close()
 
@@ -94,7 +98,7 @@ class SqliteNumberSequence:
             (program_id, int(fiscal_year)),
         )
         assert row is not None
-        return int(row[0])  # type: ignore[call-overload]
+        return int(row[0])
 
     def last(self, program_id: str, fiscal_year: int) -> int:
         """The last number handed out (0 when none yet)."""
@@ -102,7 +106,7 @@ class SqliteNumberSequence:
             "SELECT last_number FROM document_numbers WHERE program_id = ? AND fiscal_year = ?",
             (program_id, int(fiscal_year)),
         )
-        return int(row[0]) if row else 0  # type: ignore[call-overload]
+        return int(row[0]) if row else 0
 
 
 class MemoryNumberSequence:

@@ -214,15 +214,17 @@ def default_title(settings: ProgramSettings) -> str:
 
 def to_html(rows: Sequence[PublishedRow], *, title: str, note: str = "") -> str:
     e = html.escape
-    head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in COLUMNS)
+    head = "".join(f'<th scope="col">{e(c)}</th>' for c in COLUMNS)
     body = "\n".join(
-        "<tr>" + "".join(
-            f"<td class=\"num\">{e(v)}</td>" if i in (4, 6) else f"<td>{e(v)}</td>"
+        "<tr>"
+        + "".join(
+            f'<td class="num">{e(v)}</td>' if i in (4, 6) else f"<td>{e(v)}</td>"
             for i, v in enumerate(row.display_cells())
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in rows
     )
-    note_html = f"<p class=\"note\">{e(note)}</p>" if note else ""
+    note_html = f'<p class="note">{e(note)}</p>' if note else ""
     return f"""<!doctype html>
 <html lang="ja">
 <head>

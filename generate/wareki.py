@@ -2,15 +2,12 @@
 
 ``format_wareki(date(2019, 5, 1))`` → ``"令和元年5月1日"``: the first year of an era is 元年,
 digits are half-width by default (``fullwidth=True`` gives ２０２５-style digits as some
-municipalities print in vertical or formal text). ``parse_wareki`` reads what forms carry
-back into a date: ISO dates, 令和7年4月1日, 令和元年…, full-width digits, and short forms such
-as R7.4.1 or H31/4/30.
+municipalities print in vertical or formal text). ``parse_wareki`` / ``to_date`` read record
+values back into dates (ISO dates, 令和7年4月1日, 令和元年…, R7.4.1) with extraction's parser.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -84,34 +81,18 @@ def blank_wareki(era: str = "令和") -> str:
     return f"{era}　　年　　月　　日"
 
 
-_ERA_BY_TEXT: dict[str, Era] = {}
-for _era in ERAS:
-    _ERA_BY_TEXT[_era.name] = _era
-    _ERA_BY_TEXT[_era.initial] = _era
-    _ERA_BY_TEXT[_era.initial.lower()] = _era
-
-_WAREKI_RE = re.compile(
-    r"^(?P<era>令和|平成|昭和|大正|明治|[RHSTMrhstm])\s*(?P<y>元|\d{1,2})\s*[年./\-]\s*"
-    r"(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})\s*日?$"
-)
-_SEIREKI_RE = re.compile(r"^(?P<y>\d{4})\s*[年./\-]\s*(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})\s*日?$")
-
-
 def parse_wareki(text: str) -> date:
-    """Read a date as forms print it (和暦 or 西暦); raises ValueError when it is not one."""
-    norm = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
-    if m := _WAREKI_RE.match(norm):
-        era = _ERA_BY_TEXT[m["era"]]
-        year = 1 if m["y"] == "元" else int(m["y"])
-        if year < 1:
-            raise ValueError(f"not a date: {text!r}")
-        result = date(era.start.year + year - 1, int(m["m"]), int(m["d"]))
-        if result < era.start:
-            raise ValueError(f"{text!r} is before {era.name} began ({era.start.isoformat()})")
-        return result
-    if m := _SEIREKI_RE.match(norm):
-        return date(int(m["y"]), int(m["m"]), int(m["d"]))
-    raise ValueError(f"not a date: {text!r}")
+    """Read a date as forms print it (和暦 or 西暦); raises ValueError when it is not one.
+
+    The reading is extraction's (``extract.normalize.parse_date``: full-width digits, 元年,
+    漢数字, R7.4.1 …), so a value reads the same wherever it comes from.
+    """
+    from extract.normalize import parse_date
+
+    result = parse_date(text)
+    if result is None:
+        raise ValueError(f"not a date: {text!r}")
+    return result
 
 
 def to_date(value: object) -> date | None:

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   poppler-utils                                       # pdftoppm: PDF pages to images
   libreoffice-writer-nogui                            # DOCX to PDF
   fonts-ipaexfont fonts-ipafont-gothic fonts-ipafont-mincho  # Japanese fonts
+  poppler-data                                        # CJK rendering in pdftoppm
   chromium chromium-driver                            # browser tests
 )
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

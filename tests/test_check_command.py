@@ -92,3 +92,30 @@ def test_case_from_result_keeps_forms_files_and_values() -> None:
     case = case_from_result(result_with({"donation_amount": 12000}), "shibukawa")
     assert [(d.form, d.file) for d in case.documents] == [("shibukawa.form1", "application.pdf"), (None, "application.pdf")]
     assert case.documents[0].fields == {"donation_amount": 12000}
+
+
+# --- end to end: a filled form is read and checked ----------------------------------------------
+
+
+def test_a_filled_sales_plan_is_read_and_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from forms.catalogue import get_form
+    from generate.fill import fill_docx
+
+    plan = dict(submission_date="2020-12-25", seller_name="上州衛生株式会社", seller_address="群馬県前橋市大手町1-1-1",
+                seller_representative="代表取締役 上州一郎", contact_person="上州花子", contact_phone="027-223-1111",
+                sales_month="2021-01-01", item1_name="サージカルマスク50枚入", item1_category="surgical_mask",
+                item1_quantity=10000, item1_price=1980, item1_limit=2, resident_only=True,
+                delivery_in_prefecture=True)  # fmt: skip
+    on_time = tmp_path / "plan.docx"
+    on_time.write_bytes(fill_docx(get_form("gunma-mask.form1"), plan))
+    late = tmp_path / "late.docx"
+    late.write_bytes(fill_docx(get_form("gunma-mask.form1"), {**plan, "submission_date": "2020-12-26"}))
+
+    assert main(["check", str(on_time), "--program", "gunma-mask", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "approve" and out["documents"][0]["form"] == "gunma-mask.form1"
+    assert main(["check", str(late), "--program", "gunma-mask", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "reject"
+    [deadline] = [f for f in out["findings"] if f["rule"] == "sales_plan_deadline"]
+    assert deadline["status"] == "fail" and deadline["evidence"]["deadline"] == "2020-12-25"

@@ -273,3 +273,12 @@ def test_today_defaults_to_the_current_date() -> None:
     case = Case(program="gunma-mask", documents=[])
     assert view().today == date(2025, 6, 1)
     assert CaseView(case, get_program("gunma-mask"), load_pack("gunma-mask")).today == date.today()
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_a_case_without_its_application_form_is_rejected(program: str) -> None:
+    for docs in ([], [CaseDocument(form=None, fields={"text": "パンフレット"})], [CaseDocument(form="tax_certificate")]):
+        report = run_checks(Case(program=program, documents=docs, today=date(2025, 6, 1)))
+        assert report.decision == "reject"
+        [f] = [f for f in report.findings if f.rule == "application_form"]
+        assert f.status == "fail" and f.clause.startswith(get_program(program).seed + " ")

@@ -6,7 +6,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from forms.errors import ProgramFailed, ProgramMissing, ProgramTimeout
+from forms.errors import MadoguchiError, ProgramFailed, ProgramMissing, ProgramTimeout
 from generate import libreoffice
 from generate.libreoffice import convert_to_pdf
 
@@ -42,11 +42,9 @@ def test_batch_keeps_order_embeds_fonts_and_reads_back(tmp_path: Path) -> None:
     sources = [
         _docx(tmp_path / "a" / "first.docx", "渋川市長 承認書 一"),
         _docx(tmp_path / "a" / "second.docx", "愛媛県知事 通知書 二"),
-        # Same stem as the first: converted in a second start, not overwritten.
-        _docx(tmp_path / "b" / "third.docx", "館山市長 三"),
     ]
     pdfs = convert_to_pdf(sources, tmp_path / "out")
-    assert [p.name for p in pdfs] == ["first.pdf", "second.pdf", "third.pdf"]
+    assert [p.name for p in pdfs] == ["first.pdf", "second.pdf"]
     texts = []
     for pdf in pdfs:
         with pdfplumber.open(pdf) as doc:
@@ -54,20 +52,46 @@ def test_batch_keeps_order_embeds_fonts_and_reads_back(tmp_path: Path) -> None:
         fonts = _embedded_fonts(pdf)
         assert fonts and all(fonts.values()), fonts
         assert any("IPA" in name for name in fonts), fonts  # a Japanese face drew the text
-    assert texts == ["渋川市長承認書一", "愛媛県知事通知書二", "館山市長三"]
+    assert texts == ["渋川市長承認書一", "愛媛県知事通知書二"]
     # The staging directories are gone.
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["first.pdf", "second.pdf", "third.pdf"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["first.pdf", "second.pdf"]
+
+
+def test_colliding_names_get_separate_starts_and_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    starts: list[list[str]] = []
+
+    def fake_soffice(batch: list[Path], outdir: Path, profile: Path, *, timeout: float) -> str:
+        starts.append([str(p.relative_to(tmp_path)) for p in batch])
+        for src in batch:
+            (outdir / f"{src.stem}.pdf").write_text(str(src))
+        return ""
+
+    monkeypatch.setattr(libreoffice, "_run_soffice", fake_soffice)
+    sources = [
+        _docx(tmp_path / d / f"{n}.docx", n) for d, n in (("a", "x"), ("a", "y"), ("b", "x"), ("c", "x"))
+    ]
+    pdfs = convert_to_pdf(sources, tmp_path / "out")
+    assert [p.name for p in pdfs] == ["x.pdf", "y.pdf", "x-2.pdf", "x-3.pdf"]
+    assert starts == [["a/x.docx", "a/y.docx"], ["b/x.docx"], ["c/x.docx"]]
+    assert [p.read_text() for p in pdfs] == [str(s) for s in sources]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x-2.pdf", "x-3.pdf", "x.pdf", "y.pdf"]
+    starts.clear()
+    many = [_docx(tmp_path / "m" / f"d{i}.docx", str(i)) for i in range(20)]
+    convert_to_pdf(many, tmp_path / "out2", workers=2)
+    assert sorted(len(s) for s in starts) == [10, 10]  # split over two LibreOffice processes
 
 
 def test_concurrent_conversions_into_one_directory(tmp_path: Path) -> None:
     results: dict[int, list[Path]] = {}
-    errors: list[BaseException] = []
+    errors: list[MadoguchiError] = []
 
     def work(i: int) -> None:
         try:
             src = [_docx(tmp_path / f"src{i}" / f"doc{i}.docx", f"並行 {i}")]
             results[i] = convert_to_pdf(src, tmp_path / "out")
-        except BaseException as exc:  # pragma: no cover - reported below
+        except MadoguchiError as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]

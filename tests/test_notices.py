@@ -57,17 +57,23 @@ APPLICANT = {
     "contact_phone": "0279-00-0000",
 }
 FAILED = [
-    {"rule": "return_ratio", "status": "fail", "message": "返礼品の価格が寄附金額の30%を超えています", "clause": "004 7(2)"},
+    {
+        "rule": "return_ratio",
+        "status": "fail",
+        "message": "返礼品の価格が寄附金額の30%を超えています",
+        "clause": "004 7(2)",
+    },
     {"rule": "tax", "status": "pass", "message": "市税の滞納はありません", "clause": "004 3(1)"},
     {"rule": "origin", "status": "fail", "message": "原産地証明書がありません", "clause": "004 7(1)ウ"},
 ]
 APPROVED = {**APPLICANT, "approval_date": "2025-05-01", "approval_number": "渋広第12号"}
-STORE = {
+STORE = {  # keys of 申請様式1 (ehime-voucher.form1)
     "store_name": "とべ農産物直売所",
-    "applicant_name": "株式会社とべ産直",
-    "applicant_representative": "代表取締役 砥部花子",
+    "operator_name": "株式会社とべ産直",
+    "representative": "代表取締役 砥部花子",
     "store_address": "愛媛県伊予郡砥部町1-1",
     "application_date": "2024-01-10",
+    "received_date": "2024-01-11",  # the application's 受付日, not the day of a fraudulent receipt
     "registration_type": "use_and_sales",
 }
 
@@ -88,33 +94,76 @@ CASES = [
         "rejection",
         "shibukawa",
         {**APPLICANT, "findings": FAILED},
-        ("株式会社渋川フーズ", "渋川産こしひかり", "渋広第14号", ISSUED_W, "令和7年4月10日付け",
-         "返礼品の価格が寄附金額の30%を超えています（募集要項7(2)）", "原産地証明書がありません（募集要項7(1)ウ）",
-         "異議申し立ては受け付けません", "返礼品不承認書", "様式第4号"),
+        (
+            "株式会社渋川フーズ",
+            "渋川産こしひかり",
+            "渋広第14号",
+            ISSUED_W,
+            "令和7年4月10日付け",
+            "返礼品の価格が寄附金額の30%を超えています（募集要項7(2)）",
+            "原産地証明書がありません（募集要項7(1)ウ）",
+            "異議申し立ては受け付けません",
+            "返礼品不承認書",
+            "様式第4号",
+        ),
     ),
     Case(
         "shibukawa-change_notice",
         "change_notice",
         "shibukawa",
-        {**APPROVED, "change_content": "寄附金額を12,000円から13,000円に変更します。", "change_reason": "送料の改定のため。"},
-        ("株式会社渋川フーズ", "渋川産こしひかり", "渋広第15号", ISSUED_W, "＜変更内容＞", "13,000円に変更します",
-         "＜変更理由＞", "送料の改定のため", "返礼品取扱変更通知書", "様式第7号"),
+        {
+            **APPROVED,
+            "change_content": "寄附金額を12,000円から13,000円に変更します。",
+            "change_reason": "送料の改定のため。",
+        },
+        (
+            "株式会社渋川フーズ",
+            "渋川産こしひかり",
+            "渋広第15号",
+            ISSUED_W,
+            "＜変更内容＞",
+            "13,000円に変更します",
+            "＜変更理由＞",
+            "送料の改定のため",
+            "返礼品取扱変更通知書",
+            "様式第7号",
+        ),
     ),
     Case(
         "shibukawa-withdrawal",
         "withdrawal",
         "shibukawa",
         {**APPROVED, "withdrawal_reason": "原材料の調達が困難となったため", "withdrawal_date": "2025-07-01"},
-        ("株式会社渋川フーズ", "渋川産こしひかり", "渋広第12号", ISSUED_W, "渋川市長様", "辞退届", "様式第6号",
-         "令和7年7月1日から", "原材料の調達が困難となったため", "令和7年5月1日付け渋広第12号で承認"),
+        (
+            "株式会社渋川フーズ",
+            "渋川産こしひかり",
+            "渋広第12号",
+            ISSUED_W,
+            "渋川市長様",
+            "辞退届",
+            "様式第6号",
+            "令和7年7月1日から",
+            "原材料の調達が困難となったため",
+            "令和7年5月1日付け渋広第12号で承認",
+        ),
     ),
     Case(
         "shibukawa-change_application",
         "change_application",
         "shibukawa",
         {**APPROVED, "changes": {"donation_amount": 13000, "temperature": "frozen"}},
-        ("株式会社渋川フーズ", "渋川産こしひかり", "渋広第12号", ISSUED_W, "返礼品変更申請書", "様式第5号",
-         "令和7年5月1日付け渋広第12号で承認された提供商品", "13,000円", "■冷凍", "伊香保花子"),
+        (
+            "株式会社渋川フーズ",
+            "渋川産こしひかり",
+            "渋広第12号",
+            ISSUED_W,
+            "返礼品変更申請書",
+            "様式第5号",
+            "令和7年5月1日付け渋広第12号で承認された提供商品",
+            "13,000円",
+            "■冷凍",
+            "伊香保花子",
+        ),
     ),
     Case(
         "shibukawa-value_added_certificate",
@@ -131,65 +180,151 @@ CASES = [
             "manufacturing_place": "群馬県渋川市",
             "general_retail_price": 9800,
         },
-        ("渋川市長殿", "有限会社赤城製作所", "渋川産こしひかり", ISSUED_W, "様式第2号", "価値の62.5%が生じている",
-         "8,000円", "3,000円", "■総務大臣が定める標準的な算出方法", "製造・加工地※1は群馬県渋川市", "9,800円"),
+        (
+            "渋川市長殿",
+            "有限会社赤城製作所",
+            "渋川産こしひかり",
+            ISSUED_W,
+            "様式第2号",
+            "価値の62.5%が生じている",
+            "8,000円",
+            "3,000円",
+            "■総務大臣が定める標準的な算出方法",
+            "製造・加工地※1は群馬県渋川市",
+            "9,800円",
+        ),
     ),
     Case(
         "tateyama-approval",
         "approval",
         "tateyama",
-        {"applicant_name": "館山水産株式会社", "applicant_representative": "代表取締役 館山一郎",
-         "product_name": "館山産 あじの干物セット", "application_date": "2025-04-20"},
-        ("館山水産株式会社", "館山産あじの干物セット", "館行財第1号", ISSUED_W, "館山市長", "館山市ふるさと納税返礼品承認書",
-         "1申請のとおり承認します。"),
+        {
+            "applicant_name": "館山水産株式会社",
+            "applicant_representative": "代表取締役 館山一郎",
+            "product_name": "館山産 あじの干物セット",
+            "application_date": "2025-04-20",
+        },
+        (
+            "館山水産株式会社",
+            "館山産あじの干物セット",
+            "館行財第1号",
+            ISSUED_W,
+            "館山市長",
+            "館山市ふるさと納税返礼品承認書",
+            "1申請のとおり承認します。",
+        ),
     ),
     Case(
         "shika-rejection",
         "rejection",
         "shika",
-        {"applicant_name": "志賀町かき工房", "applicant_representative": "代表 能登太郎", "product_name": "能登かき 1kg",
-         "reasons": ["寄附金額の設定が1,000円単位の切り上げになっていません（001 5(3)）"]},
-        ("志賀町かき工房", "能登かき1kg", "志企第1号", ISSUED_W, "志賀町長", "志賀町ふるさと納税返礼品不承認書",
-         "1,000円単位の切り上げ"),
+        {
+            "applicant_name": "志賀町かき工房",
+            "applicant_representative": "代表 能登太郎",
+            "product_name": "能登かき 1kg",
+            "reasons": ["寄附金額の設定が1,000円単位の切り上げになっていません（001 5(3)）"],
+        },
+        (
+            "志賀町かき工房",
+            "能登かき1kg",
+            "志企第1号",
+            ISSUED_W,
+            "志賀町長",
+            "志賀町ふるさと納税返礼品不承認書",
+            "1,000円単位の切り上げ",
+        ),
     ),
     Case(
         "gunma-mask-change_notice",
         "change_notice",
         "gunma-mask",
-        {"applicant_name": "上州マスク株式会社", "applicant_representative": "代表取締役 上州次郎",
-         "product_name": "県産不織布マスク 50枚入", "change_content": "販売数量の上限を1人2箱に変更",
-         "change_reason": "在庫の逼迫のため"},
-        ("上州マスク株式会社", "県産不織布マスク50枚入", "群マ第1号", ISSUED_W, "群馬県知事", "販売計画取扱変更通知書"),
+        {
+            "applicant_name": "上州マスク株式会社",
+            "applicant_representative": "代表取締役 上州次郎",
+            "product_name": "県産不織布マスク 50枚入",
+            "change_content": "販売数量の上限を1人2箱に変更",
+            "change_reason": "在庫の逼迫のため",
+        },
+        (
+            "上州マスク株式会社",
+            "県産不織布マスク50枚入",
+            "群マ第1号",
+            ISSUED_W,
+            "群馬県知事",
+            "販売計画取扱変更通知書",
+        ),
     ),
     Case(
         "ehime-voucher-registration_result",
         "registration_result",
         "ehime-voucher",
         {**STORE, "registered": True, "registration_number": "E-0123"},
-        ("株式会社とべ産直", "とべ農産物直売所", "食ブ第1号", "令和6年4月15日", "愛媛県知事", "参加店舗登録結果通知書",
-         "登録しましたので通知します", "利用店舗・販売所", "E-0123", "年3分"),
+        (
+            "株式会社とべ産直",
+            "とべ農産物直売所",
+            "食ブ第1号",
+            "令和6年4月15日",
+            "愛媛県知事",
+            "参加店舗登録結果通知書",
+            "登録しましたので通知します",
+            "利用店舗・販売所",
+            "E-0123",
+            "年3分",
+        ),
         date(2024, 4, 15),
     ),
     Case(
         "ehime-voucher-registration_refused",
         "registration_result",
         "ehime-voucher",
-        {**STORE, "decision": "reject",
-         "findings": [{"rule": "producer_share", "status": "fail", "clause": "002 3(3)",
-                       "message": "生産者等が自ら価格を付けて販売する商品の売上額が30%未満です"}]},
-        ("株式会社とべ産直", "とべ農産物直売所", "食ブ第2号", "令和6年4月15日", "登録できませんので通知します",
-         "売上額が30%未満です（参加店舗募集要項3(3)）", "登録不可"),
+        {
+            **STORE,
+            "decision": "reject",
+            "findings": [
+                {
+                    "rule": "producer_share",
+                    "status": "fail",
+                    "clause": "002 3(3)",
+                    "message": "生産者等が自ら価格を付けて販売する商品の売上額が30%未満です",
+                }
+            ],
+        },
+        (
+            "株式会社とべ産直",
+            "とべ農産物直売所",
+            "食ブ第2号",
+            "令和6年4月15日",
+            "登録できませんので通知します",
+            "売上額が30%未満です（参加店舗募集要項3(3)）",
+            "登録不可",
+        ),
         date(2024, 4, 15),
     ),
     Case(
         "ehime-voucher-fraud_repayment",
         "fraud_repayment",
         "ehime-voucher",
-        {**STORE, "fraud_amount": 100000, "received_date": "2024-04-01", "payment_due_date": "2024-05-31",
-         "fraud_description": "実際の取引がないにもかかわらず商品券を換金した"},
-        ("株式会社とべ産直", "とべ農産物直売所", "食ブ第3号", "令和6年4月15日", "不正受給額等返還請求書",
-         "100,000円", "20,000円", "493円", "60日", "令和6年4月2日～令和6年5月31日", "120,493円",
-         "納付期限令和6年5月31日"),
+        {
+            **STORE,
+            "fraud_amount": 100000,
+            "fraud_received_date": "2024-04-01",
+            "payment_due_date": "2024-05-31",
+            "fraud_description": "実際の取引がないにもかかわらず商品券を換金した",
+        },
+        (
+            "株式会社とべ産直",
+            "とべ農産物直売所",
+            "食ブ第3号",
+            "令和6年4月15日",
+            "不正受給額等返還請求書",
+            "100,000円",
+            "20,000円",
+            "493円",
+            "60日",
+            "令和6年4月2日～令和6年5月31日",
+            "120,493円",
+            "納付期限令和6年5月31日",
+        ),
         date(2024, 4, 15),
     ),
 ]
@@ -222,12 +357,18 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     numbers = MemoryNumberSequence({("shibukawa", 2025): 11})
     # Every DOCX first, then one LibreOffice start for all of them (render_notices' own PDF step
     # is exercised by tests/test_generate_command.py).
-    approvals = render_notices("approval", "shibukawa", APPROVALS, out, formats=("docx",), numbers=numbers,
-                               issue_date=ISSUED)
+    approvals = render_notices(
+        "approval", "shibukawa", APPROVALS, out, formats=("docx",), numbers=numbers, issue_date=ISSUED
+    )
     cases: dict[str, RenderedNotice] = {}
     for case in CASES:
         [notice] = render_notices(
-            case.kind, case.program, [case.record], out / case.name, formats=("docx",), numbers=numbers,
+            case.kind,
+            case.program,
+            [case.record],
+            out / case.name,
+            formats=("docx",),
+            numbers=numbers,
             issue_date=case.issue_date,
         )
         cases[case.name] = notice
@@ -256,10 +397,18 @@ def test_approval_batch_numbers_dates_and_conditions(rendered: Rendered) -> None
     assert first.docx is not None and first.docx.is_file()
     text = _pdf_text(first.pdf)
     for expected in (
-        "株式会社渋川フーズ", "代表取締役渋川太郎様", "渋川産こしひかり5kg&<特選>", "渋広第12号", ISSUED_W,
-        "様式第3号", "渋川市ふるさと応援寄附金（ふるさと納税）返礼品承認書", "渋川市長印",
+        "株式会社渋川フーズ",
+        "代表取締役渋川太郎様",
+        "渋川産こしひかり5kg&<特選>",
+        "渋広第12号",
+        ISSUED_W,
+        "様式第3号",
+        "渋川市ふるさと応援寄附金（ふるさと納税）返礼品承認書",
+        "渋川市長印",
         "令和7年4月10日付けで申請のありました下記の返礼品について、次のとおり承認し、令和7年5月1日から適用します。",
-        "2次の条件を付して承認します。", "（1）発送前に検品を行うこと。", "（2）欠品の際は速やかに報告すること。",
+        "2次の条件を付して承認します。",
+        "（1）発送前に検品を行うこと。",
+        "（2）欠品の際は速やかに報告すること。",
         "（担当）渋川市総合戦略部広報室",
     ):
         assert _squash(expected) in text, expected
@@ -277,7 +426,9 @@ def test_approval_png_artifact(rendered: Rendered) -> None:
     target = ARTIFACTS / "shibukawa-approval"
     subprocess.run(
         [shutil.which("pdftoppm") or "pdftoppm", "-r", "100", "-png", "-singlefile", str(pdf), str(target)],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     shutil.copyfile(pdf, ARTIFACTS / "shibukawa-approval.pdf")
     with Image.open(target.with_suffix(".png")) as image:
@@ -317,22 +468,47 @@ def test_docx_holds_the_filled_values_and_escapes(rendered: Rendered) -> None:
     assert "渋川産こしひかり 5kg & <特選>" in cells
 
 
+def test_change_notice_from_a_change_application(tmp_path: Path) -> None:
+    record = {
+        **APPROVED,
+        "new_donation_amount": 13000,
+        "new_best_before": "製造後90日",
+        "change_reason": "送料改定",
+    }
+    [notice] = render_notices(
+        "change_notice", "shibukawa", [record], tmp_path, formats=("docx",), issue_date=ISSUED
+    )
+    paragraphs = [p.text for p in Document(str(notice.paths["docx"])).paragraphs]
+    assert "寄附金額：13,000円\n消費期限・賞味期限：製造後90日" in paragraphs
+    with pytest.raises(InvalidRecord, match="change_content"):
+        render_notices(
+            "change_notice", "shibukawa", [{**APPROVED, "change_reason": "x"}], tmp_path, formats=("docx",)
+        )
+
+
 def test_record_from_extract_json() -> None:
     extracted = {
         "documents": [
             {
                 "file": "tax.pdf",
                 "form": "tax_certificate",
-                "fields": {"taxpayer_name": {"value": "株式会社渋川フーズ", "confidence": 0.9},
-                           "product_name": {"value": "別の名前"}},
+                "fields": {
+                    "taxpayer_name": {"value": "株式会社渋川フーズ", "confidence": 0.9},
+                    "product_name": {"value": "別の名前"},
+                },
                 "checks": [],
             },
             {
                 "file": "scan.pdf",
                 "form": "shibukawa.form1",
                 "fields": {
-                    "applicant_name": {"value": "株式会社渋川フーズ", "confidence": 0.97, "page": 1,
-                                       "bbox": [1, 2, 3, 4], "source": "ocr"},
+                    "applicant_name": {
+                        "value": "株式会社渋川フーズ",
+                        "confidence": 0.97,
+                        "page": 1,
+                        "bbox": [1, 2, 3, 4],
+                        "source": "ocr",
+                    },
                     "product_name": {"value": "渋川産こしひかり", "confidence": 0.9},
                     "donation_amount": {"value": 12000},
                     "applicant_representative": {"value": ""},
@@ -350,7 +526,9 @@ def test_record_from_extract_json() -> None:
     assert record["findings"] == [FAILED[0]]
     assert record["decision"] == "reject"
     assert record["forms"]["tax_certificate"]["product_name"] == "別の名前"
-    flat = record_from_json({"applicant_name": {"value": "A", "confidence": 1.0}, "changes": {"value": 1, "x": 2}})
+    flat = record_from_json(
+        {"applicant_name": {"value": "A", "confidence": 1.0}, "changes": {"value": 1, "x": 2}}
+    )
     assert flat == {"applicant_name": "A", "changes": {"value": 1, "x": 2}}
     assert len(records_from_json([flat, flat])) == 2
     assert len(records_from_json({"records": [flat]})) == 1
@@ -364,24 +542,54 @@ def test_bad_record_in_a_batch_takes_no_number(tmp_path: Path) -> None:
     numbers = MemoryNumberSequence()
     good = {**APPLICANT, "findings": FAILED}
     with pytest.raises(InvalidRecord, match="record 2: rejection: no reasons"):
-        render_notices("rejection", "shibukawa", [good, APPLICANT], tmp_path, formats=("docx",),
-                       numbers=numbers, issue_date=ISSUED)
+        render_notices(
+            "rejection",
+            "shibukawa",
+            [good, APPLICANT],
+            tmp_path,
+            formats=("docx",),
+            numbers=numbers,
+            issue_date=ISSUED,
+        )
     assert numbers.next("shibukawa", 2025) == 1
     assert not list(tmp_path.iterdir())
     with pytest.raises(InvalidRecord, match="product_name"):
         render_notices("approval", "shibukawa", [{"applicant_name": "X"}], tmp_path, formats=("docx",))
 
 
+def test_fraud_claim_needs_the_day_of_the_fraudulent_receipt(tmp_path: Path) -> None:
+    # 申請様式1's received_date is the application's 受付日: it must not be taken for the fraud's day.
+    record = {**STORE, "fraud_amount": 50_000, "payment_due_date": "2024-05-31"}
+    with pytest.raises(InvalidRecord, match="fraud_received_date"):
+        render_notices("fraud_repayment", "ehime-voucher", [record], tmp_path, formats=("docx",))
+
+
 def test_reissue_keeps_its_number_and_drafts_leave_it_blank(tmp_path: Path) -> None:
     numbers = MemoryNumberSequence()
-    [again] = render_notices("approval", "shibukawa", [{**APPLICANT, "document_number": 7}], tmp_path,
-                             formats=("docx",), numbers=numbers, issue_date=date(2026, 3, 31))
+    [again] = render_notices(
+        "approval",
+        "shibukawa",
+        [{**APPLICANT, "document_number": 7}],
+        tmp_path,
+        formats=("docx",),
+        numbers=numbers,
+        issue_date=date(2026, 3, 31),
+    )
     assert (again.doc_number, again.fiscal_year) == ("渋広第7号", 2025)
-    [given] = render_notices("approval", "shibukawa", [{**APPLICANT, "document_number": "渋広第99号"}], tmp_path,
-                             formats=("docx",), numbers=numbers, issue_date=ISSUED)
+    [given] = render_notices(
+        "approval",
+        "shibukawa",
+        [{**APPLICANT, "document_number": "渋広第99号"}],
+        tmp_path,
+        formats=("docx",),
+        numbers=numbers,
+        issue_date=ISSUED,
+    )
     assert given.doc_number == "渋広第99号" and given.number is None
     assert numbers.next("shibukawa", 2025) == 1
-    [draft] = render_notices("approval", "shibukawa", [APPLICANT], tmp_path, formats=("docx",), issue_date=ISSUED)
+    [draft] = render_notices(
+        "approval", "shibukawa", [APPLICANT], tmp_path, formats=("docx",), issue_date=ISSUED
+    )
     assert draft.doc_number is None
     paragraphs = [p.text for p in Document(str(draft.paths["docx"])).paragraphs]
     assert "渋広第　　号" in paragraphs
@@ -412,13 +620,29 @@ def test_unknown_kinds_and_programs_that_do_not_issue_them(tmp_path: Path) -> No
 
 
 def test_warnings_for_late_withdrawal_and_small_value_added_share(tmp_path: Path) -> None:
-    [late] = render_notices("withdrawal", "shibukawa", [{**APPROVED, "withdrawal_date": "2025-05-20"}], tmp_path,
-                            formats=("docx",), issue_date=ISSUED)
+    [late] = render_notices(
+        "withdrawal",
+        "shibukawa",
+        [{**APPROVED, "withdrawal_date": "2025-05-20"}],
+        tmp_path,
+        formats=("docx",),
+        issue_date=ISSUED,
+    )
     assert any("40日" in w for w in late.warnings)
     [small] = render_notices(
-        "value_added_certificate", "shibukawa",
-        [{"product_name": "X", "procurement_cost_a": 10000, "outside_cost_b": 5000, "value_added_percent": 60}],
-        tmp_path, formats=("docx",), issue_date=ISSUED,
+        "value_added_certificate",
+        "shibukawa",
+        [
+            {
+                "product_name": "X",
+                "procurement_cost_a": 10000,
+                "outside_cost_b": 5000,
+                "value_added_percent": 60,
+            }
+        ],
+        tmp_path,
+        formats=("docx",),
+        issue_date=ISSUED,
     )
     assert any("過半" in w for w in small.warnings)
     assert any("一致しません" in w for w in small.warnings)
@@ -441,7 +665,9 @@ def test_rejection_reasons_prefer_the_clerks_words() -> None:
         "原産地証明書がありません（募集要項7(1)ウ）",
     ]
     other = [{"status": "fail", "message": "告示に反します", "clause": "総務省告示第179号第5条"}]
-    assert rejection_reasons({"findings": other}, settings, wording) == ["告示に反します（総務省告示第179号第5条）"]
+    assert rejection_reasons({"findings": other}, settings, wording) == [
+        "告示に反します（総務省告示第179号第5条）"
+    ]
 
 
 def test_value_added_percent() -> None:

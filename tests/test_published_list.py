@@ -56,7 +56,13 @@ def test_rows_from_certificates() -> None:
     assert second.manufacturing_place == "群馬県渋川市"
     assert second.retail_price == 3240
     assert first.display_cells() == [
-        "令和7年6月2日", "渋川市", "渋川ブレンド珈琲ギフト", "有限会社赤城焙煎所", "62.5%", "群馬県渋川市", "9,800円",
+        "令和7年6月2日",
+        "渋川市",
+        "渋川ブレンド珈琲ギフト",
+        "有限会社赤城焙煎所",
+        "62.5%",
+        "群馬県渋川市",
+        "9,800円",
     ]
     with pytest.raises(InvalidRecord, match="percentage"):
         row_from_record({"product_name": "x", "manufacturer_name": "y"}, SHIBUKAWA, PUBLISHED)
@@ -80,7 +86,15 @@ def test_csv_utf8_with_bom_for_excel() -> None:
     assert b"\r\n" in data
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == list(COLUMNS)
-    assert table[1] == ["2025-06-02", "渋川市", "渋川ブレンド珈琲ギフト", "有限会社赤城焙煎所", "62.5", "群馬県渋川市", "9800"]
+    assert table[1] == [
+        "2025-06-02",
+        "渋川市",
+        "渋川ブレンド珈琲ギフト",
+        "有限会社赤城焙煎所",
+        "62.5",
+        "群馬県渋川市",
+        "9800",
+    ]
     assert table[2][2] == "𠮷田さんの手づくり味噌〜特選〜"  # UTF-8 keeps everything
 
 
@@ -111,7 +125,7 @@ def test_write_all_formats_including_pdf(tmp_path: Path) -> None:
     assert written["csv_sjis"].name.endswith("-sjis.csv")
     assert len(written.replacements) == 1
     # Sorted by 公表年月日.
-    assert [r.product_name for r in written.rows][0].endswith("〜特選〜")
+    assert written.rows[0].product_name.endswith("〜特選〜")
     with pdfplumber.open(written["pdf"]) as pdf:
         page = pdf.pages[0]
         assert page.width > page.height  # landscape
@@ -119,9 +133,21 @@ def test_write_all_formats_including_pdf(tmp_path: Path) -> None:
         table = [["".join((cell or "").split()) for cell in row] for row in page.extract_table()]
     assert "渋川市返礼品等の付加価値割合に関する証明事項の公表" in text
     assert table[0] == [c.replace("　", "") for c in COLUMNS]
-    assert table[2] == ["令和7年6月2日", "渋川市", "渋川ブレンド珈琲ギフト", "有限会社赤城焙煎所", "62.5%", "群馬県渋川市",
-                        "9,800円"]
-    assert table[1][:4] == ["令和7年5月20日", "渋川市", "𠮷田さんの手づくり味噌〜特選〜", "株式会社髙橋醸造&Co."]
+    assert table[2] == [
+        "令和7年6月2日",
+        "渋川市",
+        "渋川ブレンド珈琲ギフト",
+        "有限会社赤城焙煎所",
+        "62.5%",
+        "群馬県渋川市",
+        "9,800円",
+    ]
+    assert table[1][:4] == [
+        "令和7年5月20日",
+        "渋川市",
+        "𠮷田さんの手づくり味噌〜特選〜",
+        "株式会社髙橋醸造&Co.",
+    ]
 
 
 def test_write_selected_formats_only(tmp_path: Path) -> None:

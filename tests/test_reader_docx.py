@@ -28,7 +28,7 @@ def _texts(pages: list[Page]) -> list[str]:
 
 
 def _p(text: str, ppr: str = "") -> str:
-    return f"<w:p>{ppr}<w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>"
+    return f'<w:p>{ppr}<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
 
 # --- the external DOCX files -------------------------------------------------------------------
@@ -88,7 +88,9 @@ def _label_value_docx() -> bytes:
     table = doc.add_table(rows=3, cols=2)
     table.style = "Table Grid"
     for row, (label, value) in zip(
-        table.rows, [("商品名", "上州りんごジュース"), ("寄附金額", "12,000 円"), ("商品の説明・特徴", "長い説明 " * 30)], strict=True
+        table.rows,
+        [("商品名", "上州りんごジュース"), ("寄附金額", "12,000 円"), ("商品の説明・特徴", "長い説明 " * 30)],
+        strict=True,
     ):
         row.cells[0].text = label
         row.cells[1].text = value
@@ -140,18 +142,19 @@ def test_alignment_and_run_size() -> None:
 def _sdt_checkbox(checked: str, glyph: str, tag: str) -> str:
     return (
         f'<w:sdt><w:sdtPr><w:tag w:val="{tag}"/><w14:checkbox><w14:checked w14:val="{checked}"/>'
-        '<w14:checkedState w14:val="2612" w14:font="MS Gothic"/><w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/>'
+        '<w14:checkedState w14:val="2612" w14:font="MS Gothic"/>'
+        '<w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/>'
         f"</w14:checkbox></w:sdtPr><w:sdtContent><w:r><w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
     )
 
 
 def test_content_control_checkboxes(docx_from_body: BuildDocx) -> None:
     body = (
-        "<w:p><w:r><w:t xml:space=\"preserve\">流通温度帯 </w:t></w:r>"
+        '<w:p><w:r><w:t xml:space="preserve">流通温度帯 </w:t></w:r>'
         + _sdt_checkbox("1", "☒", "ambient")
-        + "<w:r><w:t xml:space=\"preserve\">常温 </w:t></w:r>"
+        + '<w:r><w:t xml:space="preserve">常温 </w:t></w:r>'
         + _sdt_checkbox("0", "☒", "chilled")
-        + "<w:r><w:t xml:space=\"preserve\">冷蔵 </w:t></w:r>"
+        + '<w:r><w:t xml:space="preserve">冷蔵 </w:t></w:r>'
         + _sdt_checkbox("true", "□", "frozen")
         + "<w:r><w:t>冷凍</w:t></w:r></w:p>"
     )
@@ -177,19 +180,38 @@ def test_legacy_checkbox_fields_and_typed_marks(docx_from_body: BuildDocx) -> No
     body = (
         "<w:p>" + legacy('<w:sizeAuto/><w:default w:val="0"/><w:checked/>') + "<w:r><w:t>あり</w:t></w:r></w:p>"
         "<w:p>" + legacy('<w:default w:val="0"/>') + "<w:r><w:t>なし</w:t></w:r></w:p>"
-        "<w:p>" + legacy('<w:default w:val="1"/><w:checked w:val="0"/>') + "<w:r><w:t>不明</w:t></w:r></w:p>"
+        "<w:p>"
+        + legacy('<w:default w:val="1"/><w:checked w:val="0"/>')
+        + "<w:r><w:t>不明</w:t></w:r></w:p>"
         + _p("✓ 卵　■ 乳　✔ 小麦　☒ そば")
         + '<w:p><w:r><w:sym w:font="Wingdings" w:char="F0FE"/><w:t>えび</w:t></w:r></w:p>'
     )
     pages = read_docx(docx_from_body(body), LIMITS)
     # Checkbox fields are words of their own; marks typed by the user stay as typed.
-    assert _texts(pages) == ["☑", "あり", "☐", "なし", "☐", "不明", "✓", "卵", "■", "乳", "✔", "小麦", "☒", "そば", "☑えび"]
+    assert _texts(pages) == [
+        "☑",
+        "あり",
+        "☐",
+        "なし",
+        "☐",
+        "不明",
+        "✓",
+        "卵",
+        "■",
+        "乳",
+        "✔",
+        "小麦",
+        "☒",
+        "そば",
+        "☑えび",
+    ]
 
 
 def test_legacy_text_field_value(docx_from_body: BuildDocx) -> None:
     body = (
-        "<w:p><w:r><w:t xml:space=\"preserve\">担当者氏名 </w:t></w:r>"
-        '<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Person"/><w:textInput/></w:ffData></w:fldChar></w:r>'
+        '<w:p><w:r><w:t xml:space="preserve">担当者氏名 </w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin">'
+        '<w:ffData><w:name w:val="Person"/><w:textInput/></w:ffData></w:fldChar></w:r>'
         '<w:r><w:instrText xml:space="preserve"> FORMTEXT </w:instrText></w:r>'
         '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
         "<w:r><w:t>渋川 太郎</w:t></w:r>"
@@ -204,9 +226,11 @@ def test_legacy_text_field_value(docx_from_body: BuildDocx) -> None:
 
 def test_content_control_text_and_placeholder(docx_from_body: BuildDocx) -> None:
     body = (
-        '<w:p><w:r><w:t xml:space="preserve">名称 </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="名称"/><w:tag w:val="applicant_name"/></w:sdtPr>'
+        '<w:p><w:r><w:t xml:space="preserve">名称 </w:t></w:r>'
+        '<w:sdt><w:sdtPr><w:alias w:val="名称"/><w:tag w:val="applicant_name"/></w:sdtPr>'
         "<w:sdtContent><w:r><w:t>株式会社しぶかわ</w:t></w:r></w:sdtContent></w:sdt></w:p>"
-        '<w:p><w:r><w:t xml:space="preserve">所在地 </w:t></w:r><w:sdt><w:sdtPr><w:tag w:val="address"/><w:showingPlcHdr/></w:sdtPr>'
+        '<w:p><w:r><w:t xml:space="preserve">所在地 </w:t></w:r>'
+        '<w:sdt><w:sdtPr><w:tag w:val="address"/><w:showingPlcHdr/></w:sdtPr>'
         "<w:sdtContent><w:r><w:t>ここをクリックして入力</w:t></w:r></w:sdtContent></w:sdt></w:p>"
     )
     [page] = read_docx(docx_from_body(body), LIMITS)
@@ -217,9 +241,10 @@ def test_content_control_text_and_placeholder(docx_from_body: BuildDocx) -> None
 
 def test_text_boxes_are_read_once(docx_from_body: BuildDocx) -> None:
     textbox = (
-        "<w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:drawing><wps:wsp><wps:txbx><w:txbxContent>"
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx><w:txbxContent>'
         + _p("様式第1号")
-        + "</w:txbxContent></wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent>"
+        + "</w:txbxContent></wps:txbx></wps:wsp></w:drawing></mc:Choice>"
+        + "<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent>"
         + _p("様式第1号")
         + "</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
     )
@@ -232,7 +257,7 @@ def test_page_breaks_and_overflow(docx_from_body: BuildDocx) -> None:
     body = (
         _p("一枚目")
         + '<w:p><w:r><w:t>前</w:t><w:br w:type="page"/><w:t>後</w:t></w:r></w:p>'
-        + _p("改ページ前", '<w:pPr><w:pageBreakBefore/></w:pPr>')
+        + _p("改ページ前", "<w:pPr><w:pageBreakBefore/></w:pPr>")
         + "".join(_p(f"行{i}") for i in range(60))
     )
     pages = read_docx(docx_from_body(body), LIMITS)

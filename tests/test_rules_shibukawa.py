@@ -349,3 +349,18 @@ def test_origin_certificate_matching_the_claim_passes_and_a_different_origin_war
     assert only(check(form1(), cert), "origin_certificate").status == "pass"
     cert.fields["origin"] = "北海道十勝"
     assert only(check(form1(), cert), "origin_certificate").status == "warn"
+
+
+def test_shelf_life_of_a_change_combines_the_new_rows_with_form1() -> None:
+    change = CaseDocument(form="shibukawa.form5", fields=dict(
+        application_date="2025-06-01", applicant_address="渋川市石原80", applicant_name="株式会社渋川フーズ",
+        applicant_representative="代表 渋川太郎", original_approval_date="2024-05-01", product_name="渋川みそ",
+        new_shipping_timing="申込み後20日以内"))  # fmt: skip
+    # With 様式第1号's 製造日から30日: 30 − 20 − 2 = 8 days ≥ 5.
+    [original, changed] = [f for f in check(form1(best_before="製造日から30日"), change).findings if f.rule == "shelf_life"]
+    assert changed.status == "pass" and changed.evidence["days_left_on_arrival"] == 8
+    # With 製造日から25日: 25 − 20 − 2 = 3 days: short.
+    [_, changed] = [f for f in check(form1(best_before="製造日から25日"), change).findings if f.rule == "shelf_life"]
+    assert changed.status == "warn" and changed.evidence["days_left_on_arrival"] == 3
+    # Alone, the change form does not say how long the food keeps.
+    assert only(check(change), "shelf_life").status == "warn"

@@ -39,7 +39,9 @@ def load_records(data_paths: Sequence[Path]) -> list[dict[str, Any]]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidRecord(f"{path}: not valid JSON (line {exc.lineno}): {exc.msg}", file=str(path)) from None
+            raise InvalidRecord(
+                f"{path}: not valid JSON (line {exc.lineno}): {exc.msg}", file=str(path)
+            ) from None
         try:
             records.extend(records_from_json(obj))
         except InvalidRecord as exc:
@@ -98,5 +100,8 @@ def run_generate_command(
         for path in notice.paths.values():
             print(path)
         for warning in notice.warnings:
-            print(f"madoguchi: warning: {notice.paths.get('pdf') or notice.paths.get('docx')}: {warning}", file=sys.stderr)
+            print(
+                f"madoguchi: warning: {notice.paths.get('pdf') or notice.paths.get('docx')}: {warning}",
+                file=sys.stderr,
+            )
     return 0

@@ -12,6 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -257,12 +258,19 @@ def publish_certificates(
 
 
 def blank_form(form: FormDecl, fmt: str) -> bytes:
+    """A blank form to download (made once per process: the PDF goes through LibreOffice)."""
+    return _blank_form(form.id, fmt)
+
+
+@lru_cache(maxsize=64)
+def _blank_form(form_id: str, fmt: str) -> bytes:
     module = _core("generate.blank_forms")
+    form = get_form(form_id)
     data: bytes = module.blank_docx(form) if fmt == "docx" else module.blank_pdf(form)
     return data
 
 
 def filled_pdf(form: FormDecl, values: dict[str, Any]) -> bytes:
     module = _core("generate.fill")
-    data: bytes = module.fill_pdf(form, values)
+    data: bytes = module.fill_pdf(form, values, blank=_blank_form(form.id, "pdf"))
     return data

@@ -1,7 +1,7 @@
 """Readers: turn an ingested file into pages of words with boxes (extract.pagemodel).
 
 ``pdf`` reads a PDF's text layer, ruled lines and AcroForm values; ``docx`` synthesizes a layout
-for a Word document. Images have no words until OCR reads them (extract.ocr).
+for a Word document; ``image`` OCRs scans. extract.pipeline picks the reader by the sniffed kind.
 
 The helpers here place text whose glyph widths nobody told us (a DOCX, an AcroForm value): a
 full-width character is as wide as the font size, anything else half as wide.
@@ -11,24 +11,30 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from extract.pagemodel import Word
 
-if TYPE_CHECKING:
-    from extract.ingest import Ingested, Limits
-    from extract.pagemodel import Page
-
-__all__ = ["char_width", "place_words", "read_digital", "text_width", "uniform"]
+__all__ = ["char_width", "place_words", "text_width", "uniform"]
 
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 
+#: Ballot boxes and ticks: full-width in the Japanese fonts forms are set in.
+_FULL_SYMBOLS = {"☐", "☑", "☒", "✓", "✔", "✗", "✘"}
+
+
 def char_width(ch: str, size: float) -> float:
-    """Approximate advance of one character at ``size`` points."""
+    """Approximate advance of one character at ``size`` points.
+
+    East Asian wide characters are full-width; so are the "ambiguous" symbols (■ ○ ※ ① ×) as
+    Japanese fonts draw them, but not ambiguous letters and quotes (é, Ж, “), which Latin text uses.
+    """
     if ch in _ZERO_WIDTH or unicodedata.combining(ch):
         return 0.0
-    if unicodedata.east_asian_width(ch) in ("W", "F"):
+    eaw = unicodedata.east_asian_width(ch)
+    if eaw in ("W", "F") or ch in _FULL_SYMBOLS:
+        return size
+    if eaw == "A" and unicodedata.category(ch)[0] not in ("L", "M") and unicodedata.category(ch) not in ("Pi", "Pf"):
         return size
     return 0.5 * size
 
@@ -77,19 +83,3 @@ def place_words(
 
 def uniform(text: str, size: float) -> list[tuple[str, float]]:
     return [(ch, size) for ch in text]
-
-
-def read_digital(doc: Ingested, limits: Limits | None = None) -> list[Page]:
-    """Pages of a PDF or DOCX. Images have no digital text: they go to OCR instead."""
-    from extract.ingest import Limits as _Limits
-
-    limits = limits or _Limits.from_env()
-    if doc.kind == "pdf":
-        from extract.readers.pdf import read_pdf
-
-        return read_pdf(doc.data, limits)
-    if doc.kind == "docx":
-        from extract.readers.docx import read_docx
-
-        return read_docx(doc.data, limits)
-    raise ValueError(f"{doc.kind} files have no digital text; OCR reads them")

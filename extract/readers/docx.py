@@ -52,14 +52,19 @@ TAB_STOP = 36.0  # Word's default tab stops every 0.5 inch
 MAX_CHARS = 2_000_000
 
 #: Characters a Japanese line may not start with (kinsoku): they hang past the margin instead.
-_NO_LINE_START = frozenset("、。，．,.）」』】〕〉》｝］)]}・：；:;！？!?ゝゞー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_LINE_START = frozenset(
+    "、。，．,.）」』】〕〉》｝］)]}・：；:;！？!?ゝゞー々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+)
 
 CHECKED = "☑"
 UNCHECKED = "☐"
 
 # Glyphs of the symbol fonts that forms use for boxes and ticks (w:sym, char code without F000).
 _SYMBOL_GLYPHS: dict[str, dict[int, str]] = {
-    "wingdings": {0xA8: "☐", 0x6F: "☐", 0x71: "☐", 0xFE: "☑", 0xFD: "☒", 0x78: "☒", 0xFC: "✔", 0xFB: "✘", 0x6E: "■", 0x9F: "•", 0x6C: "●"},
+    "wingdings": {
+        0xA8: "☐", 0x6F: "☐", 0x71: "☐", 0xFE: "☑", 0xFD: "☒", 0x78: "☒",
+        0xFC: "✔", 0xFB: "✘", 0x6E: "■", 0x9F: "•", 0x6C: "●",
+    },
     "wingdings 2": {0xA3: "☐", 0x2A: "☐", 0x52: "☑", 0x54: "☒", 0x53: "☒", 0x50: "✔", 0x4F: "✘"},
 }  # fmt: skip
 
@@ -460,7 +465,16 @@ class _Parser:
             tag = child.tag
             if tag == x("r"):
                 self._run(child, style, field, toks, extra, fld_stack)
-            elif tag in (x("hyperlink"), x("smartTag"), x("customXml"), x("ins"), x("moveTo"), x("fldSimple"), x("dir"), x("bdo")):
+            elif tag in (
+                x("hyperlink"),
+                x("smartTag"),
+                x("customXml"),
+                x("ins"),
+                x("moveTo"),
+                x("fldSimple"),
+                x("dir"),
+                x("bdo"),
+            ):
                 self._inline(child, style, field, toks, extra, fld_stack)
             elif tag == x("sdt"):
                 tag_id, checkbox = self._sdt_field(child)
@@ -773,7 +787,8 @@ class _Layout:
     def _new_page_object(self) -> Page:
         if len(self.pages) >= self.limits.max_pages:
             raise TooManyPages(
-                f"ページ数が多すぎます（上限 {self.limits.max_pages}） / Too many pages: more than {self.limits.max_pages}",
+                f"ページ数が多すぎます（上限 {self.limits.max_pages}） / Too many pages:"
+                f" more than {self.limits.max_pages}",
                 limit=self.limits.max_pages,
             )
         page = Page(number=len(self.pages) + 1, width=self.section.width, height=self.section.height, source="docx")
@@ -805,7 +820,12 @@ class _Layout:
             page = self.pages[f.page - 1]
             bbox = None
             if f.boxes:
-                bbox = (min(b[0] for b in f.boxes), min(b[1] for b in f.boxes), max(b[2] for b in f.boxes), max(b[3] for b in f.boxes))
+                bbox = (
+                    min(b[0] for b in f.boxes),
+                    min(b[1] for b in f.boxes),
+                    max(b[2] for b in f.boxes),
+                    max(b[3] for b in f.boxes),
+                )
             if f.kind == "checkbox":
                 value: str | bool | None = bool(f.checked)
             elif f.placeholder:
@@ -1067,6 +1087,9 @@ def _line_width(toks: list[_Tok], origin: float) -> float:
     return end - origin
 
 
+WRAP_SLACK = 1.06
+
+
 def wrap(para: _Para, width: float) -> list[_Line]:
     """Break a paragraph into lines no wider than ``width``.
 
@@ -1080,7 +1103,9 @@ def wrap(para: _Para, width: float) -> list[_Line]:
     break_at = -1  # index in ``current`` after which the line may break
 
     def limit() -> float:
-        return max(width - para.first_line if first else width, 12.0)
+        # Our widths are estimates (real fonts are a little narrower, and Word squeezes
+        # punctuation), so wrap late rather than split a word the real layout keeps whole.
+        return WRAP_SLACK * max(width - para.first_line if first else width, 12.0)
 
     def emit(toks: list[_Tok], page_break: bool = False) -> None:
         nonlocal first
@@ -1093,7 +1118,9 @@ def wrap(para: _Para, width: float) -> list[_Line]:
 
     for tok in para.toks:
         if tok.ch in ("\n", "\f"):
-            emit(current + ([_Tok("", tok.size, tok.field)] if tok.field is not None else []), page_break=tok.ch == "\f")
+            emit(
+                current + ([_Tok("", tok.size, tok.field)] if tok.field is not None else []), page_break=tok.ch == "\f"
+            )
             current, x, break_at = [], 0.0, -1
             continue
         w = (_next_tab(x, 0.0) - x) if tok.ch == "\t" else _tok_width(tok)

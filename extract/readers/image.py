@@ -187,7 +187,8 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     circles = checkmarks.find_circles(no_rules, dpi)
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
-    clean[cv2.dilate(rule_mask, np.ones((3, 3), np.uint8)) > 0] = 255
+    # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
+    clean[cv2.dilate(rule_mask, np.ones((5, 5), np.uint8)) > 0] = 255
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in segments if s[0] == s[2]]

@@ -320,6 +320,7 @@ def _parse_capped(ppage: PlumberPage) -> None:
     """
     device = _CappedDevice(ppage.pdf.rsrcmgr, pageno=ppage.page_number, laparams=ppage.pdf.laparams)
     interpreter = PDFPageInterpreter(ppage.pdf.rsrcmgr, device)
+    layout: Any
     try:
         interpreter.process_page(ppage.page_obj)
         layout = device.get_result()
@@ -442,11 +443,7 @@ def _stacked(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return False
     s = max(float(a.get("size") or 0), float(b.get("size") or 0), 1.0)
     tol = 0.25 * s
-    return (
-        abs(a["x0"] - b["x0"]) <= tol
-        and abs(a["x1"] - b["x1"]) <= tol
-        and -tol <= b["top"] - a["bottom"] <= tol
-    )
+    return abs(a["x0"] - b["x0"]) <= tol and abs(a["x1"] - b["x1"]) <= tol and -tol <= b["top"] - a["bottom"] <= tol
 
 
 # --- ruled lines ---------------------------------------------------------------------------

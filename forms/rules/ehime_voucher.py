@@ -30,7 +30,7 @@ from forms.checks import (
 
 F1 = "ehime-voucher.form1"
 
-PACK = RulePack("ehime-voucher", application_forms=(F1,))
+PACK = RulePack("ehime-voucher", application_forms=(F1,), application_clause="002 2(1)")
 
 #: 2(2): registration opens 2024-01-04; 利用店舗・販売所 until 2024-01-19 17:00.
 WINDOW_OPENS = date(2024, 1, 4)

@@ -25,7 +25,7 @@ from forms.checks import (
 
 F1 = "gunma-mask.form1"
 
-PACK = RulePack("gunma-mask", application_forms=(F1,))
+PACK = RulePack("gunma-mask", application_forms=(F1,), application_clause="000 第8条1")
 
 #: 第8条1: the plan is due by the 25th of the month before the sales month.
 DEADLINE_DAY = 25

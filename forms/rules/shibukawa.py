@@ -38,7 +38,7 @@ from forms.schema import ALLERGENS
 
 F1, F2, F5, F6 = "shibukawa.form1", "shibukawa.form2", "shibukawa.form5", "shibukawa.form6"
 
-PACK = RulePack("shibukawa", application_forms=(F1, F5, F6))
+PACK = RulePack("shibukawa", application_forms=(F1, F5, F6), application_clause="004 4")
 
 #: 7(2): the gift's price with packing and tax is at most 30% of the donation.
 RETURN_RATIO_LIMIT = 30
@@ -266,12 +266,9 @@ def shipping_days(text: str | None) -> int | None:
     return parse_days(t)
 
 
-def _shelf_life_of(case: CaseView, doc: DocView, prefix: str = "") -> Verdict:
-    best_before = doc.text(f"{prefix}best_before", required=False)
-    timing = doc.text(f"{prefix}shipping_timing", required=False)
-    if timing is None and prefix:
-        original = case.doc(F1)
-        timing = original.text("shipping_timing", required=False) if original else None
+def _shelf_life_of(doc: DocView, best_before: str | None, timing: str | None) -> Verdict:
+    """``best_before`` and ``timing`` are the texts of rows 16 and 12; ``doc`` (様式第1号 when
+    there is one) tells whether the gift is food and whether it is fresh."""
     food_signs = [s for s, on in (("アレルギー品目あり", doc.flag("allergens_present", required=False) is True),
                                   ("アレルギー品目の記載", bool(doc.items("allergens"))),
                                   ("冷蔵・冷凍", doc.text("temperature", required=False) in ("chilled", "frozen")))
@@ -296,17 +293,25 @@ def _shelf_life_of(case: CaseView, doc: DocView, prefix: str = "") -> Verdict:
 
 @PACK.rule("shelf_life", "004 7(1)イ", title="賞味期限（到着後5日程度）", applies_to=(F1, F5))
 def shelf_life(case: CaseView) -> RuleResult:
-    out = [_shelf_life_of(case, doc) for doc in case.docs(F1)]
+    out = [
+        _shelf_life_of(doc, doc.text("best_before", required=False), doc.text("shipping_timing", required=False))
+        for doc in case.docs(F1)
+    ]
+    original = case.doc(F1)
     for doc in case.docs(F5):
-        if doc.has("new_best_before") or doc.has("new_shipping_timing"):
-            if not doc.has("new_best_before") and case.doc(F1) is None:
-                out.append(warned("出荷タイミングが変更されましたが、消費期限・賞味期限がわからないため判定できません。"))
-                continue
-            target = doc if doc.has("new_best_before") else case.doc(F1)
-            assert target is not None
-            out.append(_shelf_life_of(case, target, prefix="new_" if target is doc else ""))
-        else:
+        if not (doc.has("new_best_before") or doc.has("new_shipping_timing")):
             out.append(not_applicable("変更申請書で消費期限・賞味期限・出荷タイミングは変更されていません。"))
+            continue
+        # the change form holds only what changes: the rest comes from 様式第1号 when it is in the case
+        best_before = doc.text("new_best_before", required=False)
+        timing = doc.text("new_shipping_timing", required=False)
+        if original is not None:
+            best_before = best_before or original.text("best_before", required=False)
+            timing = timing or original.text("shipping_timing", required=False)
+        elif best_before is None:
+            out.append(warned("出荷タイミングが変更されましたが、消費期限・賞味期限がわからないため判定できません。"))
+            continue
+        out.append(_shelf_life_of(original or doc, best_before, timing))
     return out
 
 

@@ -26,7 +26,7 @@ from forms.checks import (
 
 F1, F2, F3 = "shika.form1", "shika.form2", "shika.form3"
 
-PACK = RulePack("shika", application_forms=(F1,))
+PACK = RulePack("shika", application_forms=(F1,), application_clause="001 4")
 
 #: 5(3): the donation is the gift price, shipping and fees rounded up to 1,000 yen.
 DONATION_UNIT = 1_000

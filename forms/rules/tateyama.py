@@ -29,7 +29,7 @@ from forms.checks import (
 
 F1, F2 = "tateyama.form1", "tateyama.form2"
 
-PACK = RulePack("tateyama", application_forms=(F1, F2))
+PACK = RulePack("tateyama", application_forms=(F1, F2), application_clause="003 9")
 
 #: 4(2), 5: price with goods, packing and tax at most 30% of the donation; goods alone too.
 RETURN_RATIO_LIMIT = 30

@@ -32,7 +32,7 @@ from docx.text.paragraph import Paragraph
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run as a script: make the repository importable
 
-from generate.notices import slim_document  # noqa: E402
+from generate.notices import slim_document
 
 #: Mincho face installed with the project (fonts-ipaexfont); LibreOffice embeds it in the PDF.
 FONT = "IPAexMincho"
@@ -127,7 +127,7 @@ def tag(where: Container, text: str) -> None:
 def grid_table(
     doc: DocxDocument, rows: Sequence[Sequence[str]], widths_mm: Sequence[float], *, borders: bool = True
 ) -> Table:
-    table = doc.add_table(rows=len(rows), cols=len(widths_mm))
+    table: Table = doc.add_table(rows=len(rows), cols=len(widths_mm))
     if borders:
         table.style = doc.styles["Table Grid"]
     table.autofit = False
@@ -145,7 +145,7 @@ def grid_table(
 
 def merge(a: _Cell, b: _Cell) -> _Cell:
     """Merge cells, keeping only paragraphs with text (python-docx keeps every cell's paragraphs)."""
-    cell = a.merge(b)
+    cell: _Cell = a.merge(b)
     paragraphs = cell.paragraphs
     keep = [p for p in paragraphs if p.text] or paragraphs[:1]
     for p in paragraphs:
@@ -165,7 +165,9 @@ def _cell_margins(table: Table, *, top_mm: float, bottom_mm: float) -> None:
     tbl_pr.append(mar)
 
 
-def filer_block(doc: DocxDocument, rows: Sequence[tuple[str, str]], *, heading: str | None, seal_last: bool) -> None:
+def filer_block(
+    doc: DocxDocument, rows: Sequence[tuple[str, str]], *, heading: str | None, seal_last: bool
+) -> None:
     """The sender's block of a supplier's form (所在地, 名称, 代表者), right of centre, no borders."""
     if heading:
         para(doc, heading, left_mm=70)
@@ -411,11 +413,17 @@ def value_added_certificate() -> DocxDocument:
         "{{ percent }}%が生じていることを証明します。",
         align="justify",
     )
-    para(doc, "　上記については、以下の算出方法（該当する算出方法に■）により算出しています。", align="justify")
+    para(
+        doc, "　上記については、以下の算出方法（該当する算出方法に■）により算出しています。", align="justify"
+    )
     para(doc, "{{ mark_standard }}　総務大臣が定める標準的な算出方法", space_before=4)
     para(doc, "※標準的な算出方法における算出基礎は以下のとおり。", left_mm=7)
     para(doc, "A：当該地方団体による返礼品等の調達費用　{{ cost_a }}円", left_mm=7)
-    para(doc, "B：当該返礼品等の製造・販売等のために当該地方団体の区域外で生じた費用　{{ cost_b }}円", left_mm=7)
+    para(
+        doc,
+        "B：当該返礼品等の製造・販売等のために当該地方団体の区域外で生じた費用　{{ cost_b }}円",
+        left_mm=7,
+    )
     para(doc, "{{ mark_other }}　その他の算出方法", space_before=4)
     para(doc, "※その他の算出方法とする理由及びその算出方法の詳細は以下のとおり。", left_mm=7)
     para(doc, "{{ other_method }}", left_mm=7, align="justify")
@@ -544,7 +552,10 @@ def fraud_repayment() -> DocxDocument:
             ["4　請求額", "{{ total }}円"],
             ["（1）不正受給額", "{{ amount }}円"],
             ["（2）不正受給額の2割に相当する額", "{{ surcharge }}円"],
-            ["（3）延滞金（年3分）", "{{ late_charge }}円\n（{{ late_days }}日：{{ late_from }}～{{ late_to }}）"],
+            [
+                "（3）延滞金（年3分）",
+                "{{ late_charge }}円\n（{{ late_days }}日：{{ late_from }}～{{ late_to }}）",
+            ],
             ["5　納付期限", "{{ payment_due }}"],
         ],
         (70, 90),

@@ -1,0 +1,90 @@
+"""Supplier pages, no login: programs, blank forms, the web form that gives back a filled PDF."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from web.testing import FakeEngine, app, client, csrf_token, engine  # noqa: F401
+
+
+def test_programs_and_their_forms(client: FlaskClient) -> None:
+    home = client.get("/").get_data(as_text=True)
+    for name in ("渋川市", "/programs/shibukawa"):
+        assert name in home
+    page = client.get("/programs/shibukawa").get_data(as_text=True)
+    assert "/forms/shibukawa.form1.docx" in page and "/forms/shibukawa.form1.pdf" in page
+    assert "/forms/shibukawa.form1/fill" in page
+    assert "tax_certificate" not in page  # issued by others: no blank form
+    assert client.get("/programs/atlantis").status_code == 404
+
+
+def test_blank_forms_download(client: FlaskClient) -> None:
+    resp = client.get("/forms/shibukawa.form1.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert 'filename=shibukawa.form1.pdf' in resp.headers["Content-Disposition"]
+    assert client.get("/forms/shibukawa.form1.docx").data.startswith(b"PK")
+    assert client.get("/forms/shibukawa.form1.exe").status_code == 404
+    assert client.get("/forms/tax_certificate.pdf").status_code == 404
+    assert client.get("/forms/nothing.pdf").status_code == 404
+
+
+def test_web_form_is_built_from_the_catalogue(client: FlaskClient) -> None:
+    html = client.get("/forms/shibukawa.form1/fill").get_data(as_text=True)
+    from forms.catalogue import get_form
+
+    form = get_form("shibukawa.form1")
+    for key in form.keys():
+        assert f'name="f.{key}"' in html, key
+    assert 'type="date"' in html and 'value="yamato"' in html and 'value="りんご"' in html
+    assert html.count('name="f.allergens"') == 28
+
+
+REQUIRED = {
+    "f.application_date": "2025-04-01", "f.applicant_postal_code": "3778501", "f.applicant_address": "渋川市石原80",
+    "f.applicant_name": "株式会社 見本", "f.applicant_representative": "代表取締役 見本 太郎",
+    "f.product_name_kana": "ミホン", "f.product_name": "見本セット", "f.product_spec": "500g",
+    "f.product_description": "見本です", "f.donation_amount": "１２,０００", "f.gift_price_excl_tax": "3000",
+    "f.gift_price_incl_tax": "3240", "f.ingredients_origin": "in_city", "f.manufacturing_place": "in_city",
+    "f.supply_period": "year_round", "f.acceptance_period": "year_round", "f.carriers": ["yamato", "sagawa"],
+    "f.temperature": "frozen", "f.allergens_present": "true", "f.contact_person": "見本", "f.contact_phone": "0279-22-2396",
+}
+
+
+def test_submission_gives_the_filled_pdf_and_keeps_nothing(app: Flask, client: FlaskClient, engine: FakeEngine) -> None:
+    token = csrf_token(client, "/forms/shibukawa.form1/fill")
+    resp = client.post("/forms/shibukawa.form1/fill", data={**REQUIRED, "csrf_token": token, "f.allergens": ["卵"]})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF")
+    values = engine.called("filled_pdf")[0]
+    assert values["applicant_name"] == "株式会社 見本"
+    assert values["donation_amount"] == 12000
+    assert values["carriers"] == ["yamato", "sagawa"] and values["allergens_present"] is True
+    assert values["applicant_postal_code"] == "377-8501" and values["temperature"] == "frozen"
+    assert "retail_price_excl_tax" not in values  # empty fields are left out
+    with app.extensions["madoguchi"].db.session() as s:
+        from sqlalchemy import func, select
+
+        from web.models import AuditEvent, Case, Supplier
+
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+        assert s.scalar(select(func.count()).select_from(Supplier)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_invalid_values_are_shown_again_with_messages(client: FlaskClient, engine: FakeEngine) -> None:
+    token = csrf_token(client, "/forms/shibukawa.form1/fill")
+    resp = client.post("/forms/shibukawa.form1/fill", data={
+        "csrf_token": token, "f.applicant_name": "株式会社 見本", "f.donation_amount": "たくさん",
+        "f.contact_email": "not-an-address", "f.temperature": "boiling"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "数字で入力してください" in html and "メールアドレス" in html and "選択肢にない値です" in html
+    assert "必須の項目です" in html  # product_name and the other required fields were left empty
+    assert re.search(r'name="f.applicant_name" value="株式会社 見本"', html)  # what was typed is kept
+    assert engine.called("filled_pdf") == []
+
+
+def test_web_form_needs_csrf(client: FlaskClient) -> None:
+    assert client.post("/forms/shibukawa.form1/fill", data={"f.applicant_name": "x"}).status_code == 400
