@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -27,6 +27,12 @@ import numpy as np
 from extract.pagemodel import Word
 
 PxBox = tuple[int, int, int, int]
+
+
+class OcrLike(Protocol):
+    text: str
+    box: PxBox
+    conf: float
 
 TICKED = "☑"
 EMPTY = "☐"
@@ -50,7 +56,9 @@ class Checkbox:
     confidence: float
     #: Ink fraction inside the box.
     density: float
-    kind: Literal["box", "filled"] = "box"
+    #: "box": an outline with an open inside; "filled": a solid square; "like": shaped like the
+    #: page's boxes but found on the ink only (a thick tick through it), to be confirmed by OCR
+    kind: Literal["box", "filled", "like"] = "box"
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,7 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
             if any(_overlaps(box, other) for other in taken):
                 continue
             taken.append(box)  # also suppresses the neighbours of this peak
-            if not _straight_walls(lines, box) or not _clear_beside_walls(ink, box, t) or _has_legs(lines, ink, box):
+            if not _straight_walls(lines, box) or not _clear_around(ink, box, t) or _has_legs(lines, ink, box):
                 continue
             inner = (x + t + 1, y + t + 1, x + w - t - 1, y + h - t - 1)
             if _strokes_inside(ink, inner):
@@ -160,7 +168,8 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
             density = _inside_density(ink, box)
             if density < EMPTY_BELOW:
                 continue  # an empty box would have been found already: this is something else
-            out.append(_decide(box, density))
+            decided = _decide(box, density)
+            out.append(Checkbox(decided.box, decided.ticked, decided.confidence, decided.density, "like"))
     return out
 
 
@@ -168,11 +177,11 @@ def _overlaps(a: PxBox, b: PxBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _clear_beside_walls(ink: np.ndarray, box: PxBox, t: int) -> bool:
-    """Little ink along the walls, just inside and just outside them.
+def _clear_around(ink: np.ndarray, box: PxBox, t: int) -> bool:
+    """Little ink just outside each wall (a tick leaving the box crosses that space briefly).
 
-    A box is thin walls with space on both sides (a tick crosses that space here and there);
-    a dense character has strokes everywhere near any square laid over it.
+    A square laid over a character in a line of text has strokes of the character or of its
+    neighbours right outside it.
     """
     x0, y0, x1, y1 = box
     g = max(2, t)
@@ -186,10 +195,6 @@ def _clear_beside_walls(ink: np.ndarray, box: PxBox, t: int) -> bool:
         return float(ink[ya:yb, xa:xb].any(axis=axis).mean())
 
     bands = [
-        cover(y0 + t + 1, y0 + t + 1 + g, x0 + m, x1 - m, 0),  # inside the top wall
-        cover(y1 - t - 1 - g, y1 - t - 1, x0 + m, x1 - m, 0),  # inside the bottom wall
-        cover(y0 + m, y1 - m, x0 + t + 1, x0 + t + 1 + g, 1),  # inside the left wall
-        cover(y0 + m, y1 - m, x1 - t - 1 - g, x1 - t - 1, 1),  # inside the right wall
         cover(y0 - 1 - g, y0 - 1, x0 + m, x1 - m, 0),  # above
         cover(y1 + 1, y1 + 1 + g, x0 + m, x1 - m, 0),  # below
         cover(y0 + m, y1 - m, x0 - 1 - g, x0 - 1, 1),  # left of it
@@ -403,6 +408,53 @@ def find_circles(ink: np.ndarray, dpi: float, *, text_height: float | None = Non
     return circles
 
 
+# --- with the OCR ------------------------------------------------------------------------
+
+#: Characters a pen tick on a box is also read as, confidently.
+_TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸")
+
+
+def _garbage_or_tick(text: str) -> bool:
+    return all(ch in BOX_GARBAGE or ch in _TICK_LOOKALIKES or not ch.strip() for ch in text)
+
+
+def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 80.0) -> list[Checkbox]:
+    """Boxes, without the "like" ones that OCR reads confidently as a character (a bold kanji).
+
+    ``words``: Tesseract's words in pixels (text, box, conf 0..100).
+    """
+    words = list(words)
+    kept: list[Checkbox] = []
+    for b in boxes:
+        if b.kind == "like":
+            area = _area(b.box)  # type: ignore[arg-type]
+            if any(
+                w.conf >= min_conf and not _garbage_or_tick(w.text) and _overlap(w.box, b.box) >= 0.5 * area  # type: ignore[arg-type]
+                for w in words
+            ):
+                continue
+        kept.append(b)
+    return kept
+
+
+def drop_box_words(words: Sequence[OcrLike], boxes: Sequence[Checkbox]) -> list[OcrLike]:
+    """Tesseract's words (pixels) without its readings of the boxes and ticks."""
+    out = []
+    for w in words:
+        wb = w.box
+        garbage = False
+        for b in boxes:
+            side = b.box[2] - b.box[0]
+            grown = (b.box[0] - side * 0.25, b.box[1] - side * 0.25, b.box[2] + side * 0.25, b.box[3] + side * 0.25)
+            ov = _overlap(wb, grown)  # type: ignore[arg-type]
+            if ov > 0.5 * _area(wb) or (ov > 0 and _garbage_or_tick(w.text) and len(w.text) <= 2):  # type: ignore[arg-type]
+                garbage = True
+                break
+        if not garbage:
+            out.append(w)
+    return out
+
+
 # --- masks and words ---------------------------------------------------------------------
 
 
@@ -413,6 +465,8 @@ def mask_marks(
     out = grey.copy()
     h, w = grey.shape
     for b in boxes:
+        if b.kind == "like":
+            continue  # not sure yet: the OCR decides
         x0, y0, x1, y1 = b.box
         side = min(x1 - x0, y1 - y0)
         pad = max(2, int(side * 0.08))

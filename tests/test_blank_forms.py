@@ -177,7 +177,7 @@ def test_form1_layout_follows_the_printed_form() -> None:
     [origin] = by_row[7]
     assert [c.kind for c in origin.cells] == ["choices", "prefix", "value", "suffix"]
     assert origin.cells[0].cell.text == "☐ 市内　☐ 市外"
-    assert (origin.cells[1].text, origin.cells[3].text) == ("市外（", "）")
+    assert (origin.cells[1].text, origin.cells[3].text) == ("（", "）")
 
     contact = by_row[19]
     assert [line.cells[0].text for line in contact] == [

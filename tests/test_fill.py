@@ -158,7 +158,7 @@ def test_fill_docx_types_into_the_value_cells_of_form1() -> None:
     assert ("1 商品名", "商品名", "渋川牛ステーキ") in rows
     assert ("4 寄附金額", "12,000", "円") in rows
     assert ("5 返礼品の価格", "", "円（税抜）", "3,564", "円（税込）") in rows
-    assert ("7 原材料（原産地）", "☐ 市内　☑ 市外", "市外（", "前橋市", "）") in rows
+    assert ("7 原材料（原産地）", "☐ 市内　☑ 市外", "（", "前橋市", "）") in rows
     assert ("13 運送便", "☐ ゆうパック　☐ 佐川急便　☑ ヤマト運輸") in rows
     assert any("☐ あり　☑ なし" in row for row in rows)
     grid_cells = [c.text for row in table.rows for c in row.cells if c.text.endswith((BOX, TICKED))]

@@ -55,6 +55,8 @@ from web.values import form_text, parse_value
 bp = Blueprint("clerk", __name__)
 
 PAGE_SIZE = 50
+#: Findings shown worst first.
+FINDING_ORDER = {"fail": 0, "warn": 1, "pass": 2, "not_applicable": 3}
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -260,7 +262,7 @@ def case(case_id: int) -> Any:
         followups=followups,
         outcomes=OUTCOMES,
         supplier_forms=SUPPLIER_FORMS,
-        failed=[f for f in case.findings if f.status == "fail"],
+        findings=sorted(case.findings, key=lambda f: (FINDING_ORDER.get(f.status, 9), f.id)),
     )
 
 

@@ -193,6 +193,8 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in segments if s[0] == s[2]]
     ocr = tighten_boxes(ocr, ink_mask(clean))
+    boxes = checkmarks.confirm_boxes(boxes, ocr)
+    ocr = checkmarks.drop_box_words(ocr, boxes)
     merged = merge_characters(ocr, verticals)
     words = [
         Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
