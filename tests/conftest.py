@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-EXTERNAL = Path("/work/shared/external")
+# Copies of ../shared/external/ (with their licences) live in the repository, so that CI on a
+# clean clone reads the same documents.
+EXTERNAL = Path(__file__).resolve().parents[1] / "samples" / "external"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test run starts with an empty OCR cache: a result cached by an earlier run (or by
+    the developer's own use) must not make a test pass."""
+    import os
+
+    os.environ["MADOGUCHI_CACHE_DIR"] = str(tmp_path_factory.mktemp("ocr-cache"))
 
 _W_NAMESPACES = (
     'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
