@@ -80,8 +80,13 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
     if not key or not hay:
         return None
     if len(hay) < len(key):
+        # A long label wraps inside its cell: the first line holds only its beginning.
+        body = hay.lstrip("".join(_NUMBERING)) if not anywhere else hay
+        lead = len(hay) - len(body)
         score = fuzz.ratio(key, hay)
-        dest_start, dest_end = 0, len(hay)
+        if len(body) >= min(5, len(key)):
+            score = max(score, fuzz.ratio(key[: len(body)], body))
+        dest_start, dest_end = lead, len(hay)
     else:
         al = fuzz.partial_ratio_alignment(key, hay)
         score, dest_start, dest_end = al.score, al.dest_start, al.dest_end
@@ -371,10 +376,10 @@ def _box_state(text: str, start: int, end: int, side: str) -> bool | None:
     return None
 
 
-def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldDecl], doc_text: str) -> FieldReading | None:
+def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldDecl], document: Region) -> FieldReading | None:
     text = region.text
     if f.choices and f.read_as == "phrases":
-        return _read_phrases(f, doc_text, region)
+        return _read_phrases(f, document)
     if f.choices:
         ticked, spans, seen = _read_boxes(f, region)
         if not seen:
@@ -519,25 +524,30 @@ def _parts(text: str, start: int, end: int) -> Iterable[tuple[int, str]]:
         offset += len(line) + 1
 
 
-def _read_phrases(f: FieldDecl, doc_text: str, region: Region) -> FieldReading | None:
+def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
     """A statement anywhere in the document decides the value (滞納はありません → true)."""
-    best: tuple[float, int, Choice] | None = None
-    folded, _ = fold(doc_text)
+    best: tuple[float, int, int, Choice] | None = None
+    folded, index = fold(document.text)
     for choice in f.choices:
         for phrase in (choice.label, *choice.variants):
             key, _ = fold(phrase)
-            if key in folded:
-                cand = (100.0, folded.index(key), choice)
+            if not key or len(folded) < len(key):
+                continue
+            k = folded.find(key)
+            if k >= 0:
+                cand = (100.0, k, k + len(key), choice)
             else:
-                al = fuzz.partial_ratio_alignment(key, folded) if len(folded) >= len(key) else None
-                if al is None or al.score < 88:
+                al = fuzz.partial_ratio_alignment(key, folded)
+                if al.score < 88:
                     continue
-                cand = (al.score, al.dest_start, choice)
+                cand = (al.score, al.dest_start, al.dest_end, choice)
             if best is None or (cand[0], -cand[1]) > (best[0], -best[1]):
                 best = cand
     if best is None:
         return None
-    return FieldReading(best[2].value, best[2].label, None, best[0] / 100, Region())
+    score, start, end, choice = best
+    span = Span(index[start], index[end - 1] + 1)
+    return FieldReading(choice.value, document.text[span.start : span.end], span, score / 100, document)
 
 
 def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> FieldReading | None:
@@ -561,7 +571,9 @@ def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> Fie
 def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField]:
     lines = [line for page in pages for line in build_lines(page)]
     sources = {page.number: page.source for page in pages}
-    doc_text = "\n".join(line.text for line in lines)
+    document = Region()
+    for line in lines:
+        document.add(line, 0, len(line.text))
     anchors = find_anchors(form, lines)
     result: dict[str, ExtractedField] = {}
     for k, anchor in enumerate(anchors):
@@ -573,10 +585,16 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             shape = (f.below, not f.scan)
             if shape not in regions:
                 regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan)
-            reading = read_field(f, anchor.row, regions[shape], fields, doc_text)
+            reading = read_field(f, anchor.row, regions[shape], fields, document)
             if reading is None or reading.value is None:
                 continue
             result[f.key] = _to_extracted(reading, anchor, sources, lines)
+    # statements (滞納はありません) count wherever they stand, even without their row's label
+    for f in form.fields():
+        if f.key not in result and f.choices and f.read_as == "phrases" and lines:
+            reading = _read_phrases(f, document)
+            if reading is not None:
+                result[f.key] = _to_extracted(reading, Anchor(form.rows()[0], 0, 0, 0, 100.0, 0.0), sources, lines)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result

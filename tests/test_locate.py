@@ -126,3 +126,35 @@ def test_field_has_page_box_and_confidence():
 )
 def test_find_label(label, text, found):
     assert (find_label(label, text) is not None) is found
+
+
+def test_statement_decides_no_arrears_without_its_row_label():
+    rows = [
+        ["納税証明書"],
+        ["住所", "群馬県渋川市石原80番地"],
+        ["氏名", "株式会社 渋川フーズ"],
+        ["上記の者について、市税の未納の税額はありません。"],
+    ]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300])])
+    assert fields["no_arrears"].value is True
+    assert fields["unpaid_amount"].value == 0  # implied by the statement
+    assert fields["no_arrears"].bbox is not None
+
+
+def test_unpaid_amount_implies_arrears():
+    rows = [["納税証明書"], ["氏名", "渋川 一郎"], ["未納税額", "15,000円"]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300])])
+    assert fields["unpaid_amount"].value == 15000
+    assert fields["no_arrears"].value is False
+
+
+def test_wrapped_long_label_is_found_by_its_first_line():
+    form2 = get_form("shibukawa.form2")
+    rows = [
+        ["市内で発生する付加価値の割合についての証明書"],
+        ["4 A：当該地方団体によ\nる返礼品等の調達費用", "3,000", "円"],
+        ["5 B：当該返礼品等の製\n造・販売等のために当該", "1,200", "円"],
+    ]
+    fields = locate_fields(form2, [make_page(rows, widths=[120, 100, 30])])
+    assert fields["procurement_cost_a"].value == 3000
+    assert fields["outside_cost_b"].value == 1200

@@ -86,7 +86,10 @@ def _pdf_with_objects(objects: list[str | bytes]) -> bytes:
 # --- the external PDFs --------------------------------------------------------------------
 
 
-EXTERNAL_PDFS = sorted(p.name for p in (Path("/work/shared/external/pdf")).glob("*.pdf"))
+# The repository's copies of ../shared/external/pdf (conftest's ``external`` fixture).
+EXTERNAL_PDFS = sorted(
+    p.name for p in (Path(__file__).resolve().parents[1] / "samples" / "external" / "pdf").glob("*.pdf")
+)
 
 
 @pytest.mark.parametrize("name", EXTERNAL_PDFS)

@@ -864,7 +864,7 @@ class _Layout:
         width = max(self.text_width - para.indent_left - para.indent_right, 24.0)
         if not self.empty:
             self.y += para.before
-        for line in wrap(para, width):
+        for line in _wrap(para, width):
             if self.y + line.height > self.bottom and not self.empty:
                 self.new_page()
             self.place_line(line, para, x0, width, self.y)
@@ -965,7 +965,7 @@ class _Layout:
             lines: list[tuple[_Line, _Para]] = []
             for para in cell.paras:
                 inner = max(width - para.indent_left - para.indent_right, 12.0)
-                lines.extend((ln, para) for ln in wrap(para, inner))
+                lines.extend((ln, para) for ln in _wrap(para, inner))
             cell_lines.append(lines)
         content = max((sum(ln.height for ln, _ in lines) for lines in cell_lines), default=0.0)
         height = max(row.min_height, content + 2 * CELL_PAD)
@@ -1090,7 +1090,7 @@ def _line_width(toks: list[_Tok], origin: float) -> float:
 WRAP_SLACK = 1.06
 
 
-def wrap(para: _Para, width: float) -> list[_Line]:
+def _wrap(para: _Para, width: float) -> list[_Line]:
     """Break a paragraph into lines no wider than ``width``.
 
     Lines break after whitespace, or anywhere between full-width characters (Japanese text has

@@ -147,12 +147,15 @@ def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[t
                 nx0 = words[idx[k + 1]].box[0]
                 if x0 < nx0 < x1:
                     x1 = nx0
-            crop = ink[max(0, y0) : min(h, y1), max(0, x0) : min(w_, x1)]
+            crop = ink[max(0, y0) : min(h, y1), max(0, x0) : min(w_, x1)] > 0
             if crop.size and crop.any():
-                cols = np.flatnonzero(crop.any(axis=0))
-                rows = np.flatnonzero(crop.any(axis=1))
-                x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
-                y0, y1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+                cols = np.flatnonzero(crop.sum(axis=0) >= 2)
+                # rows with a speck or two of noise are not the word's
+                rows = np.flatnonzero(crop.sum(axis=1) >= max(2, 0.04 * crop.shape[1]))
+                if len(cols):
+                    x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+                if len(rows):
+                    y0, y1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
             out[i] = words[i]._replace(box=(x0, y0, x1, y1))
     return out
 
@@ -183,12 +186,13 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     ink = ink_mask(grey)
     segments, rule_mask = find_rules(ink, dpi)
     boxes = checkmarks.find_checkboxes(ink, dpi)
-    no_rules = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.dilate(rule_mask, np.ones((3, 3), np.uint8))))
-    circles = checkmarks.find_circles(no_rules, dpi)
+    rule_zone = cv2.dilate(rule_mask, np.ones((5, 5), np.uint8))
+    no_rules = cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone))
+    circles = checkmarks.find_circles(no_rules, dpi, boxes=boxes, gaps=rule_zone)
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
     # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
-    clean[cv2.dilate(rule_mask, np.ones((5, 5), np.uint8)) > 0] = 255
+    clean[rule_zone > 0] = 255
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in segments if s[0] == s[2]]
