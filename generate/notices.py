@@ -19,8 +19,12 @@ the approval's number instead.
 
 from __future__ import annotations
 
+import copy
 import io
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -941,6 +945,119 @@ def render_docx(template: Path | bytes, context: Mapping[str, Any], out: Path) -
     return out
 
 
+_REL_ATTRS = (qn("r:id"), qn("r:embed"), qn("r:link"))
+
+
+def merged_pdfs(docx_paths: Sequence[Path], outdir: Path, *, timeout: float = 180.0) -> list[Path] | None:
+    """One PDF per DOCX through a single LibreOffice conversion of their merged bodies.
+
+    LibreOffice spends most of its time per document loaded, not per page: merging a batch of
+    notices (all filled from one template, so with the same styles and page setup) into one
+    document with a section break between notices, converting that once and splitting the
+    PDF at each notice's first page is several times faster than converting the files. Each
+    notice's first paragraph is marked as an outline heading in the merged copy only, so the
+    PDF's bookmarks give the page where each notice starts. The DOCX files are not changed.
+
+    Returns None (the caller converts the files as they are) when the bodies refer to parts
+    of their packages (images, links), use list numbering, or differ in page setup, or when
+    the bookmarks do not match the notices one to one.
+    """
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from pypdf import PdfReader, PdfWriter
+
+    docs = [Document(str(p)) for p in docx_paths]
+    sect_tag, p_tag = qn("w:sectPr"), qn("w:p")
+    setups = set()
+    for doc in docs:
+        body = doc.element.body
+        numbered_styles = {
+            st.get(qn("w:styleId"))
+            for st in doc.styles.element.findall(qn("w:style"))
+            if st.find(f".//{qn('w:numPr')}") is not None
+        }
+        for el in body.iter():
+            if any(attr in el.attrib for attr in _REL_ATTRS) or el.tag == qn("w:numPr"):
+                return None
+            if el.tag == qn("w:pStyle") and el.get(qn("w:val")) in numbered_styles:
+                return None
+        sect = body.find(sect_tag)
+        if sect is None:
+            return None
+        setups.add(etree_bytes(sect))
+    if len(setups) != 1:
+        return None
+
+    def mark_first(elements: list[Any]) -> bool:
+        for el in elements:
+            if el.tag == p_tag and "".join(el.itertext()).strip():
+                ppr = el.get_or_add_pPr()
+                level = OxmlElement("w:outlineLvl")
+                level.set(qn("w:val"), "0")
+                ppr.append(level)
+                return True
+        return False
+
+    base = docs[0].element.body
+    final_sect = base.find(sect_tag)
+    if not mark_first([c for c in base if c.tag != sect_tag]):
+        return None
+    for doc in docs[1:]:
+        last = [c for c in base if c.tag != sect_tag][-1]
+        if last.tag != p_tag:
+            last = OxmlElement("w:p")
+            final_sect.addprevious(last)
+        last.get_or_add_pPr().append(copy.deepcopy(final_sect))  # a section break: next page
+        children = [copy.deepcopy(c) for c in doc.element.body if c.tag != sect_tag]
+        if not mark_first(children):
+            return None
+        for child in children:
+            final_sect.addprevious(child)
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".merge-", dir=outdir))
+    try:
+        merged = staging / "batch.docx"
+        docs[0].save(str(merged))
+        [pdf] = convert_to_pdf([merged], staging, timeout=timeout)
+        reader = PdfReader(pdf)
+        found = [reader.get_destination_page_number(o) for o in reader.outline if not isinstance(o, list)]
+        starts = [n for n in found if n is not None]
+        if (
+            len(starts) != len(docs)
+            or len(found) != len(starts)
+            or starts[0] != 0
+            or starts != sorted(set(starts))
+        ):
+            return None
+        bounds = [*starts, len(reader.pages)]
+        results = []
+        for i, src in enumerate(docx_paths):
+            writer = PdfWriter()
+            for page in range(bounds[i], bounds[i + 1]):
+                writer.add_page(reader.pages[page])
+            if reader.metadata:
+                writer.add_metadata(
+                    {k: v for k, v in reader.metadata.items() if k in ("/Producer", "/Creator")}
+                )
+            part = staging / f"{src.stem}.pdf.part"
+            with part.open("wb") as fh:
+                writer.write(fh)
+            target = outdir / f"{src.stem}.pdf"
+            os.replace(part, target)
+            results.append(target)
+        return results
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def etree_bytes(element: Any) -> bytes:
+    from lxml import etree
+
+    data: bytes = etree.tostring(element)
+    return data
+
+
 def _given_number(record: Mapping[str, Any]) -> str | int | None:
     value = _get(record, "document_number", "doc_number")
     if value is None:
@@ -964,6 +1081,7 @@ def render_notices(
     issue_date: date | None = None,
     settings: ProgramSettings | None = None,
     pdf_workers: int = 1,
+    merge: bool = True,
 ) -> list[RenderedNotice]:
     """Render one notice per record, as DOCX and/or PDF, into ``outdir``.
 
@@ -974,8 +1092,11 @@ def render_notices(
     - ``issue_date`` (default today) is the notice's date and picks the fiscal year of its
       number. Forms the supplier files (辞退届, 変更申請書, 様式第2号) print it as their date
       when given, and leave the date blank for the supplier otherwise.
-    - All DOCX are written first, then converted to PDF with one LibreOffice start (or
-      ``pdf_workers`` starts in parallel).
+    - All DOCX are written first, then converted to PDF with one LibreOffice start: the batch
+      is merged into one document, converted, and split back into one PDF per notice
+      (``merged_pdfs``; about three times faster than converting the files one by one in the
+      same start). With ``merge=False``, or when the documents cannot be merged safely, the
+      files are converted as they are (in ``pdf_workers`` parallel starts).
 
     File names are ``<program>-<kind>-<fiscal year>-<number>`` for numbered notices and
     ``<program>-<kind>-<yyyymmdd>-<n>`` otherwise (a later batch of the same day replaces them).
@@ -1045,7 +1166,9 @@ def render_notices(
             )
         )
     if "pdf" in formats and docx_paths:
-        pdfs = convert_to_pdf(docx_paths, outdir, workers=pdf_workers)
+        pdfs = merged_pdfs(docx_paths, outdir) if merge and len(docx_paths) > 1 else None
+        if pdfs is None:
+            pdfs = convert_to_pdf(docx_paths, outdir, workers=pdf_workers)
         for result, pdf in zip(results, pdfs):
             result.paths["pdf"] = pdf
     if "docx" not in formats:

@@ -28,6 +28,7 @@ from generate.notices import (
     RenderedNotice,
     format_percent,
     kinds_for,
+    merged_pdfs,
     record_from_json,
     records_from_json,
     rejection_reasons,
@@ -459,6 +460,43 @@ def test_numbers_only_for_notices_the_municipality_issues(rendered: Rendered) ->
     assert cases["shibukawa-withdrawal"].paths["docx"].name == "shibukawa-withdrawal-20250501-001.docx"
 
 
+def test_batch_pdfs_are_split_per_notice(tmp_path: Path) -> None:
+    """render_notices merges a batch into one document for LibreOffice and splits the PDF back."""
+    names = ["株式会社一番", "株式会社二番", "株式会社三番"]
+    records = [
+        {**APPROVED, "applicant_name": n, "approval_number": f"渋広第{i + 1}号"} for i, n in enumerate(names)
+    ]
+    rendered = render_notices("change_application", "shibukawa", records, tmp_path, issue_date=ISSUED)
+    for notice, name in zip(rendered, names):
+        assert notice.pdf is not None
+        reader = PdfReader(notice.pdf)
+        assert len(reader.pages) == 2  # 様式第5号 takes two pages
+        assert not reader.outline  # the merge's bookmarks stay in the merged file
+        text = _pdf_text(notice.pdf)
+        assert name in text and all(other not in text for other in names if other != name)
+        assert f"渋広第{notice.index + 1}号で承認された" in text
+        _assert_fonts_embedded_japanese(notice.pdf)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".docx"] * 3 + [".pdf"] * 3
+    # The DOCX files are not touched by the merge (no outline marks added).
+    assert "outlineLvl" not in Document(str(rendered[0].paths["docx"])).element.xml
+
+
+def test_merge_declines_documents_it_cannot_merge_safely(tmp_path: Path) -> None:
+    a = Document()
+    a.add_paragraph("一")
+    b = Document()
+    b.add_paragraph("二")
+    b.sections[0].left_margin = b.sections[0].left_margin + 1000  # another page setup
+    paths = [tmp_path / "a.docx", tmp_path / "b.docx"]
+    a.save(str(paths[0]))
+    b.save(str(paths[1]))
+    assert merged_pdfs(paths, tmp_path / "out") is None
+    c = Document()
+    c.add_paragraph("三", style="List Number")  # list numbering would run on across notices
+    c.save(str(paths[1]))
+    assert merged_pdfs(paths, tmp_path / "out") is None
+
+
 def test_docx_holds_the_filled_values_and_escapes(rendered: Rendered) -> None:
     doc = Document(str(rendered.cases["shibukawa-rejection"].paths["docx"]))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -616,7 +654,8 @@ def test_unknown_kinds_and_programs_that_do_not_issue_them(tmp_path: Path) -> No
     assert template_path("approval", "ehime-voucher").parent.name == "common"
     assert template_path("fraud_repayment", "ehime-voucher").parent.name == "ehime-voucher"
     assert kinds_for("shibukawa") == get_program("shibukawa").notices
-    assert set(kinds_for("tateyama")) == set(NOTICE_KINDS) - {"registration_result", "fraud_repayment"}
+    assert kinds_for("tateyama") == get_program("tateyama").notices
+    assert "registration_result" not in kinds_for("tateyama")
 
 
 def test_warnings_for_late_withdrawal_and_small_value_added_share(tmp_path: Path) -> None:

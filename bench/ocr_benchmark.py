@@ -1,0 +1,179 @@
+"""OCR benchmark: field accuracy on generated scans, and time against plain Tesseract.
+
+For every sample of ``samples/scans`` (made by ``samples/scans/generate.py``; ``--generate``
+makes them first) the whole extraction (``extract.pipeline.extract_files``, cache off) is run
+and timed, and in the same run, on the same pages, plain ``tesseract PAGE out -l jpn`` is timed
+(pages of an image-only PDF rendered at 300 dpi beforehand, untimed). Printed:
+
+- field exact-match accuracy: overall, per field type, checkbox fields apart, and per box;
+  for 様式第1号 by scan quality (300 dpi / 200 dpi with skew and noise);
+- certificates: samples whose name, date and no-arrears status / origin are all right;
+- seconds per page, ours and plain Tesseract's, and their ratio.
+
+Text compares after NFKC with all white space removed (an OCR'd space is not an error);
+lists compare as sets. Run:
+
+    .venv/bin/python bench/ocr_benchmark.py [--generate] [--samples DIR] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MADOGUCHI_CACHE_DIR", "off")  # every run really reads
+
+DEFAULT_SAMPLES = ROOT / "samples" / "scans" / "build"
+KEY_FIELDS = {
+    "tax_certificate": ("taxpayer_name", "issue_date", "no_arrears"),
+    "origin_certificate": ("product_name", "issue_date", "origin"),
+}
+
+
+def same(truth: Any, got: Any) -> bool:
+    if isinstance(truth, list):
+        return isinstance(got, list) and sorted(map(str, truth)) == sorted(map(str, got))
+    if isinstance(truth, str):
+        if not isinstance(got, str):
+            return False
+        fold = lambda s: "".join(unicodedata.normalize("NFKC", s).split())  # noqa: E731
+        return fold(truth) == fold(got)
+    if isinstance(truth, bool) or isinstance(got, bool):
+        return truth is got
+    return truth == got
+
+
+def plain_seconds(path: Path) -> tuple[float, int]:
+    """Plain ``tesseract PAGE out -l jpn`` on every page of a sample: seconds and pages."""
+    from extract import tesseract
+    from extract.pdftoppm import render_pages
+
+    if path.suffix.lower() == ".pdf":
+        with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp:
+            total, pages = 0.0, 0
+            for n, image in enumerate(render_pages(path, None, dpi=300), start=1):
+                png = Path(tmp) / f"page-{n}.png"
+                image.save(png, dpi=(300, 300))
+                total += tesseract.run_plain(png)
+                pages += 1
+            return total, pages
+    from PIL import Image
+
+    with Image.open(path) as im:
+        pages = getattr(im, "n_frames", 1)
+    return tesseract.run_plain(path), pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
+    parser.add_argument("--generate", action="store_true", help="(re)make the samples first")
+    parser.add_argument("--forms", type=int, default=8)
+    parser.add_argument("--certs", type=int, default=6)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N samples")
+    parser.add_argument("--no-plain", action="store_true", help="skip timing plain tesseract")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every wrong field")
+    args = parser.parse_args(argv)
+
+    manifest = args.samples / "manifest.json"
+    if args.generate or not manifest.exists():
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("scan_samples", ROOT / "samples" / "scans" / "generate.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.main(["--out", str(args.samples), "--forms", str(args.forms), "--certs", str(args.certs)])
+    samples = json.loads(manifest.read_text(encoding="utf-8"))
+    if args.limit:
+        samples = samples[: args.limit]
+
+    from extract.pipeline import extract_files
+    from forms.catalogue import get_form
+    from generate.fill import is_ticked
+
+    by_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    boxes = [0, 0]
+    certs: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    ours_s = plain_s = 0.0
+    pages_total = 0
+    for sample in samples:
+        path = args.samples / sample["file"]
+        form = get_form(sample["form"])
+        decls = {f.key: f for f in form.fields()}
+        start = time.perf_counter()
+        result = extract_files([path])
+        ours = time.perf_counter() - start
+        plain, pages = (0.0, 0) if args.no_plain else plain_seconds(path)
+        if args.no_plain:
+            pages = sum(d.pages for d in result.documents) or 1
+        ours_s += ours
+        plain_s += plain
+        pages_total += pages
+        doc = next((d for d in result.documents if d.form == sample["form"]), None)
+        fields = doc.fields if doc else {}
+        group = sample["form"] if sample["form"] != "shibukawa.form1" else (
+            "shibukawa.form1 @300dpi" if sample["variant"]["dpi"] >= 300 else "shibukawa.form1 @200dpi+skew+noise"
+        )
+        wrong = []
+        for key, truth in sample["fields"].items():
+            decl = decls.get(key)
+            got = fields[key].value if key in fields else None
+            ok = same(truth, got)
+            kind = "checkbox" if decl is not None and decl.choices else (decl.type if decl else "?")
+            for bucket in (by_type[kind], by_group[group], by_type["all fields"]):
+                bucket[0] += ok
+                bucket[1] += 1
+            if decl is not None and decl.choices:
+                for choice in decl.choices:
+                    boxes[0] += is_ticked(decl, choice, truth) == is_ticked(decl, choice, got)
+                    boxes[1] += 1
+            if not ok:
+                wrong.append(f"{key}: {truth!r} -> {got!r}")
+        if sample["form"] in KEY_FIELDS:
+            right = all(same(sample["fields"][k], fields[k].value if k in fields else None) for k in KEY_FIELDS[sample["form"]])
+            certs[sample["form"]][0] += right
+            certs[sample["form"]][1] += 1
+        ratio = f"{ours / plain:.2f}x" if plain else "-"
+        print(f"{sample['file']:<48} {pages} p  ours {ours:6.1f} s  plain {plain:6.1f} s  {ratio:>6}  "
+              f"{len(sample['fields']) - len(wrong)}/{len(sample['fields'])} fields", flush=True)
+        if args.verbose:
+            for line in wrong:
+                print("      ", line)
+
+    def pct(v: list[int]) -> str:
+        return f"{100.0 * v[0] / v[1]:5.1f}% ({v[0]}/{v[1]})" if v[1] else "    -"
+
+    print("\nField exact match")
+    for name in sorted(by_group):
+        print(f"  {name:<40} {pct(by_group[name])}")
+    print("  by type")
+    for name in sorted(by_type):
+        print(f"    {name:<38} {pct(by_type[name])}")
+    print(f"  boxes (each choice ticked or not)        {pct(boxes)}")
+    if certs:
+        print("Certificates with name, date and status/origin all right")
+        for name, v in sorted(certs.items()):
+            print(f"  {name:<40} {pct(v)}")
+    if pages_total:
+        print("Time")
+        print(f"  ours  {ours_s / pages_total:6.2f} s/page")
+        if plain_s:
+            print(f"  plain tesseract -l jpn  {plain_s / pages_total:6.2f} s/page")
+            print(f"  ratio ours/plain  {ours_s / plain_s:5.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
