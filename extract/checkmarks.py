@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
+
+import unicodedata
 
 import cv2
 import numpy as np
@@ -33,6 +35,9 @@ class OcrLike(Protocol):
     text: str
     box: PxBox
     conf: float
+
+
+W = TypeVar("W", bound=OcrLike)
 
 TICKED = "☑"
 EMPTY = "☐"
@@ -152,7 +157,7 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
         tpl = np.zeros((h, w), np.float32)
         cv2.rectangle(tpl, (0, 0), (w - 1, h - 1), 1.0, t + 1)
         score = cv2.matchTemplate(ink01, tpl, cv2.TM_CCORR) / float(tpl.sum())
-        ys, xs = np.nonzero(score >= 0.85)
+        ys, xs = np.nonzero(score >= 0.7)
         order = np.argsort(-score[ys, xs])
         for k in order:
             x, y = int(xs[k]), int(ys[k])
@@ -178,7 +183,7 @@ def _overlaps(a: PxBox, b: PxBox) -> bool:
 
 
 def _clear_around(ink: np.ndarray, box: PxBox, t: int) -> bool:
-    """Little ink just outside each wall (a tick leaving the box crosses that space briefly).
+    """Little ink just outside the walls (a tick leaving the box crosses that space briefly).
 
     A square laid over a character in a line of text has strokes of the character or of its
     neighbours right outside it.
@@ -194,13 +199,15 @@ def _clear_around(ink: np.ndarray, box: PxBox, t: int) -> bool:
             return 0.0
         return float(ink[ya:yb, xa:xb].any(axis=axis).mean())
 
-    bands = [
-        cover(y0 - 1 - g, y0 - 1, x0 + m, x1 - m, 0),  # above
-        cover(y1 + 1, y1 + 1 + g, x0 + m, x1 - m, 0),  # below
-        cover(y0 + m, y1 - m, x0 - 1 - g, x0 - 1, 1),  # left of it
-        cover(y0 + m, y1 - m, x1 + 1, x1 + 1 + g, 1),  # right of it
-    ]
-    return max(bands) <= 0.5
+    above = cover(y0 - 1 - g, y0 - 1, x0 + m, x1 - m, 0)
+    below = cover(y1 + 1, y1 + 1 + g, x0 + m, x1 - m, 0)
+    left = cover(y0 + m, y1 - m, x0 - 1 - g, x0 - 1, 1)
+    right = cover(y0 + m, y1 - m, x1 + 1, x1 + 1 + g, 1)
+    # inside a word (ink left and right), inside a column of text (above and below), or ink
+    # around three sides: not a box. A big cross or tick leaves across one or two sides.
+    if (left > 0.5 and right > 0.5) or (above > 0.5 and below > 0.5):
+        return False
+    return sum(v > 0.5 for v in (above, below, left, right)) <= 2
 
 
 def _straight_walls(lines: np.ndarray, box: PxBox) -> bool:
@@ -364,24 +371,37 @@ def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
 # --- circled options ---------------------------------------------------------------------
 
 
-def find_circles(ink: np.ndarray, dpi: float, *, text_height: float | None = None) -> list[Circle]:
+def find_circles(
+    ink: np.ndarray,
+    dpi: float,
+    *,
+    text_height: float | None = None,
+    boxes: Sequence[Checkbox] = (),
+    gaps: np.ndarray | None = None,
+) -> list[Circle]:
     """Hand-drawn ellipses around text (ruled lines should be removed from ``ink`` first).
 
-    Where a ruled line was taken out it leaves a gap in an ellipse crossing it; short closings
-    across the lines' direction bridge those gaps. A candidate is a component whose pixels lie
-    mostly on the ring of the ellipse inscribed in its box, all around it, with ink inside.
+    Where a ruled line was taken out (``gaps``: the mask of the removed lines) it leaves a gap
+    in an ellipse crossing it; short closings across the lines bridge those gaps, there only.
+    A candidate is a component that goes all the way round the ellipse inscribed in its box,
+    with ink inside and no straight strokes on its ring.
     """
     th = text_height or _mm(dpi, 3.5)
     bridge = max(3, int(round(_mm(dpi, 0.9))))
-    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
-    closed = cv2.morphologyEx(closed, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    if boxes:  # a circle drawn around a label often touches the label's box
+        ink = ink.copy()
+        for b in boxes:
+            ink[b.box[1] : b.box[3], b.box[0] : b.box[2]] = 0
+    closed = ink
+    if gaps is not None and gaps.any():
+        bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+        closed = cv2.bitwise_or(ink, cv2.bitwise_and(bridged, gaps))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     circles: list[Circle] = []
     for k in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[k])
-        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th and w >= 0.9 * h):
-            continue
-        if area > 0.45 * w * h:
+        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th and w >= 1.1 * h):
             continue
         comp = labels[y : y + h, x : x + w] == k
         py, px = np.nonzero(comp)
@@ -389,20 +409,20 @@ def find_circles(ink: np.ndarray, dpi: float, *, text_height: float | None = Non
         ry = (py + 0.5 - h / 2.0) / (h / 2.0)
         r = np.sqrt(rx * rx + ry * ry)
         ring = r >= 0.7
-        if ring.mean() < 0.6:
-            continue
         angles = np.floor((np.arctan2(ry[ring], rx[ring]) + np.pi) / (2 * np.pi) * 36).astype(int) % 36
         if len(np.unique(angles)) < 30:
             continue  # not all the way round
         # something is written inside the ring
         yy, xx = np.mgrid[0:h, 0:w]
         inner = (((xx + 0.5 - w / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - h / 2.0) / (h / 2.0)) ** 2) < 0.45
-        inside_ink = (ink[y : y + h, x : x + w] > 0) & inner
+        inside_ink = (ink[y : y + h, x : x + w] > 0) & inner & ~comp
         if inside_ink.sum() < 0.03 * inner.sum():
-            continue
-        # straight strokes are boxes and frames, not a hand-drawn curve
-        straight = stroke_lines((comp * 255).astype(np.uint8), max(5, int(0.6 * min(w, h))))
-        if np.count_nonzero(straight) > 0.25 * area:
+            continue  # nothing written inside but the curve itself (a character such as 〇 or 応)
+        # on the ring: a thin curve, not straight strokes (a frame, a table cell, characters)
+        ring_img = np.zeros((h, w), np.uint8)
+        ring_img[py[ring], px[ring]] = 255
+        straight = stroke_lines(ring_img, max(5, int(0.5 * min(w, h))))
+        if np.count_nonzero(straight) > 0.5 * max(1, int(ring.sum())):
             continue
         circles.append(Circle((x, y, x + w, y + h), confidence=0.85))
     return circles
@@ -429,29 +449,64 @@ def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_co
         if b.kind == "like":
             area = _area(b.box)  # type: ignore[arg-type]
             if any(
-                w.conf >= min_conf and not _garbage_or_tick(w.text) and _overlap(w.box, b.box) >= 0.5 * area  # type: ignore[arg-type]
+                w.conf >= min_conf
+                and not _garbage_or_tick(w.text)
+                and _overlap(w.box, b.box) >= 0.5 * area  # type: ignore[arg-type]
+                and b.box[0] <= (w.box[0] + w.box[2]) / 2 <= b.box[2]
                 for w in words
             ):
-                continue
+                continue  # read as a character centred on it
         kept.append(b)
     return kept
 
 
-def drop_box_words(words: Sequence[OcrLike], boxes: Sequence[Checkbox]) -> list[OcrLike]:
-    """Tesseract's words (pixels) without its readings of the boxes and ticks."""
-    out = []
+def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
+    """Tesseract's words (pixels) without its readings of the boxes and the ticks on them.
+
+    A word lying mostly on a box goes. A word that runs over a box (Tesseract joined a label
+    and the box it misread) loses the characters on the box: the word's width is shared out
+    among its characters (full-width ones twice as wide) and those on the box are cut off.
+    Words must be NamedTuples with ``text``, ``box`` and ``conf`` (``tesseract.OcrWord``).
+    """
+    grown = []
+    for b in boxes:
+        side = b.box[2] - b.box[0]
+        grown.append((b.box[0] - side * 0.25, b.box[1] - side * 0.25, b.box[2] + side * 0.25, b.box[3] + side * 0.25))
+    out: list[W] = []
     for w in words:
-        wb = w.box
-        garbage = False
-        for b in boxes:
-            side = b.box[2] - b.box[0]
-            grown = (b.box[0] - side * 0.25, b.box[1] - side * 0.25, b.box[2] + side * 0.25, b.box[3] + side * 0.25)
-            ov = _overlap(wb, grown)  # type: ignore[arg-type]
-            if ov > 0.5 * _area(wb) or (ov > 0 and _garbage_or_tick(w.text) and len(w.text) <= 2):  # type: ignore[arg-type]
-                garbage = True
-                break
-        if not garbage:
+        hits = [g for g in grown if _overlap(w.box, g) > 0]  # type: ignore[arg-type]
+        if not hits:
             out.append(w)
+            continue
+        if any(_overlap(w.box, g) > 0.5 * _area(w.box) for g in hits) or (  # type: ignore[arg-type]
+            _garbage_or_tick(w.text) and len(w.text) <= 2
+        ):
+            continue
+        out.extend(_cut_off(w, hits))
+    return out
+
+
+def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:
+    x0, y0, x1, y1 = word.box
+    weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in word.text]
+    unit = (x1 - x0) / max(sum(weights), 1e-6)
+    pieces: list[list[tuple[str, float, float]]] = [[]]
+    x = float(x0)
+    for ch, wt in zip(word.text, weights):
+        cx0, cx1 = x, x + wt * unit
+        x = cx1
+        on_box = any(min(cx1, g[2]) - max(cx0, g[0]) > 0.5 * (cx1 - cx0) for g in hits)
+        if on_box:
+            if pieces[-1]:
+                pieces.append([])
+            continue
+        pieces[-1].append((ch, cx0, cx1))
+    out: list[W] = []
+    for piece in pieces:
+        text = "".join(ch for ch, _, _ in piece)
+        if not text.strip() or _garbage_or_tick(text):
+            continue
+        out.append(word._replace(text=text, box=(int(piece[0][1]), y0, int(round(piece[-1][2])), y1)))  # type: ignore[attr-defined]
     return out
 
 
@@ -492,7 +547,7 @@ def mask_marks(
         r = ((xx + 0.5 - (x0 + x1) / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - (y0 + y1) / 2.0) / (h / 2.0)) ** 2
         # the ring only: the label inside stays for OCR
         sub = out[ya:yb, xa:xb]
-        sub[(r >= 0.55) & (ink[ya:yb, xa:xb] > 0)] = 255
+        sub[(r >= 0.67) & (ink[ya:yb, xa:xb] > 0)] = 255
     return out
 
 

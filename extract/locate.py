@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -43,8 +44,11 @@ _NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫
 _SKIP_IN_KEYS = set(" \t\u3000：:・･")
 
 
-def fold(text: str) -> tuple[str, list[int]]:
-    """Text reduced for comparing labels, with the original offset of each character kept."""
+@lru_cache(maxsize=65536)
+def fold(text: str) -> tuple[str, tuple[int, ...]]:
+    """Text reduced for comparing labels, with the original offset of each character kept.
+
+    Cached: the same cells and labels are folded once per row searched."""
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -53,7 +57,7 @@ def fold(text: str) -> tuple[str, list[int]]:
                 continue
             out.append(c)
             index.append(i)
-    return "".join(out), index
+    return "".join(out), tuple(index)
 
 
 def _threshold(label: str) -> float:

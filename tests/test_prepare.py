@@ -68,7 +68,7 @@ def test_straight_page_is_left_alone() -> None:
     page = _page()
     prepared = prepare(page, dpi=300)
     assert prepared.transform == Transform()
-    assert _diff(prepared.image, page) == 0
+    assert _diff(prepared.image, page) < 0.2  # only the levels: grey anti-aliasing to paper
 
 
 def test_specks_are_removed_and_text_kept() -> None:

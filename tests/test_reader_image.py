@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from extract import tesseract
 from extract.layout import build_lines
+from extract.pagemodel import Page, Word
 from extract.readers.image import find_rules, image_dpi, merge_characters, ocr_page_image, read_image_pages
 from forms.errors import CorruptFile
 
@@ -144,3 +147,29 @@ def test_find_rules() -> None:
     for got, want in zip(sorted(segments), sorted(expected)):
         assert got == pytest.approx(want, abs=4)
     assert mask[50, 400] and not mask[70, 500]
+
+
+SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"
+
+
+def _box_states(page: Page) -> list[bool]:
+    """The page's ☐/☑ words in reading order: rows top to bottom, each left to right."""
+    marks = sorted((w for w in page.words if w.text in ("☐", "☑")), key=lambda w: w.cy)
+    rows: list[list[Word]] = []
+    for w in marks:
+        if rows and abs(w.cy - rows[-1][0].cy) < w.height * 0.6:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    return [w.text == "☑" for row in rows for w in sorted(row, key=lambda w: w.x0)]
+
+
+@pytest.mark.parametrize("name", ["form1_pen_p1_300dpi.png", "form1_pen_p2_200dpi.jpg"])
+def test_pen_ticked_scans_of_form1_read_every_box(name: str) -> None:
+    """A regression floor on committed scans (samples/scans/generate.py --committed): every box
+    of the page found and decided right, pen ticks that cross the border included."""
+    path = SCANS / name
+    truth = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    kind = "png" if name.endswith(".png") else "jpeg"
+    (page,) = read_image_pages(path.read_bytes(), kind)
+    assert _box_states(page) == truth["boxes"]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """The extraction API (DESIGN 4.4) through the test client."""
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def test_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
 
 
 def test_one_page_answers_at_once_with_the_result(app: Flask, client: FlaskClient, engine: FakeEngine) -> None:
+    from web import api
+
+    api.results._items.clear()
     token = add_token(app)
     resp = _post(client, token, tiny_pdf(), program="shibukawa")
     assert resp.status_code == 200
@@ -54,10 +58,25 @@ def test_one_page_answers_at_once_with_the_result(app: Flask, client: FlaskClien
     field = doc["fields"]["donation_amount"]
     assert field == {"value": 10000, "confidence": 0.91, "page": 1, "bbox": [100.0, 300.0, 200.0, 320.0],
                      "source": "ocr", "review": False, "raw": None}
-    assert engine.called("extract_bytes") == ["scan.pdf"]
     with app.extensions["madoguchi"].db.session() as s:
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "api.extract"))
         assert event is not None and event.token_id is not None and event.user_id is not None
+
+
+def test_the_same_file_again_is_answered_from_memory(app: Flask, client: FlaskClient, engine: FakeEngine) -> None:
+    from web import api
+
+    api.results._items.clear()
+    token = add_token(app)
+    pdf = tiny_pdf()
+    first = _post(client, token, pdf, "a.pdf").get_json()
+    second = _post(client, token, pdf, "b.pdf").get_json()
+    assert engine.called("extract_bytes") == ["a.pdf"]
+    assert second["documents"][0]["file"] == "b.pdf"
+    assert second["documents"][0]["fields"] == first["documents"][0]["fields"]
+    _post(client, token, pdf, "c.pdf", program="shibukawa")  # another program: read again
+    _post(client, token, tiny_pdf(2)[:-1] + b"\n", "d.pdf")  # other bytes: read again
+    assert engine.called("extract_bytes") == ["a.pdf", "c.pdf", "d.pdf"]
 
 
 def test_multi_page_becomes_a_job(app: Flask, client: FlaskClient, engine: FakeEngine) -> None:
@@ -75,6 +94,16 @@ def test_multi_page_becomes_a_job(app: Flask, client: FlaskClient, engine: FakeE
     assert sorted(engine.called("prepare_page")) == [1, 2, 3, 4, 5]
     # the upload is not kept once the job is done
     assert not (app.extensions["madoguchi"].storage.root / "api" / job["id"]).exists()
+
+
+def test_old_job_results_are_deleted(app: Flask, client: FlaskClient) -> None:
+    app.extensions["madoguchi"].settings.__dict__["job_retention_hours"] = 0
+    token = add_token(app)
+    first = _post(client, token, tiny_pdf(3)).get_json()["job"]
+    second = _post(client, token, tiny_pdf(4)).get_json()["job"]
+    headers = {"Authorization": f"Bearer {token}"}
+    _assert_error(client.get(first["url"], headers=headers), 404, "not_found")
+    assert client.get(second["url"], headers=headers).get_json()["status"] == "done"
 
 
 def test_jobs_are_visible_only_to_their_account(app: Flask, client: FlaskClient) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """Background work through a real Celery worker: the default filesystem broker with the SQLite
 result store (nothing else running), and Redis when it answers. A multi-page upload is read
 as a chord of per-page tasks."""
@@ -89,7 +90,7 @@ def test_filesystem_broker_and_sqlite_results(tmp_path: Path, engine: FakeEngine
     from web.app import create_app
 
     settings = make_settings(tmp_path, celery_eager=False, celery_broker_url=None, celery_result_backend=None)
-    assert settings.broker_url == "filesystem://"
+    assert settings.broker_url.startswith("filesystem://")
     assert settings.result_backend.startswith("db+sqlite:///") and str(settings.data_path) in settings.result_backend
     app = create_app(settings)
     _scenario(app, engine)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """Persistence: migrations match the models, on SQLite and on PostgreSQL; document numbers
 never repeat, even when taken concurrently; the whole workflow runs on PostgreSQL."""
 

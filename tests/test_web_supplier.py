@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """Supplier pages, no login: programs, blank forms, the web form that gives back a filled PDF."""
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ REQUIRED = {
     "f.product_description": "見本です", "f.donation_amount": "１２,０００", "f.gift_price_excl_tax": "3000",
     "f.gift_price_incl_tax": "3240", "f.ingredients_origin": "in_city", "f.manufacturing_place": "in_city",
     "f.supply_period": "year_round", "f.acceptance_period": "year_round", "f.carriers": ["yamato", "sagawa"],
-    "f.temperature": "frozen", "f.allergens_present": "true", "f.contact_person": "見本", "f.contact_phone": "0279-22-2396",
+    "f.temperature": "frozen", "f.allergens_present": "true", "f.contact_person": "見本",
+    "f.contact_phone": "0279-22-2396",
 }
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """The clerk's workflow through the test client: upload, progress, review, correct, decide,
 notices, follow-ups, publication; files served only to those allowed; the audit trail."""
 
@@ -12,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from web.models import AuditEvent, Case, Document, FieldCorrection, Notice, RecordField
+from web.models import AuditEvent, Case, Document, FieldCorrection, RecordField
 from web.testing import (  # noqa: F401  (fixtures)
     PASSWORD,
     FakeEngine,
@@ -142,7 +143,7 @@ def test_review_lists_low_confidence_first_and_corrections_keep_history(
     assert order.index("donation_amount") < order.index("applicant_name")  # 0.91 before 0.96
     assert 'class="field low"' in html
     assert re.search(r'<rect class="box low" data-key="product_name" x="100.0"', html)
-    assert f"/clerk/documents/" in html and "pages/1.png" in html
+    assert "/clerk/documents/" in html and "pages/1.png" in html
     assert len(_audit(app, "record.view")) == 1
 
     resp = client.post(f"/clerk/records/{record_id}", data={
@@ -184,7 +185,8 @@ def test_decision_by_approver_produces_numbered_notices(
     assert 'id="decide-form"' not in client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
     assert 'id="decide-form"' in approver.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
     resp = approver.post(f"/clerk/cases/{case_id}/decide", data={
-        "csrf_token": approver.token, "outcome": "approve_with_conditions", "conditions": "パッケージに原産地を表示すること"})
+        "csrf_token": approver.token, "outcome": "approve_with_conditions",
+        "conditions": "パッケージに原産地を表示すること"})
     assert resp.status_code == 302
     with _db(app) as s:
         case = s.get(Case, case_id)
@@ -224,7 +226,8 @@ def test_conditions_are_required_for_conditional_approval(
 ) -> None:
     token = login(client)
     case_id = _upload(client, token, [(tiny_pdf(), "a.pdf")]).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve_with_conditions"})
+    approver.post(f"/clerk/cases/{case_id}/decide",
+                  data={"csrf_token": approver.token, "outcome": "approve_with_conditions"})
     with _db(app) as s:
         assert s.get(Case, case_id).status == "review"
 
@@ -241,11 +244,13 @@ def test_withdrawal_and_change_follow_an_approved_case(
     # a change application uploaded against the case, approved: 取扱変更通知書
     page = client.get(f"/clerk/cases/{case_id}/followup?kind=change")
     assert page.status_code == 200 and 'name="parent"' in page.get_data(as_text=True)
-    change = _upload(client, token, [(tiny_pdf(), "form5.pdf")], kind="change", parent=str(case_id)).get_json()["cases"][0]
+    change = _upload(client, token, [(tiny_pdf(), "form5.pdf")], kind="change",
+                     parent=str(case_id)).get_json()["cases"][0]
     approver.post(f"/clerk/cases/{change}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
     assert engine.called("render_notices")[-1][0] == "change_notice"
     # a withdrawal accepted: the original case is withdrawn
-    wd = _upload(client, token, [(tiny_pdf(), "form6.pdf")], kind="withdrawal", parent=str(case_id)).get_json()["cases"][0]
+    wd = _upload(client, token, [(tiny_pdf(), "form6.pdf")], kind="withdrawal",
+                 parent=str(case_id)).get_json()["cases"][0]
     approver.post(f"/clerk/cases/{wd}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
     with _db(app) as s:
         assert s.get(Case, wd).status == "withdrawn"
@@ -305,7 +310,8 @@ def test_publication_of_value_added_certificates(
     approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
     html = client.get("/clerk/certificates").get_data(as_text=True)
     assert "上州牛ハンバーグ" in html and "62.5%" in html
-    assert client.post("/clerk/certificates/publish", data={"csrf_token": token, "program": "shibukawa"}).status_code == 403
+    clerk_publish = client.post("/clerk/certificates/publish", data={"csrf_token": token, "program": "shibukawa"})
+    assert clerk_publish.status_code == 403
     approver.post("/clerk/certificates/publish", data={"csrf_token": approver.token, "program": "shibukawa"})
     rows = engine.called("publish")[0]
     assert rows[0]["percentage"] == 62.5 and rows[0]["municipality"] == "渋川市"

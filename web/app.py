@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, Response, g
@@ -95,7 +95,7 @@ def _template_helpers(app: Flask) -> None:
         if value is None:
             return ""
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(JST).strftime(fmt)
 
     def show(value: Any) -> str:

@@ -89,7 +89,10 @@ def token_from_request(s: Session) -> ApiToken | None:
     token = s.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(value.strip())))
     if token is None or token.revoked or not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    last = token.last_used_at
+    if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo))).total_seconds() > 60:
+        token.last_used_at = now  # at most once a minute: no write on every request
     return token
 
 

@@ -94,7 +94,8 @@ def dashboard() -> Any:
             conds.append(Case.id == int(q))
         stmt = stmt.where(or_(*conds))
     total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    cases = list(s.scalars(stmt.order_by(Case.updated_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    ordered = stmt.order_by(Case.updated_at.desc(), Case.id.desc())
+    cases = list(s.scalars(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     counts = dict(s.execute(select(Case.status, func.count()).group_by(Case.status)).all())
     if cases:
         audit.record("case.list", "case", None, ids=[c.id for c in cases], searched=bool(q))
@@ -357,7 +358,9 @@ def _page_views(record: Record) -> list[dict[str, Any]]:
     """The pages of a record with their size in points (for the SVG overlay of field boxes)."""
     rt = runtime()
     doc = record.document
-    views = []
+    views: list[dict[str, Any]] = []
+    if doc.media_type == services.MEDIA_TYPES["docx"]:
+        return views  # a DOCX has no page image; its fields are shown alone
     last = record.first_page + max(record.pages, 1) - 1
     for page in range(record.first_page, last + 1):
         path = rt.storage.page_image(doc.sha256, page)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     #: The API answers at once for files up to this many pages and bytes; larger ones get a job.
     sync_max_pages: int = 2
     sync_max_bytes: int = 4 * 1024 * 1024
+    #: Processes that read API uploads answered at once (0: in the web server's own threads).
+    #: ``madoguchi serve`` uses one per CPU when this is unset.
+    api_processes: int | None = None
+    #: API job results (personal data) are deleted this many hours after they are done.
+    job_retention_hours: int = 24
     #: Session cookie only over HTTPS (browsers treat http://127.0.0.1 and localhost as secure).
     cookie_secure: bool = True
     session_hours: int = 8
@@ -81,7 +86,7 @@ class Settings(BaseSettings):
 
     @property
     def broker_url(self) -> str:
-        return self.celery_broker_url or "filesystem://"
+        return self.celery_broker_url or "filesystem://localhost//"
 
     @property
     def broker_dir(self) -> Path:

@@ -66,7 +66,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
-        return error_response(400, "csrf", "フォームの有効期限が切れました。ページを再読み込みしてからやり直してください。")
+        message = "フォームの有効期限が切れました。ページを再読み込みしてからやり直してください。"
+        return error_response(400, "csrf", message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

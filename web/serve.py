@@ -32,7 +32,10 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
 
 def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
+    if settings.api_processes is None:
+        settings = settings.model_copy(update={"api_processes": settings.workers()})
     app = create_app(settings)  # runs the migrations and creates the first account
     rt = app.extensions["madoguchi"]
 
@@ -46,8 +49,10 @@ def serve(host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     print(f"窓口 Madoguchi: http://{host}:{port}/  (職員: http://{host}:{port}/clerk/)", flush=True)
-    print(f"  data: {settings.data_path}  database: {rt.db.engine.url.render_as_string(hide_password=True)}", flush=True)
-    print(f"  broker: {settings.broker_url.split('@')[-1]}  worker: {'pid ' + str(worker.pid) if worker else 'none'}", flush=True)
+    database = rt.db.engine.url.render_as_string(hide_password=True)
+    print(f"  data: {settings.data_path}  database: {database}", flush=True)
+    running = f"pid {worker.pid}" if worker else "none"
+    print(f"  broker: {settings.broker_url.split('@')[-1]}  worker: {running}", flush=True)
     if creds:
         print(f"  初期アカウント / first account: user {creds[0]}  password {creds[1]}", flush=True)
         print("  (shown until the password is changed; also in the data dir, initial-admin.txt)", flush=True)
@@ -58,6 +63,9 @@ def serve(host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        from web.services import shutdown_pool
+
+        shutdown_pool()
         if worker is not None and worker.poll() is None:
             worker.terminate()
             try:

@@ -9,10 +9,13 @@ single seam to the engine (and tests a single place to substitute it). The core 
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -154,6 +157,34 @@ def extract_bytes(name: str, data: bytes, program: str | None = None) -> Extract
     return result
 
 
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def extract_bytes_parallel(name: str, data: bytes, program: str | None, processes: int) -> ExtractionResult:
+    """``extract_bytes`` in a pool of ``processes`` processes (0: in this thread), so that the
+    web server's threads read several documents at once on several cores."""
+    global _pool
+    if processes <= 0:
+        return extract_bytes(name, data, program)
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver"))
+    return _pool.submit(_extract_in_child, name, data, program).result()
+
+
+def _extract_in_child(name: str, data: bytes, program: str | None) -> ExtractionResult:
+    return extract_bytes(name, data, program)
+
+
+def shutdown_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(cancel_futures=True)
+            _pool = None
+
+
 def prepare_page(path: Path, page: int) -> None:
     """Per-page work run on any worker before the document is assembled (OCR of one page).
 
@@ -186,7 +217,8 @@ def render_page_png(path: Path, page: int, out: Path, dpi: int) -> Path:
                 raise InputError(f"page {page} does not exist")
             frame = frames[page - 1].copy()
             scale = dpi / image_dpi(frames[page - 1])
-            image = frame.convert("RGB").resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))))
+            size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
+            image = frame.convert("RGB").resize(size)
     else:
         raise ServiceUnavailable(f"no page image for a {kind} file")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from forms.schema import FormDecl
 from web import services
 from web.db_session import db_session, runtime
 from web.models import Publication
-from web.values import form_text, parse_form
+from web.values import caption, form_text, parse_form
 
 bp = Blueprint("supplier", __name__)
 
@@ -71,7 +71,9 @@ def fill(form_id: str) -> Any:
             )
         status = 422
     return (
-        render_template("supplier/fill.html", form=form, values=values, errors=errors, text=form_text),
+        render_template(
+            "supplier/fill.html", form=form, values=values, errors=errors, text=form_text, caption=caption
+        ),
         status,
     )
 
@@ -98,4 +100,5 @@ def published_file(program_id: str, pub_id: int, fmt: str) -> Any:
     path = runtime().storage.resolve(pub.files[fmt])
     mimetype = {"pdf": "application/pdf", "html": "text/html"}.get(fmt, "text/csv")
     ext = "csv" if fmt.startswith("csv") else fmt
-    return send_file(path, mimetype=mimetype, as_attachment=fmt != "html", download_name=f"{program_id}-{pub_id}-{fmt}.{ext}")
+    name = f"{program_id}-{pub_id}-{fmt}.{ext}"
+    return send_file(path, mimetype=mimetype, as_attachment=fmt != "html", download_name=name)

@@ -31,7 +31,6 @@ from web.models import (
     Document,
     FindingRow,
     Job,
-    Notice,
     Record,
     RecordField,
     Supplier,
@@ -348,6 +347,8 @@ def api_finish(_pages: Any, job_id: str) -> None:
         job.status, job.result, job.error_code, job.error_message = status, result, code, message
         job.pages_done = job.pages
         job.finished_at = utcnow()
+        cutoff = utcnow() - timedelta(hours=rt.settings.job_retention_hours)
+        s.execute(delete(Job).where(Job.finished_at < cutoff, Job.id != job_id))
     rt.storage.drop_api_upload(job_id)
     log.info("job %s: %s", job_id, status)
 

@@ -63,8 +63,8 @@ class FakeEngine:
         fields = {
             "applicant_name": ExtractedField(value="株式会社テスト物産", confidence=0.96, page=1,
                                              bbox=[100, 120, 300, 140], source="ocr"),
-            "product_name": ExtractedField(value="上州牛ハンバーグ", confidence=0.55, page=1,
-                                           bbox=[100, 200, 320, 220], source="ocr", review=True, raw="上州牛ハンバ一グ"),
+            "product_name": ExtractedField(value="上州牛ハンバーグ", confidence=0.55, page=1, bbox=[100, 200, 320, 220],
+                                           source="ocr", review=True, raw="上州牛ハンバ一グ"),
             "donation_amount": ExtractedField(value=10000, confidence=0.91, page=1,
                                               bbox=[100, 300, 200, 320], source="ocr"),
             "application_date": ExtractedField(value="2025-04-01", confidence=0.88, page=1,

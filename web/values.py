@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from forms.schema import FieldDecl
+from forms.schema import FieldDecl, RowDecl
 
 
 def parse_value(decl: FieldDecl, raw: Any, values: list[str]) -> Any:
@@ -79,3 +79,14 @@ def parse_form(fields: list[FieldDecl], form: Any) -> tuple[dict[str, Any], dict
             errors[decl.key] = "必須の項目です"
         values[decl.key] = value
     return values, errors
+
+
+def caption(row: RowDecl, f: FieldDecl) -> str:
+    """What an input is called on the supplier's web form."""
+    if f.label:
+        return f.label
+    if f.type == "date" and f.scan:
+        return "日付"
+    if len(row.fields) > 1 and f.suffix:
+        return f"{row.label} {f.suffix}"
+    return row.label + (f"（{f.suffix}）" if f.suffix else "")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import statistics
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ Orientation = Literal["auto", "osd", "none"]
 
 #: Words closer than this many character heights are one word (Tesseract jpn splits characters).
 MERGE_GAP = 0.75
-#: A page whose characters average under this confidence (0..100) is checked for orientation.
-GOOD_PAGE_CONF = 60.0
+#: A page with less than this share of its characters read confidently (>= 75) may be turned:
+#: upright pages read 60-95% of their characters so, turned ones under 10%.
+GOOD_PAGE_SHARE = 0.35
 #: Ruled lines are at least this long (mm); shorter straight strokes belong to characters.
 RULE_MIN_MM = 8.0
 ENV_TIMEOUT = "MADOGUCHI_OCR_TIMEOUT"
@@ -165,6 +167,23 @@ def _rule_between(xa: float, xb: float, cy: float, verticals: Sequence[tuple[int
     return any(lo - 1 <= v[0] <= hi + 1 and v[1] - 2 <= cy <= v[3] + 2 for v in verticals)
 
 
+def _symbols_only(text: str) -> bool:
+    return all(unicodedata.category(ch)[0] in "PSZ" or ch in "ー一_" for ch in text)
+
+
+def drop_noise(words: Sequence[Word], *, min_conf: float = 0.5) -> list[Word]:
+    """Without what speckle, stains and leftovers of lines are read as: marks and punctuation
+    alone in a word, read with little confidence, or much smaller than the page's characters."""
+    if not words:
+        return []
+    median_h = statistics.median(w.height for w in words) or 1.0
+    return [
+        w
+        for w in words
+        if not (_symbols_only(w.text) and (w.conf < min_conf or w.height < 0.3 * median_h))
+    ]
+
+
 # --- a page ------------------------------------------------------------------------------
 
 
@@ -177,6 +196,8 @@ class PageReading:
     rules: list[Rule]
     mean_conf: float  # of the OCR characters, 0..100
     chars: int
+    #: Share of the characters in words read with confidence >= 75.
+    good_share: float = 0.0
 
 
 def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
@@ -204,11 +225,12 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
         Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
         for text, box, conf in merged
     ]
-    words = checkmarks.apply_marks(words, boxes, circles, to_pt)
+    words = checkmarks.apply_marks(drop_noise(words), boxes, circles, to_pt)
     rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in segments]
     chars = sum(len(w.text) for w in ocr)
     mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
-    return PageReading(prepared, words, rules, mean_conf, chars)
+    good = sum(len(w.text) for w in ocr if w.conf >= 75)
+    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0)
 
 
 def ocr_page_image(
@@ -231,11 +253,11 @@ def ocr_page_image(
     tesseract.require(lang)
     rotate: int | None = None if orientation == "osd" else 0
     reading = _read_prepared(prepare(image, dpi=dpi, rotate=rotate), timeout=timeout, lang=lang)
-    if orientation == "auto" and (reading.chars < 8 or reading.mean_conf < GOOD_PAGE_CONF):
+    if orientation == "auto" and (reading.chars < 8 or reading.good_share < GOOD_PAGE_SHARE):
         turn = tesseract.detect_orientation(reading.prepared.image, dpi=int(reading.prepared.dpi), timeout=timeout)
         if turn:
             again = _read_prepared(prepare(image, dpi=dpi, rotate=turn), timeout=timeout, lang=lang)
-            if again.mean_conf * max(again.chars, 1) > reading.mean_conf * max(reading.chars, 1):
+            if again.good_share * again.chars > reading.good_share * reading.chars:
                 reading = again
     prepared = reading.prepared
     to_pt = 72.0 / prepared.dpi

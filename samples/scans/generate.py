@@ -469,7 +469,13 @@ def _label_box(chars: list[dict], box: tuple[float, float, float, float], label:
             max(float(c["x1"]) for c in picked), max(float(c["bottom"]) for c in picked))
 
 
-def make_form1(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[str, Any]]:
+def make_form1(
+    out: Path, n: int, rng: random.Random, tmp: Path, *, variants: list[Variant] | None = None,
+    pages_out: list[list[Image.Image]] | None = None, states_out: list[list[list[bool]]] | None = None,
+    records_out: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Filled 様式第1号 scans. ``pages_out`` / ``states_out`` receive each sample's page images
+    and, per page, the states of its boxes in reading order (top to bottom, left to right)."""
     import pdfplumber
 
     from generate.blank_forms import build_layout, locate_widgets
@@ -478,8 +484,10 @@ def make_form1(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[st
     form = get_form("shibukawa.form1")
     boxes_fields = _checkbox_fields(form)
     by_key = {f.key: f for f in form.fields()}
-    variants = form1_variants(rng, n)
+    variants = variants or form1_variants(rng, n)
     records = [form1_record(rng) for _ in range(n)]
+    if records_out is not None:
+        records_out.extend(records)
     docx_paths = []
     for i, (rec, v) in enumerate(zip(records, variants)):
         values = rec["fields"] if v.ticks == "glyph" else {k: x for k, x in rec["fields"].items() if k not in boxes_fields}
@@ -493,8 +501,13 @@ def make_form1(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[st
         pages = render_pages(pdf_bytes, dpi=v.dpi)
         arrays = [np.asarray(p).copy() for p in pages]
         scale = v.dpi / 72.0
+        widgets = [w for w in locate_widgets(build_layout(form), pdf_bytes) if w.kind == "checkbox"]
+        if states_out is not None:
+            states: list[list[bool]] = [[] for _ in pages]
+            for w in sorted(widgets, key=lambda w: (w.page, -round(w.rect[3]), w.rect[0])):
+                states[w.page].append(is_ticked(by_key[w.field.key], w.choice, rec["fields"].get(w.field.key)))
+            states_out.append(states)
         if v.ticks != "glyph":
-            widgets = [w for w in locate_widgets(build_layout(form), pdf_bytes) if w.kind == "checkbox"]
             with pdfplumber.open(io.BytesIO(pdf_bytes)) as doc:
                 chars = [list(p.chars) for p in doc.pages]
                 heights = [float(p.height) for p in doc.pages]
@@ -513,6 +526,9 @@ def make_form1(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[st
                 kind = rng.choices(["tick", "cross", "fill"], [0.75, 0.18, 0.07])[0]
                 draw_mark(arrays[w.page], (x0 * scale, top * scale, x1 * scale, bottom * scale), kind, rng, v.dpi)
         scanned = [degrade(Image.fromarray(a, "L"), v, rng) for a in arrays]
+        if pages_out is not None:
+            pages_out.append(scanned)
+            continue
         path = save_pages(scanned, out / f"form1_{i:03d}_{v.name}", v)
         samples.append(_write_truth(path, rec, v))
     return samples
@@ -549,13 +565,46 @@ def _write_truth(path: Path, record: dict[str, Any], v: Variant, **extra: Any) -
     return {"file": path.name, **truth}
 
 
+def make_committed(out: Path, tmp: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The few small scans kept in the repository for tests: one filled 様式第1号 ticked by pen,
+    page 1 at 300 dpi (16 grey levels, PNG) and page 2 at 200 dpi with skew, blur, speckle and
+    JPEG. Each comes with its truth: the record, the page, the states of its boxes in reading
+    order (top to bottom, left to right).
+    """
+    rng = random.Random(20260401)
+    pages: list[list[Image.Image]] = []
+    states: list[list[list[bool]]] = []
+    records: list[dict[str, Any]] = []
+    make_form1(out, 1, rng, tmp, variants=[Variant("pen", 300, ticks="pen", fmt="png")],
+               pages_out=pages, states_out=states, records_out=records)
+    (page1, page2), (states1, states2), record = pages[0], states[0], records[0]
+    # page 1: a clean 300 dpi scan, 16 grey levels
+    path1 = out / "form1_pen_p1_300dpi.png"
+    Image.fromarray(np.asarray(page1, dtype=np.uint8) // 17 * 17, "L").save(path1, "PNG", dpi=(300, 300), optimize=True)
+    # page 2: a poor 200 dpi scan
+    v2 = Variant("200dpi-noisy", 200, skew=1.3, blur=0.7, noise=3.0, speckle=400, jpeg=70, ticks="pen", fmt="jpeg")
+    small = page2.resize((round(page2.width * 2 / 3), round(page2.height * 2 / 3)), Image.Resampling.BOX)
+    path2 = save_pages([degrade(small, v2, rng)], out / "form1_pen_p2_200dpi", v2)
+    return [
+        (path1, {"form": record["form"], "fields": record["fields"], "page": 1, "boxes": states1}),
+        (path2, {"form": record["form"], "fields": record["fields"], "page": 2, "boxes": states2}),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--forms", type=int, default=8, help="filled 様式第1号 scans")
     parser.add_argument("--certs", type=int, default=6, help="tax and origin certificates each")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--committed", action="store_true", help="remake the few samples kept in git")
     args = parser.parse_args(argv)
+    if args.committed:
+        with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
+            for path, truth in make_committed(HERE, Path(tmp)):
+                Path(f"{path}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+                print(path.relative_to(ROOT), path.stat().st_size // 1024, "KB")
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
