@@ -83,23 +83,23 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
     hay, index = fold(text)
     if not key or not hay:
         return None
-    if len(hay) < len(key):
+    # row numbering (4, (4), ４．, ④) is not part of the label
+    lead = 0 if anywhere else len(hay) - len(hay.lstrip("".join(_NUMBERING)))
+    body = hay[lead:]
+    if not body:
+        return None
+    if len(body) < len(key):
         # A long label wraps inside its cell: the first line holds only its beginning.
-        body = hay.lstrip("".join(_NUMBERING)) if not anywhere else hay
-        lead = len(hay) - len(body)
-        score = fuzz.ratio(key, hay)
+        score = fuzz.ratio(key, body)
         if len(body) >= min(5, len(key)):
             score = max(score, fuzz.ratio(key[: len(body)], body))
         dest_start, dest_end = lead, len(hay)
     else:
-        al = fuzz.partial_ratio_alignment(key, hay)
-        score, dest_start, dest_end = al.score, al.dest_start, al.dest_end
-        # partial_ratio may align a shorter window; widen it to the label's length
-        if dest_end - dest_start < len(key) and dest_start + len(key) <= len(hay):
-            dest_end = dest_start + len(key)
+        al = fuzz.partial_ratio_alignment(key, body)
+        score, dest_start, dest_end = al.score, lead + al.dest_start, lead + al.dest_end
     if score < _threshold(key):
         return None
-    if not anywhere and any(c not in _NUMBERING for c in hay[:dest_start]):
+    if not anywhere and any(c not in _NUMBERING for c in hay[lead:dest_start]):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
 
@@ -170,16 +170,28 @@ def _segments(line: Line) -> Iterable[tuple[int, int]]:
         yield s, e
 
 
+def _rank(m: Match) -> tuple[int, float]:
+    return (m.end if m.score >= 90 else 0, m.score)
+
+
 def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
     found: list[Anchor] = []
     for li, line in enumerate(lines):
-        for s, e in _segments(line):
+        for k, (s, e) in enumerate(_segments(line)):
             best: Match | None = None
             for label in row.all_labels():
                 m = find_label(label, line.text[s:e], anywhere=scan)
-                # of the wordings that match, the one that covers most of the cell wins
-                if m and (best is None or (m.end, m.score) > (best.end, best.score)):
+                # Of the wordings that match closely, the one covering most of the cell wins
+                # (a wrapped 梱包サイズ・梱包重 over the variant 梱包サイズ); a loose match
+                # never wins by length, or it would eat the value (未納の税額 in 未納税額1…).
+                if m and (best is None or _rank(m) > _rank(best)):
                     best = m
+            if best and k > 0 and not scan:
+                # Row labels stand in the first column: a cell further right that merely looks
+                # like a label (商品企画部 ~ 商品画像) is most likely a value.
+                best = Match(best.score * 0.9, best.start, best.end)
+                if best.score < _threshold(fold(row.label)[0]):
+                    best = None
             if best:
                 end = s + best.end
                 x_end = line.char_box(end - 1)[2]
@@ -430,7 +442,13 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
             start += 1
         close = _core(f.suffix) if f.suffix else None
         if close:
-            k = _norm_find(text, close, start)
+            # the last closing mark on the line, so that brackets inside the value stay
+            nl = text.find("\n", start)
+            line_end = nl if nl >= 0 else len(text)
+            forms_of_close = {close, unicodedata.normalize("NFKC", close), f.suffix or close}
+            k = max(text.rfind(c, start, line_end) for c in forms_of_close)
+            if k < 0:
+                k = _norm_find(text, close, start)
             if k >= 0:
                 end = k
         return _finish(f, region, _trim(region, start, end), label_score)
@@ -537,9 +555,11 @@ def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
             key, _ = fold(phrase)
             if not key or len(folded) < len(key):
                 continue
-            k = folded.find(key)
+            k = _unticked_free_find(folded, index, document.text, key)
             if k >= 0:
                 cand = (100.0, k, k + len(key), choice)
+            elif k == -2:
+                continue  # printed as a choice and left unticked
             else:
                 al = fuzz.partial_ratio_alignment(key, folded)
                 if al.score < 88:
@@ -552,6 +572,20 @@ def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
     score, start, end, choice = best
     span = Span(index[start], index[end - 1] + 1)
     return FieldReading(choice.value, document.text[span.start : span.end], span, score / 100, document)
+
+
+def _unticked_free_find(folded: str, index: tuple[int, ...], text: str, key: str) -> int:
+    """First occurrence of a statement that is not an unticked choice (☐ 滞納があります);
+    -2 when every occurrence is unticked, -1 when there is none."""
+    k = folded.find(key)
+    seen = False
+    while k >= 0:
+        seen = True
+        start, end = index[k], index[k + len(key) - 1] + 1
+        if _box_state(text, start, end, "before") is not False:
+            return k
+        k = folded.find(key, k + 1)
+    return -2 if seen else -1
 
 
 def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> FieldReading | None:

@@ -158,3 +158,35 @@ def test_wrapped_long_label_is_found_by_its_first_line():
     fields = locate_fields(form2, [make_page(rows, widths=[120, 100, 30])])
     assert fields["procurement_cost_a"].value == 3000
     assert fields["outside_cost_b"].value == 1200
+
+
+def test_value_that_looks_like_a_label_is_not_taken_for_one():
+    """Regression: 商品企画部 (a department) was taken for the row label 商品画像, and the
+    whole 担当者連絡先 row vanished."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[19] = ["19 担当者連絡先", "所属", "商品企画部"]
+    values = _values(rows, widths=[110, 90, 200, 80, 90])
+    assert values["contact_department"] == "商品企画部"
+    assert values["contact_phone"] == "0279-22-2396"
+
+
+def test_brackets_inside_a_bracketed_detail_stay():
+    """Regression: 北海道(小豆) read back as 北海道(小豆."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[12] = ["7 原材料（原産地）", "☐ 市内 ☑ 市外", "（", "北海道(小豆)", "）"]
+    values = _values(rows, widths=[110, 90, 20, 200, 20])
+    assert values["ingredients_origin_detail"] == "北海道(小豆)"
+
+
+def test_tax_certificate_with_arrears_ticked_and_amount():
+    """Regression: an unticked ☐ 滞納はありません counted as the statement, and the amount
+    lost its first digit to a loose label match (未納の税額 over 未納税額)."""
+    rows = [
+        ["納税証明書"],
+        ["氏名：株式会社 渋川フーズ"],
+        ["未納税額：12,300"],
+        ["滞納：☐ 滞納はありません ☑ 滞納があります"],
+    ]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[400])])
+    assert fields["unpaid_amount"].value == 12300
+    assert fields["no_arrears"].value is False

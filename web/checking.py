@@ -51,13 +51,15 @@ def report_json(report: CheckReport, result: Any) -> dict[str, Any]:
     }
 
 
-def run_check_command(files: Sequence[Path], program: str, as_json: bool, out: TextIO | None = None) -> int:
+def run_check_command(
+    files: Sequence[Path], program: str, as_json: bool, out: TextIO | None = None, today: date | None = None
+) -> int:
     from extract.pipeline import extract_files
 
     out = out or sys.stdout
     get_program(program)  # an unknown program fails before any file is read
-    result = extract_files(list(files), program=None)
-    report = run_checks(case_from_result(result, program))
+    result = extract_files(list(files), program=None)  # checks run here, once
+    report = run_checks(case_from_result(result, program, today))
     if as_json:
         print(json.dumps(report_json(report, result), ensure_ascii=False, indent=2), file=out)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from forms.errors import MadoguchiError
@@ -52,7 +53,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from web.checking import run_check_command
 
-    return run_check_command([Path(f) for f in args.files], args.program, as_json=args.json)
+    return run_check_command([Path(f) for f in args.files], args.program, as_json=args.json, today=args.today)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -66,6 +67,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     serve(host=args.host, port=args.port)
     return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("files", nargs="+")
     ck.add_argument("--program", required=True)
     ck.add_argument("--json", action="store_true")
+    ck.add_argument("--today", type=_iso_date, help="the date the checks are made on (YYYY-MM-DD; default today)")
     ck.set_defaults(func=_cmd_check)
 
     gen = sub.add_parser("generate", help="fill official notices and certificates")
