@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = importlib.util.spec_from_file_location("scan_samples", ROOT / "samples" / "scans" / "generate.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        sys.modules["scan_samples"] = module
         spec.loader.exec_module(module)
         module.main(["--out", str(args.samples), "--forms", str(args.forms), "--certs", str(args.certs)])
     samples = json.loads(manifest.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """The extraction API (DESIGN 4.4) through the test client."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from web.models import AuditEvent, Job
-from web.testing import FakeEngine, add_token, app, client, engine, png_bytes, tiny_pdf  # noqa: F401
+from web.testing import FakeEngine, add_token, app, client, engine, png_bytes, tiny_pdf
 
 
 def _post(client: FlaskClient, token: str | None, data: bytes | None, name: str = "scan.pdf", **form: str):  # type: ignore[no-untyped-def]

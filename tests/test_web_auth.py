@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """Log-in, roles, CSRF, cookies, headers and the audit log."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from web.app import create_app
 from web.models import AuditEvent, User
-from web.testing import (  # noqa: F401  (fixtures)
+from web.testing import (
     ADMIN_PASSWORD,
     PASSWORD,
     add_user,
@@ -117,7 +117,7 @@ def test_password_change_ends_other_sessions(app: Flask, client: FlaskClient) ->
     assert other.get("/clerk/").status_code == 302  # the other one ended
 
 
-def test_session_cookie_flags(tmp_path, engine) -> None:  # noqa: F811
+def test_session_cookie_flags(tmp_path, engine) -> None:
     app = create_app(make_settings(tmp_path, cookie_secure=True))
     client = app.test_client()
     token = csrf_token(client, "/login")
@@ -151,7 +151,7 @@ def test_first_account_credentials_are_kept_until_changed(app: Flask, client: Fl
     assert not (rt.settings.data_path / "initial-admin.txt").exists()
 
 
-def test_generated_first_password_when_none_is_configured(tmp_path, engine) -> None:  # noqa: F811
+def test_generated_first_password_when_none_is_configured(tmp_path, engine) -> None:
     app = create_app(make_settings(tmp_path, admin_password=None))
     from web.bootstrap import initial_credentials
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """Background work through a real Celery worker: the default filesystem broker with the SQLite
 result store (nothing else running), and Redis when it answers. A multi-page upload is read
 as a chord of per-page tasks."""
@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from web.models import Case, Job
-from web.testing import FakeEngine, add_token, engine, login, make_settings, tiny_pdf  # noqa: F401
+from web.testing import FakeEngine, add_token, engine, login, make_settings, tiny_pdf
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -28,7 +28,7 @@ def _redis_reason() -> str | None:
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
+    except Exception as exc:  # any failure means: no server to test against
         return f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}"
 
 
@@ -53,7 +53,7 @@ def _wait(predicate: Any, timeout: float = 40.0) -> None:
     raise AssertionError("background work did not finish in time")
 
 
-def _scenario(app: Flask, engine: FakeEngine) -> None:  # noqa: F811
+def _scenario(app: Flask, engine: FakeEngine) -> None:
     client = app.test_client()
     token = login(client)
     db = app.extensions["madoguchi"].db
@@ -86,7 +86,7 @@ def _scenario(app: Flask, engine: FakeEngine) -> None:  # noqa: F811
     assert sorted(engine.called("render_page_png")) == [1, 2, 3, 4]
 
 
-def test_filesystem_broker_and_sqlite_results(tmp_path: Path, engine: FakeEngine) -> None:  # noqa: F811
+def test_filesystem_broker_and_sqlite_results(tmp_path: Path, engine: FakeEngine) -> None:
     from web.app import create_app
 
     settings = make_settings(tmp_path, celery_eager=False, celery_broker_url=None, celery_result_backend=None)
@@ -99,7 +99,7 @@ def test_filesystem_broker_and_sqlite_results(tmp_path: Path, engine: FakeEngine
     app.extensions["madoguchi"].db.dispose()
 
 
-def test_redis_broker(tmp_path: Path, engine: FakeEngine) -> None:  # noqa: F811
+def test_redis_broker(tmp_path: Path, engine: FakeEngine) -> None:
     reason = _redis_reason()
     if reason:
         pytest.skip(reason)

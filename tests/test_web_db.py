@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """Persistence: migrations match the models, on SQLite and on PostgreSQL; document numbers
 never repeat, even when taken concurrently; the whole workflow runs on PostgreSQL."""
 
@@ -17,7 +17,7 @@ from web.config import Settings
 from web.db import Database, alembic_config
 from web.models import Base
 from web.numbering import DbNumberSequence
-from web.testing import FakeEngine, engine, login, make_settings, tiny_pdf  # noqa: F401
+from web.testing import FakeEngine, engine, login, make_settings, tiny_pdf
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -28,7 +28,7 @@ def _pg_available() -> str | None:
 
         with psycopg.connect(PG_URL, connect_timeout=2):
             return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
+    except Exception as exc:  # any failure means: no server to test against
         return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
 
 
@@ -116,7 +116,7 @@ def test_number_sequence_fits_the_generate_protocol() -> None:
     assert isinstance(DbNumberSequence(Database.from_url("sqlite://")), NumberSequence)
 
 
-def test_workflow_on_postgresql(pg_url: str, tmp_path: Path, engine: FakeEngine) -> None:  # noqa: F811
+def test_workflow_on_postgresql(pg_url: str, tmp_path: Path, engine: FakeEngine) -> None:
     from web.app import create_app
     from web.models import Case
     from web.testing import add_user

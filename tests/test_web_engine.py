@@ -1,4 +1,3 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
 """The web layer over the real engine (no stand-ins): a text-layer application read, shown with
 its page image, approved, and its 承認書 rendered by LibreOffice; a supplier's filled PDF."""
 

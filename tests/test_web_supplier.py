@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """Supplier pages, no login: programs, blank forms, the web form that gives back a filled PDF."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from web.testing import FakeEngine, app, client, csrf_token, engine  # noqa: F401
+from web.testing import FakeEngine, app, client, csrf_token, engine
 
 
 def test_programs_and_their_forms(client: FlaskClient) -> None:

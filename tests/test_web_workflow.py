@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- pytest fixtures imported from web.testing reappear as test arguments
+# ruff: noqa: F401, F811  -- pytest fixtures imported from web.testing are used as test arguments
 """The clerk's workflow through the test client: upload, progress, review, correct, decide,
 notices, follow-ups, publication; files served only to those allowed; the audit trail."""
 
@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from web.models import AuditEvent, Case, Document, FieldCorrection, RecordField
-from web.testing import (  # noqa: F401  (fixtures)
+from web.testing import (
     PASSWORD,
     FakeEngine,
     add_user,

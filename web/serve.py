@@ -17,7 +17,7 @@ log = logging.getLogger("madoguchi.serve")
 
 def worker_command(settings: Settings) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "web.worker:celery_app", "worker",
+        sys.executable, "-m", "celery", "--quiet", "-A", "web.worker:celery_app", "worker",
         "-Q", settings.celery_queue, "--loglevel=WARNING", f"--concurrency={settings.workers()}", "--without-gossip",
         "--without-mingle", "--without-heartbeat", "-n", f"madoguchi-{os.getpid()}@%h",
     ]  # fmt: skip

@@ -268,7 +268,7 @@ def recheck_case(rt: Runtime, case_id: int) -> None:
                 s.flush()
             case.supplier_id = supplier.id
         pending = [d for d in case.documents if d.status in ("queued", "processing")]
-        if pending or not records and not case.documents:
+        if pending or not case.documents:
             return
         try:
             outcome = services.run_checks(case.program_id, [(r.form, v) for r, v in records], today_jst())
