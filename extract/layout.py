@@ -17,6 +17,10 @@ from extract.pagemodel import BBox, Page, Rule, Word, union
 SEGMENT_GAP = 2.0
 #: A gap wider than this many character heights is written as a space.
 SPACE_GAP = 0.25
+#: OCR boxes hug the ink, and narrow kana (リ, ン, ー) leave wide gaps inside a word: between
+#: two Japanese characters read by OCR a space must be wider, and wider still between kana.
+OCR_CJK_SPACE_GAP = 0.75
+OCR_KANA_SPACE_GAP = 1.2
 
 
 @dataclass
@@ -89,7 +93,7 @@ def build_lines(page: Page) -> list[Line]:
             rows.append([word])
             centres.append(word.cy)
     verticals = [r for r in page.rules if not r.horizontal]
-    return [_make_line(page.number, sorted(row, key=lambda w: w.x0), verticals) for row in rows]
+    return [_make_line(page.number, sorted(row, key=lambda w: w.x0), verticals, ocr=page.source == "ocr") for row in rows]
 
 
 def _rule_between(left: Word, right: Word, verticals: list[Rule]) -> bool:
@@ -101,7 +105,21 @@ def _rule_between(left: Word, right: Word, verticals: list[Rule]) -> bool:
     return False
 
 
-def _make_line(page_number: int, words: list[Word], verticals: list[Rule]) -> Line:
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) >= 0x3000
+
+
+def _is_kana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u30ff"
+
+
+def _space_gap(left: str, right: str, ocr: bool) -> float:
+    if not ocr or not (_is_cjk(left) and _is_cjk(right)):
+        return SPACE_GAP
+    return OCR_KANA_SPACE_GAP if _is_kana(left) and _is_kana(right) else OCR_CJK_SPACE_GAP
+
+
+def _make_line(page_number: int, words: list[Word], verticals: list[Rule], *, ocr: bool = False) -> Line:
     line = Line(page=page_number, words=words)
     height = statistics.median(w.height for w in words) or 1.0
     parts: list[str] = []
@@ -115,7 +133,7 @@ def _make_line(page_number: int, words: list[Word], verticals: list[Rule]) -> Li
                 parts.append("\t")
                 owners.append(-1)
                 starts.append(len(owners))
-            elif gap > SPACE_GAP * height:
+            elif gap > _space_gap(prev.text[-1], word.text[0], ocr) * height:
                 parts.append(" ")
                 owners.append(-1)
         parts.append(word.text)

@@ -10,49 +10,80 @@ from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
 from extract.locate import locate_fields
 from extract.normalize import nfkc
-from extract.pagemodel import Page
+from extract.pagemodel import Page, Word
 from extract.result import DocumentResult, ExtractionResult
 from forms.catalogue import catalogue
 
 
 def read_pages(doc: Ingested, limits: Limits) -> list[Page]:
-    """Every input becomes pages of words with boxes; scans are OCR'd (cached by content)."""
+    """Every input becomes pages of words with boxes; scans are OCR'd page by page, each page
+    cached by the file's content hash and its number, so no page is OCR'd twice."""
     if doc.kind == "docx":
         from extract.readers.docx import read_docx
 
         return read_docx(doc.data, limits)
     if doc.kind == "pdf":
-        from extract.readers.pdf import read_pdf
+        from extract.readers.pdf import page_needs_ocr, read_pdf
 
         pages = read_pdf(doc.data, limits)
-        return _ocr_where_needed(doc, pages)
-    from extract.readers.image import read_image_pages
+        return [_ocr_page(doc, p.number, keep=p) if page_needs_ocr(p) else p for p in pages]
+    from extract.readers.image import open_frames
 
-    return _cached(doc, lambda: read_image_pages(doc.data, doc.kind))
+    count = len(open_frames(doc.data, doc.kind))  # type: ignore[arg-type]
+    if count > limits.max_pages:
+        from forms.errors import TooManyPages
 
-
-def _cached(doc: Ingested, compute):  # type: ignore[no-untyped-def]
-    try:
-        from extract.cache import cached_pages
-    except ImportError:  # pragma: no cover - cache module is optional
-        return compute()
-    return cached_pages(doc.sha256, compute)
+        raise TooManyPages(f"{doc.name}: {count} pages (limit {limits.max_pages})", pages=count)
+    return [_ocr_page(doc, n) for n in range(1, count + 1)]
 
 
-def _ocr_where_needed(doc: Ingested, pages: list[Page]) -> list[Page]:
-    from extract.readers.pdf import page_needs_ocr
-
-    todo = [p.number for p in pages if page_needs_ocr(p)]
-    if not todo:
-        return pages
+def _ocr_page(doc: Ingested, number: int, keep: Page | None = None) -> Page:
+    """One page OCR'd (from the cache when it was read before)."""
+    from extract.cache import cached_pages
 
     def compute() -> list[Page]:
-        from extract.readers.image import ocr_pdf_pages
+        if doc.kind == "pdf":
+            from extract.readers.image import ocr_pdf_pages
 
-        return ocr_pdf_pages(doc.data, todo)
+            return ocr_pdf_pages(doc.data, [number])
+        from extract.readers.image import image_dpi, ocr_page_image, open_frames
 
-    ocr_pages = {p.number: p for p in _cached(doc, compute)}
-    return [ocr_pages.get(p.number, p) for p in pages]
+        frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
+        return [ocr_page_image(frame, image_dpi(frame), number)]
+
+    [page] = cached_pages(f"{doc.sha256}-p{number}", compute)
+    if keep is not None and keep.form_values:
+        # a scanned form with fields over it: keep what the fields hold beside the OCR
+        page.form_values = keep.form_values
+        page.words = page.words + [w for w in keep.words if _inside_form_value(w, keep)]
+    return page
+
+
+def _inside_form_value(word: Word, page: Page) -> bool:
+    return any(
+        fv.bbox is not None and fv.bbox[0] - 1 <= word.x0 and word.x1 <= fv.bbox[2] + 1
+        and fv.bbox[1] - 1 <= word.y0 and word.y1 <= fv.bbox[3] + 1
+        for fv in page.form_values
+    )
+
+
+def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
+    """OCR one page of a file ahead of its extraction (a worker's share of a large upload).
+
+    Pages with a real text layer need nothing; a scanned page is OCR'd and cached, so that
+    extracting the whole file afterwards reads every page from the cache."""
+    limits = limits or Limits.from_env()
+    doc = ingest(path, limits)
+    if doc.kind == "docx":
+        return
+    if doc.kind == "pdf":
+        from extract.readers.pdf import page_needs_ocr, read_pdf
+
+        pages = {p.number: p for p in read_pdf(doc.data, limits)}
+        if page in pages and page_needs_ocr(pages[page]):
+            _ocr_page(doc, page)
+        return
+    _ocr_page(doc, page)
 
 
 def extract_document(doc: Ingested, limits: Limits | None = None, program: str | None = None) -> list[DocumentResult]:

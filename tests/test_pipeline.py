@@ -1,0 +1,66 @@
+"""The pipeline: mixed PDFs read page by page, several documents split out of one file, and
+no page OCR'd twice."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+import extract.readers.image as image_reader
+from extract.pdftoppm import render_pages
+from extract.pipeline import extract_files, prepare_page
+
+GOLDEN = Path(__file__).resolve().parents[1] / "samples" / "golden"
+
+
+def _scan_of(pdf: Path, page: int, dpi: int = 200) -> bytes:
+    """A page of a PDF as an image-only PDF page (what a scanner produces)."""
+    [image] = render_pages(pdf, [page], dpi=dpi)
+    buf = io.BytesIO()
+    image.convert("L").save(buf, format="PDF", resolution=dpi)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mixed_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Page 1: the tax certificate's text layer; page 2: the same certificate scanned."""
+    tax = next(GOLDEN.glob("*tax*.pdf"))
+    writer = PdfWriter()
+    writer.append(PdfReader(tax), pages=[0])
+    writer.append(PdfReader(io.BytesIO(_scan_of(tax, 1))))
+    path = tmp_path_factory.mktemp("mixed") / "mixed.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def test_mixed_pdf_is_read_page_by_page_and_split_into_documents(mixed_pdf: Path) -> None:
+    documents = extract_files([mixed_pdf]).documents
+    assert [d.form for d in documents] == ["tax_certificate", "tax_certificate"]
+    assert [d.first_page for d in documents] == [1, 2]
+    text_doc, scanned_doc = documents
+    assert {f.source for f in text_doc.fields.values()} == {"text"}
+    assert {f.source for f in scanned_doc.fields.values()} == {"ocr"}
+    # the scan says what the text layer says about the taxpayer
+    assert scanned_doc.fields["taxpayer_name"].value == text_doc.fields["taxpayer_name"].value
+
+
+def test_a_prepared_page_is_not_ocred_again(mixed_pdf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[list[int]] = []
+    real = image_reader.ocr_pdf_pages
+
+    def counting(data: bytes, pages: list[int], **kw):  # type: ignore[no-untyped-def]
+        calls.append(list(pages))
+        return real(data, pages, **kw)
+
+    monkeypatch.setattr(image_reader, "ocr_pdf_pages", counting)
+    prepare_page(mixed_pdf, 1)  # a text page: nothing to do
+    prepare_page(mixed_pdf, 2)  # the scanned page: OCR'd once
+    assert calls == [[2]]
+    extract_files([mixed_pdf])
+    extract_files([mixed_pdf])
+    assert calls == [[2]]
