@@ -442,7 +442,7 @@ def load_pack(program: str) -> RulePack:
         if exc.name != module_name:
             raise
         return RulePack(program)
-    pack = getattr(module, "PACK")
+    pack = module.PACK
     if not isinstance(pack, RulePack) or pack.program != program:
         raise TypeError(f"{module_name}.PACK is not the rule pack of {program!r}")
     return pack

@@ -24,7 +24,6 @@ from forms.errors import InvalidRecord, UnknownForm
 from forms.programs import get_program
 from generate.libreoffice import convert_to_pdf
 from generate.notices import (
-    NOTICE_KINDS,
     RenderedNotice,
     format_percent,
     kinds_for,
