@@ -5,23 +5,26 @@ noise. So boxes are found on the page image before OCR, decided by the ink insid
 out of the image Tesseract sees, and put back into the page as the synthetic words "☐" (empty)
 and "☑" (ticked), where the locator reads them next to their labels as in a text layer.
 
-- A box is a small (2.5-6 mm) square drawn with straight, thin walls and an open inside: the
-  walls are found on the image of horizontal and vertical strokes (a pen tick or a cross, being
-  diagonal, is not part of it), which tells a box from a character such as 口 or 日.
+- A box is a small (2.2-6.5 mm) square drawn with straight, thin walls around an open inside:
+  the walls are found on the image of horizontal and vertical strokes (a pen tick or a cross,
+  being diagonal, is not part of it). Thin walls, no legs below the corners and no horizontal
+  strokes inside tell a box from a character such as 口, ロ, 日, 回 or 国.
 - A filled square (■) is a ticked box.
+- A thick pen tick through the walls can cut the open inside in pieces: boxes of the size of
+  the page's other boxes are then looked for on the ink with an outline template ("like"
+  boxes); those that Tesseract reads confidently as a character are dropped after the OCR.
 - A box is ticked when its inside holds ink (✓, ✗, ☑, a scribble), including a tick that
-  crosses its border.
-- A hand-drawn ellipse around a label (an option circled by hand) is found as a thin closed
-  curve around text; the label inside it counts as ticked.
+  crosses its border; the confidence says how far the ink density is from the threshold.
+- A hand-drawn ellipse around a label (an option circled by hand) is found as a curve that
+  goes all the way round text; the box beside the label is ticked, or a ☑ is put before it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
-
-import unicodedata
 
 import cv2
 import numpy as np
@@ -78,11 +81,6 @@ def _mm(dpi: float, mm: float) -> float:
     return dpi * mm / 25.4
 
 
-def _odd(n: float) -> int:
-    n = max(1, int(round(n)))
-    return n if n % 2 else n + 1
-
-
 def stroke_lines(ink: np.ndarray, length: int) -> np.ndarray:
     """The horizontal and vertical strokes of at least ``length`` pixels."""
     h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
@@ -104,7 +102,7 @@ def find_checkboxes(ink: np.ndarray, dpi: float) -> list[Checkbox]:
         if hier[i][3] == -1:
             # an outline: only filled squares (■, a box inked in) are taken from outlines
             if hier[i][2] == -1 or _largest_hole(contours, hier, i) < 0.1 * w * h:
-                box = _filled_square(ink, lines, contour, lo, hi)
+                box = _filled_square(ink, contour, lo, hi)
                 if box is not None:
                     found.append(box)
             continue
@@ -157,14 +155,14 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
         tpl = np.zeros((h, w), np.float32)
         cv2.rectangle(tpl, (0, 0), (w - 1, h - 1), 1.0, t + 1)
         score = cv2.matchTemplate(ink01, tpl, cv2.TM_CCORR) / float(tpl.sum())
-        ys, xs = np.nonzero(score >= 0.7)
+        peaks = (score >= 0.7) & (score >= cv2.dilate(score, np.ones((3, 3), np.uint8)))
+        ys, xs = np.nonzero(peaks)
         order = np.argsort(-score[ys, xs])
-        for k in order:
+        for k in order[:5000]:
             x, y = int(xs[k]), int(ys[k])
             box = (x, y, x + w, y + h)
             if any(_overlaps(box, other) for other in taken):
                 continue
-            taken.append(box)  # also suppresses the neighbours of this peak
             if not _straight_walls(lines, box) or not _clear_around(ink, box, t) or _has_legs(lines, ink, box):
                 continue
             inner = (x + t + 1, y + t + 1, x + w - t - 1, y + h - t - 1)
@@ -175,7 +173,29 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
                 continue  # an empty box would have been found already: this is something else
             decided = _decide(box, density)
             out.append(Checkbox(decided.box, decided.ticked, decided.confidence, decided.density, "like"))
-    return out
+            taken.append(box)
+    # boxes come in rows of choices and columns of grids: keep those on a row or a column with
+    # a box found already, or with one kept so (a row of boxes all ticked with a thick pen)
+    anchors = [k for k in known if k.kind == "box"]
+    kept: list[Checkbox] = []
+    pending = out
+    while True:
+        now = [c for c in pending if _aligned(c.box, anchors)]
+        if not now:
+            return kept
+        kept += now
+        anchors += now
+        pending = [c for c in pending if c not in now]
+
+
+def _aligned(box: PxBox, known: Sequence[Checkbox]) -> bool:
+    """On a row or a column with one of the boxes already found."""
+    side = box[2] - box[0]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return any(
+        abs((k.box[1] + k.box[3]) / 2 - cy) <= 0.3 * side or abs((k.box[0] + k.box[2]) / 2 - cx) <= 0.3 * side
+        for k in known
+    )
 
 
 def _overlaps(a: PxBox, b: PxBox) -> bool:
@@ -242,7 +262,7 @@ def _largest_hole(contours: Sequence[np.ndarray], hier: np.ndarray, i: int) -> f
     return hole
 
 
-def _filled_square(ink: np.ndarray, lines: np.ndarray, contour: np.ndarray, lo: float, hi: float) -> Checkbox | None:
+def _filled_square(ink: np.ndarray, contour: np.ndarray, lo: float, hi: float) -> Checkbox | None:
     x, y, w, h = cv2.boundingRect(contour)
     if not (lo <= w <= hi and lo <= h <= hi and 0.8 <= w / h <= 1.25):
         return None
@@ -432,13 +452,15 @@ def find_circles(
 
 #: Characters a pen tick on a box is also read as, confidently.
 _TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸")
+#: What a box, ticked or not, is read as with confidence: a "like" box read so stays a box.
+_BOX_READS = set("口ロ□■☐☑☒図凶×✓✔") | _TICK_LOOKALIKES
 
 
 def _garbage_or_tick(text: str) -> bool:
     return all(ch in BOX_GARBAGE or ch in _TICK_LOOKALIKES or not ch.strip() for ch in text)
 
 
-def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 80.0) -> list[Checkbox]:
+def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 50.0) -> list[Checkbox]:
     """Boxes, without the "like" ones that OCR reads confidently as a character (a bold kanji).
 
     ``words``: Tesseract's words in pixels (text, box, conf 0..100).
@@ -450,12 +472,14 @@ def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_co
             area = _area(b.box)  # type: ignore[arg-type]
             if any(
                 w.conf >= min_conf
-                and not _garbage_or_tick(w.text)
-                and _overlap(w.box, b.box) >= 0.5 * area  # type: ignore[arg-type]
-                and b.box[0] <= (w.box[0] + w.box[2]) / 2 <= b.box[2]
+                and any(
+                    ch not in _BOX_READS and ch.strip()
+                    and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
+                    for ch, cx0, cx1 in _char_slices(w)
+                )
                 for w in words
             ):
-                continue  # read as a character centred on it
+                continue  # read confidently as a character lying on it
         kept.append(b)
     return kept
 
@@ -469,11 +493,16 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
     Words must be NamedTuples with ``text``, ``box`` and ``conf`` (``tesseract.OcrWord``).
     """
     grown = []
+    reach = []  # where the strokes of a tick go: above a ticked box
     for b in boxes:
         side = b.box[2] - b.box[0]
         grown.append((b.box[0] - side * 0.25, b.box[1] - side * 0.25, b.box[2] + side * 0.25, b.box[3] + side * 0.25))
+        if b.ticked:
+            reach.append((b.box[0] - side, b.box[1] - side * 1.5, b.box[2] + side * 1.5, b.box[1] + side * 0.3))
     out: list[W] = []
     for w in words:
+        if len(w.text) <= 2 and w.conf < 50 and any(_overlap(w.box, r) > 0.5 * _area(w.box) for r in reach):  # type: ignore[arg-type]
+            continue  # a stroke of the tick, read as a character
         hits = [g for g in grown if _overlap(w.box, g) > 0]  # type: ignore[arg-type]
         if not hits:
             out.append(w)
@@ -486,15 +515,23 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
     return out
 
 
-def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:
-    x0, y0, x1, y1 = word.box
+def _char_slices(word: OcrLike) -> list[tuple[str, float, float]]:
+    """A word's characters with the share of its width each takes (full-width ones twice)."""
+    x0, _, x1, _ = word.box
     weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in word.text]
     unit = (x1 - x0) / max(sum(weights), 1e-6)
-    pieces: list[list[tuple[str, float, float]]] = [[]]
+    out = []
     x = float(x0)
     for ch, wt in zip(word.text, weights):
-        cx0, cx1 = x, x + wt * unit
-        x = cx1
+        out.append((ch, x, x + wt * unit))
+        x += wt * unit
+    return out
+
+
+def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:
+    _, y0, _, y1 = word.box
+    pieces: list[list[tuple[str, float, float]]] = [[]]
+    for ch, cx0, cx1 in _char_slices(word):
         on_box = any(min(cx1, g[2]) - max(cx0, g[0]) > 0.5 * (cx1 - cx0) for g in hits)
         if on_box:
             if pieces[-1]:
@@ -506,7 +543,18 @@ def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list
         text = "".join(ch for ch, _, _ in piece)
         if not text.strip() or _garbage_or_tick(text):
             continue
-        out.append(word._replace(text=text, box=(int(piece[0][1]), y0, int(round(piece[-1][2])), y1)))  # type: ignore[attr-defined]
+        px0, px1 = piece[0][1], piece[-1][2]
+        centre = (px0 + px1) / 2
+        # the shares are estimates: keep what is left off the box it was cut from
+        for g in hits:
+            box_x0, box_x1 = g[0] + (g[2] - g[0]) * 0.2, g[2] - (g[2] - g[0]) * 0.2  # the box itself
+            if centre >= box_x1:
+                px0 = max(px0, box_x1 + 1)
+            elif centre <= box_x0:
+                px1 = min(px1, box_x0 - 1)
+        if px1 <= px0:
+            continue
+        out.append(word._replace(text=text, box=(int(px0), y0, int(round(px1)), y1)))  # type: ignore[attr-defined]
     return out
 
 
@@ -527,17 +575,22 @@ def mask_marks(
         pad = max(2, int(side * 0.08))
         out[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad] = 255
         if b.ticked:
-            # strokes of a tick that leave the box, up to a box's side beyond it
-            reach = int(side * 1.0)
-            ya, yb, xa, xb = max(0, y0 - reach), min(h, y1 + reach), max(0, x0 - reach), min(w, x1 + reach)
+            # strokes of a tick that leave the box, up to 1.5 sides beyond it: above the box
+            # and just around it, not beside it where its label is written (a tick running
+            # into the label must not take the label with it)
+            reach = int(side * 1.5)
+            ya, yb, xa, xb = max(0, y0 - reach), min(h, y1 + pad), max(0, x0 - reach), min(w, x1 + reach)
             region = ink[ya:yb, xa:xb]
             n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+            keep_out = np.zeros(region.shape, bool)  # beside the box, at its height
+            keep_out[max(0, y0 + int(side * 0.25) - ya) :, :] = True
+            keep_out[:, max(0, x0 - pad - xa) : max(0, x1 + pad - xa)] = False
+            sub = out[ya:yb, xa:xb]
             for k in range(1, n):
                 cx, cy, cw, ch, _ = stats[k]
                 # a component touching the box walls
                 if cx <= (x1 - xa) + pad and cx + cw >= (x0 - xa) - pad and cy <= (y1 - ya) + pad and cy + ch >= (y0 - ya) - pad:
-                    sub = out[ya:yb, xa:xb]
-                    sub[labels == k] = 255
+                    sub[(labels == k) & ~keep_out] = 255
     for c in circles:
         x0, y0, x1, y1 = c.box
         w, h = x1 - x0, y1 - y0

@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import subprocess
-import threading
+import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -27,8 +27,6 @@ DEFAULT_TIMEOUT = 120.0
 #: Page segmentation mode for pages: 6 = one uniform block. Mode 3 (automatic layout) drops whole
 #: table columns of forms; with the ruled lines removed, one block reads a form row by row.
 DEFAULT_PSM = 6
-
-_lock = threading.Lock()
 
 PxBox = tuple[int, int, int, int]
 
@@ -129,9 +127,8 @@ def _for_tesseract(image: Image.Image) -> Image.Image:
 
 
 def _call(func, image: Image.Image, *, lang: str, config: str, timeout: float, what: str):
-    binary = require(lang)
-    with _lock:
-        pytesseract.pytesseract.tesseract_cmd = binary
+    # pytesseract runs the command named in its module; name the one found on PATH just now
+    pytesseract.pytesseract.tesseract_cmd = require(lang)
     try:
         return func(_for_tesseract(image), lang=lang, config=config, timeout=timeout)
     except pytesseract.TesseractNotFoundError as exc:
@@ -235,8 +232,6 @@ def detect_orientation(
 def run_plain(image_path: Path, *, lang: str = "jpn", timeout: float = DEFAULT_TIMEOUT) -> float:
     """Run plain ``tesseract IMAGE out -l LANG`` (the benchmark's yardstick); returns seconds."""
     binary = require(lang)
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="madoguchi-tess-") as tmp:
         start = time.perf_counter()
         try:

@@ -87,10 +87,12 @@ def test_specks_are_removed_and_text_kept() -> None:
 
 def test_low_resolution_is_resampled_and_modes_become_grey() -> None:
     page = _page().convert("RGBA")
-    small = page.resize((page.width * 2 // 3, page.height * 2 // 3))
-    prepared = prepare(small, dpi=200, deskew=False)
+    small = page.resize((page.width // 2, page.height // 2))
+    prepared = prepare(small, dpi=150, deskew=False)
     assert prepared.dpi == 300 and prepared.image.mode == "L"
-    assert prepared.transform.scale == pytest.approx(1.5)
-    assert prepared.image.width == round(small.width * 1.5)
+    assert prepared.transform.scale == pytest.approx(2.0)
+    assert prepared.image.width == small.width * 2
+    # 200 dpi is read as it is
+    assert prepare(small, dpi=200, deskew=False).transform.scale == 1.0
     assert to_grey(Image.new("1", (4, 4), 1)).mode == "L"
     assert rotate_quarter(small, 270).size == (small.height, small.width)

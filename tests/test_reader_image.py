@@ -14,7 +14,15 @@ from PIL import Image, ImageDraw, ImageFont
 from extract import tesseract
 from extract.layout import build_lines
 from extract.pagemodel import Page, Word
-from extract.readers.image import find_rules, image_dpi, merge_characters, ocr_page_image, read_image_pages
+from extract.readers.image import (
+    find_rules,
+    image_dpi,
+    merge_characters,
+    ocr_page_image,
+    ocr_pdf_pages,
+    read_image_pages,
+    render_dpi,
+)
 from forms.errors import CorruptFile
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -173,3 +181,16 @@ def test_pen_ticked_scans_of_form1_read_every_box(name: str) -> None:
     kind = "png" if name.endswith(".png") else "jpeg"
     (page,) = read_image_pages(path.read_bytes(), kind)
     assert _box_states(page) == truth["boxes"]
+
+
+def test_image_only_pdf_pages_are_rendered_at_their_scan_resolution() -> None:
+    img = _render([(100, 80, "原産地証明書")], size=(1100, 300))
+    small = img.resize((img.width * 2 // 3, img.height * 2 // 3))  # as a 200 dpi scan
+    buf = io.BytesIO()
+    small.save(buf, format="PDF", resolution=200.0)
+    data = buf.getvalue()
+    assert render_dpi(data, 1) == 200
+    (page,) = ocr_pdf_pages(data, [1])
+    assert page.number == 1 and page.source == "ocr"
+    assert page.width == pytest.approx(1100 * 72 / 300, abs=1)
+    assert "原産地証明書" in "".join(w.text for w in page.words)

@@ -500,8 +500,11 @@ def make_form1(
         pages = render_pages(pdf_bytes, dpi=v.dpi)
         arrays = [np.asarray(p).copy() for p in pages]
         scale = v.dpi / 72.0
-        widgets = [w for w in locate_widgets(build_layout(form), pdf_bytes) if w.kind == "checkbox"]
-        if states_out is not None:
+        # the boxes of a form printed with empty ☐ (ticked by pen afterwards) are found in its PDF
+        widgets = [] if v.ticks == "glyph" else [
+            w for w in locate_widgets(build_layout(form), pdf_bytes) if w.kind == "checkbox"
+        ]
+        if states_out is not None and widgets:
             states: list[list[bool]] = [[] for _ in pages]
             for w in sorted(widgets, key=lambda w: (w.page, -round(w.rect[3]), w.rect[0])):
                 states[w.page].append(is_ticked(by_key[w.field.key], w.choice, rec["fields"].get(w.field.key)))
