@@ -26,6 +26,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extract import normalize
+from extract.normalize import nfkc
+from extract.vocabulary import correct_places, prefectures_in
 from extract.layout import Line, build_lines
 from extract.pagemodel import BBox, Page, Source, union
 from extract.result import ExtractedField
@@ -203,24 +205,83 @@ def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
     return found
 
 
+def _title_lines(form: FormDecl, lines: list[Line]) -> set[int]:
+    """Lines near the top that print the form's title (原産地証明書 is not the row 原産地)."""
+    found: set[int] = set()
+    for li, line in enumerate(lines[:12]):
+        hay = fold(line.text)[0]
+        for title in (form.title, *form.title_variants):
+            key = fold(title)[0]
+            if key and len(hay) <= 1.6 * len(key) + 6 and fuzz.partial_ratio(key, hay) >= 86:
+                found.add(li)
+    return found
+
+
 def find_anchors(form: FormDecl, lines: list[Line]) -> list[Anchor]:
-    """One anchor per row found, rows taken in their declared order where possible."""
+    """One anchor per row found.
+
+    Our own forms keep their rows in the declared order, which settles look-alike labels: each
+    row takes its first match after the previous row's. Documents issued by others (tax and
+    origin certificates) order their items as each issuer likes: each row takes its best match.
+    """
     anchors: list[Anchor] = []
     last = (-1, -1)
     used: set[tuple[int, int]] = set()
+    titles = _title_lines(form, lines)
+    ordered = form.blank
     for row in form.rows():
         scan = any(f.scan for f in row.fields) and len(row.fields) == sum(f.scan for f in row.fields)
-        cands = [c for c in _candidates(row, lines, scan) if (c.line, c.start) not in used]
-        after = [c for c in cands if (c.line, c.start) > last]
+        cands = [
+            c for c in _candidates(row, lines, scan)
+            if (c.line, c.start) not in used and (scan or c.line not in titles)
+        ]  # fmt: skip
+        after = [c for c in cands if (c.line, c.start) > last] if ordered else []
         pick = min(after, key=lambda c: (c.line, c.start, -c.score)) if after else None
         if pick is None and cands:
-            pick = max(cands, key=lambda c: c.score)
+            pick = max(cands, key=lambda c: (c.score, -c.line, -c.start))
         if pick is None:
             continue
         anchors.append(pick)
         used.add((pick.line, pick.start))
         last = max(last, (pick.line, pick.start))
     return sorted(anchors, key=lambda a: (a.line, a.start))
+
+
+def _whole_document_anchor(form: FormDecl, lines: list[Line]) -> Anchor | None:
+    return Anchor(form.rows()[0], 0, 0, 0, 80.0, 0.0) if lines and form.rows() else None
+
+
+def header_lines(anchors: list[Anchor], lines: list[Line]) -> set[int]:
+    """Lines that are a table's header: two or more labels side by side, and under them a line
+    of cells holding no label (原料名 | 原産地 above こんにゃく芋 | 群馬県…)."""
+    per_line: dict[int, int] = {}
+    for a in anchors:
+        per_line[a.line] = per_line.get(a.line, 0) + 1
+    headers = set()
+    for li, count in per_line.items():
+        below = li + 1
+        if count >= 2 and below < len(lines) and below not in per_line and len(lines[below].segment_starts) >= 2:
+            if lines[below].page == lines[li].page:
+                headers.add(li)
+    return headers
+
+
+def region_below(anchor: Anchor, lines: list[Line]) -> Region:
+    """A header cell's value: the cell under it on the next line."""
+    line = lines[anchor.line]
+    seg_start = max((k for k in line.segment_starts if k <= anchor.start), default=0)
+    left = line.char_box(seg_start)[0]
+    later = [k for k in line.segment_starts if k > anchor.start]
+    right = line.char_box(later[0])[0] if later else float("inf")
+    below = lines[anchor.line + 1]
+    inside = [
+        i for i in range(len(below.text))
+        if below.owners[i] >= 0 and left - line.height <= below.char_box(i)[0] < right - line.height / 2
+    ]  # fmt: skip
+    region = Region()
+    if inside:
+        region.add(below, inside[0], inside[-1] + 1)
+    return region
 
 
 MAX_CONTINUATION_LINES = 12
@@ -613,7 +674,11 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
     for line in lines:
         document.add(line, 0, len(line.text))
     anchors = find_anchors(form, lines)
+    prefer = prefectures_in(nfkc(document.text))
     result: dict[str, ExtractedField] = {}
+    headers = header_lines(anchors, lines)
+    # a date anchored on a sentence may stand above it (dated at the top right): read anywhere
+    whole = _whole_document_anchor(form, lines)
     for k, anchor in enumerate(anchors):
         nxt = anchors[k + 1] if k + 1 < len(anchors) else None
         regions: dict[tuple[bool, bool], Region] = {}
@@ -622,17 +687,30 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             # a date under a title is read wherever it stands, not only right of the title
             shape = (f.below, not f.scan)
             if shape not in regions:
-                regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan)
+                if anchor.line in headers and not f.scan:
+                    regions[shape] = region_below(anchor, lines)
+                else:
+                    regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan)
             reading = read_field(f, anchor.row, regions[shape], fields, document)
             if reading is None or reading.value is None:
                 continue
-            result[f.key] = _to_extracted(reading, anchor, sources, lines)
+            extracted = _to_extracted(reading, anchor, sources, lines)
+            if f.type == "text" and isinstance(extracted.value, str):
+                extracted = _tidy_text(extracted, anchor.row, prefer)
+                if not extracted.value:
+                    continue
+            result[f.key] = extracted
+    for f in form.fields():
+        if f.key not in result and f.scan and f.type == "date" and whole is not None:
+            reading = read_field(f, whole.row, document, [f], document)
+            if reading is not None and reading.value is not None:
+                result[f.key] = _to_extracted(reading, whole, sources, lines)
     # statements (滞納はありません) count wherever they stand, even without their row's label
     for f in form.fields():
         if f.key not in result and f.choices and f.read_as == "phrases" and lines:
             reading = _read_phrases(f, document)
             if reading is not None:
-                result[f.key] = _to_extracted(reading, Anchor(form.rows()[0], 0, 0, 0, 100.0, 0.0), sources, lines)
+                result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result
@@ -657,6 +735,37 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
         review=confidence < REVIEW_THRESHOLD,
         raw=reading.raw,
     )
+
+
+_TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
+_LEADING_NOISE = "・.,、。:：;|'\" "
+
+
+def _tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
+    """What a scan adds to a text value taken away: the tail of a wrapped label read as the
+    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names."""
+    value = _strip_label_tail(field.value, row).lstrip(_LEADING_NOISE)
+    if field.source == "ocr":
+        value = _TIMES.sub("×", value)
+        value = correct_places(value, prefer)
+    if value == field.value:
+        return field
+    return field.model_copy(update={"value": value})
+
+
+def _strip_label_tail(value: str, row: RowDecl) -> str:
+    """A value that starts with the end of its row's label (the label wrapped and its second
+    line was read with the value) loses that piece."""
+    head = value.split(" ", 1)
+    if len(head) != 2 or len(head[0]) < 2:
+        return value
+    piece = fold(head[0])[0]
+    for label in row.all_labels():
+        key = fold(label)[0]
+        tail = key[-len(piece) - 1 :]
+        if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
+            return head[1]
+    return value
 
 
 def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, ExtractedField]) -> None:
