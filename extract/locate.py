@@ -172,8 +172,9 @@ def _segments(line: Line) -> Iterable[tuple[int, int]]:
         yield s, e
 
 
-def _rank(m: Match) -> tuple[int, float]:
-    return (m.end if m.score >= 90 else 0, m.score)
+def _rank(m: Match, cell_length: int) -> tuple[int, float]:
+    whole_cell = m.end >= cell_length
+    return (m.end if m.score >= 90 or whole_cell else 0, m.score)
 
 
 def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
@@ -185,8 +186,9 @@ def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
                 m = find_label(label, line.text[s:e], anywhere=scan)
                 # Of the wordings that match closely, the one covering most of the cell wins
                 # (a wrapped 梱包サイズ・梱包重 over the variant 梱包サイズ); a loose match
-                # never wins by length, or it would eat the value (未納の税額 in 未納税額1…).
-                if m and (best is None or _rank(m) > _rank(best)):
+                # never wins by length, or it would eat the value (未納の税額 in 未納税額1…),
+                # unless it is the whole cell (消費期限・質味期, a wrapped label misread).
+                if m and (best is None or _rank(m, e - s) > _rank(best, e - s)):
                     best = m
             if best and k > 0 and not scan:
                 # Row labels stand in the first column: a cell further right that merely looks
@@ -393,11 +395,39 @@ class FieldReading:
     region: Region
 
 
+def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span]] | None:
+    """When the labels are misread (あり → 2り), the boxes of a row that prints exactly one
+    box per choice, in the declared order, say which choices are ticked."""
+    text = region.text
+    first = next((i for i, c in enumerate(text) if c in BOXES), -1)
+    if first < 0:
+        return None
+    line_start = text.rfind("\n", 0, first) + 1
+    line_end = text.find("\n", first)
+    line_end = len(text) if line_end < 0 else line_end
+    marks = [i for i in range(line_start, line_end) if text[i] in BOXES]
+    if len(marks) != len(f.choices):
+        return None
+    ticked = [c for c, i in zip(f.choices, marks) if text[i] in CHECKED]
+    spans = [Span(i, i + 1) for i in marks if text[i] in CHECKED]
+    return ticked, spans
+
+
 def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float]:
-    """Choices whose label has a ticked box beside it."""
+    """Choices whose label has a ticked box beside it (by order when labels are misread)."""
+    ticked, spans, seen, complete = _read_boxes_by_label(f, region)
+    if not complete and not f.below:
+        by_order = _boxes_by_order(f, region)
+        if by_order is not None:
+            return by_order[0], by_order[1], 0.85
+    return ticked, spans, seen
+
+
+def _read_boxes_by_label(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float, bool]:
     ticked: list[Choice] = []
     spans: list[Span] = []
     seen_any = False
+    missing = 0
     taken: list[tuple[int, int]] = []
     for choice in sorted(f.choices, key=lambda c: -len(c.label)):
         hit_state: bool | None = None
@@ -419,7 +449,9 @@ def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span],
                 break
         if hit_state:
             ticked.append(choice)
-    return ticked, spans, 1.0 if seen_any else 0.0
+        if hit_state is None:
+            missing += 1
+    return ticked, spans, 1.0 if seen_any else 0.0, missing == 0
 
 
 def _iter_occurrences(label: str, text: str) -> Iterable[tuple[int, int]]:
@@ -463,10 +495,10 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
             return None
         if f.type == "multi_choice":
             value: Any = [c.value for c in f.choices if c in ticked]
-            return FieldReading(value, " ".join(c.label for c in ticked), _cover(spans), 1.0, region)
+            return FieldReading(value, " ".join(c.label for c in ticked), _cover(spans), seen, region)
         if not ticked:
             return None
-        fit = 1.0 if len(ticked) == 1 else 0.4  # two boxes ticked for one choice: ask a person
+        fit = seen if len(ticked) == 1 else 0.4  # two boxes ticked for one choice: ask a person
         return FieldReading(ticked[0].value, ticked[0].label, _cover(spans), fit, region)
 
     start, end = 0, len(text)

@@ -52,6 +52,7 @@ _PENALTY: dict[str, float] = {
     "ocr_char": 0.8,  # letters read for digits (O→0, l→1, S→5)
     "ocr_sep": 0.85,  # dot or 、 read for a thousands comma, 一 for a dash, 。 for a dot
     "ocr_yen": 0.85,  # 円 read as FA
+    "ocr_at": 0.8,  # @ read as ⑥ or ◎
     "spaces": 0.9,  # spaces inside a value that takes none (email, URL, phone digits)
     "extra": 0.9,  # other text around the value
     "several": 0.9,  # more than one value in the text; the first was taken
@@ -817,8 +818,18 @@ _EMAIL_DECORATION_RE = re.compile(
 )
 
 
+#: What OCR reads an @ as; tried only when the text has no @ of its own.
+_AT_MISREADS = ("⑥", "◎", "©", "®", "(a)", "(@)")
+
+
 def _parse_email(text: str) -> tuple[str | None, float]:
     flags: set[str] = set()
+    if "@" not in text and "＠" not in text:
+        for misread in _AT_MISREADS:
+            if misread in text:
+                text = text.replace(misread, "@", 1)
+                flags.add("ocr_at")
+                break
     s = nfkc(text).strip()
     if "。" in s:
         s = s.replace("。", ".")
