@@ -39,6 +39,8 @@ REVIEW_THRESHOLD = 0.8
 CHECKED = set("☑☒■✓✔✅◼⬛●◉▣☛レ図")
 UNCHECKED = set("☐□口◻○")
 BOXES = CHECKED | UNCHECKED
+#: Box glyphs proper: what a row of boxes is counted by (レ, 口, ○ are also letters).
+BOX_GLYPHS = set("☑☒■✓✔✅◼⬛▣☐□◻")
 
 #: Characters that OCR confuses, folded to one form before labels are compared.
 _OCR_FOLD = str.maketrans({"滋": "渋", "ロ": "口", "ー": "ー", "―": "ー", "‐": "-", "−": "-"})
@@ -399,13 +401,13 @@ def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Sp
     """When the labels are misread (あり → 2り), the boxes of a row that prints exactly one
     box per choice, in the declared order, say which choices are ticked."""
     text = region.text
-    first = next((i for i, c in enumerate(text) if c in BOXES), -1)
+    first = next((i for i, c in enumerate(text) if c in BOX_GLYPHS), -1)
     if first < 0:
         return None
     line_start = text.rfind("\n", 0, first) + 1
     line_end = text.find("\n", first)
     line_end = len(text) if line_end < 0 else line_end
-    marks = [i for i in range(line_start, line_end) if text[i] in BOXES]
+    marks = [i for i in range(line_start, line_end) if text[i] in BOX_GLYPHS]
     if len(marks) != len(f.choices):
         return None
     ticked = [c for c, i in zip(f.choices, marks) if text[i] in CHECKED]

@@ -190,3 +190,12 @@ def test_tax_certificate_with_arrears_ticked_and_amount():
     fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[400])])
     assert fields["unpaid_amount"].value == 12300
     assert fields["no_arrears"].value is False
+
+
+def test_misread_choice_labels_are_read_by_box_order():
+    """Scans: あり read as 2り; the row prints one box per choice, so the order tells. The
+    note's アレルギー (with its レ) is not a box."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[15] = ["15 アレルギー品目", "☑ 2り ☐ ななし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+    values = _values(rows, widths=[110, 400])
+    assert values["allergens_present"] is True
