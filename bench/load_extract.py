@@ -36,7 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TEXT_PDF = ROOT / "samples" / "golden" / "form1_wagyu.pdf"
+# a one-page text-layer PDF, as the issue asks (様式第6号 printed by LibreOffice)
+TEXT_PDF = ROOT / "samples" / "golden" / "shibukawa_form6_wagyu.pdf"
+TEXT_PDF_FORM = "shibukawa.form6"
 ADMIN_PASSWORD = "bench-admin-password"
 
 
@@ -111,7 +113,7 @@ def bench_api(port: int, token: str, clients: int, total: int, distinct: bool) -
 
     def request_body() -> tuple[bytes, dict[str, str]]:
         data = pdf + f"\n% bench {next(counter)} {secrets.token_hex(4)}\n".encode() if distinct else pdf
-        body, ctype = multipart({"program": "shibukawa"}, [("file", "form1.pdf", data)])
+        body, ctype = multipart({"program": "shibukawa"}, [("file", TEXT_PDF.name, data)])
         return body, {"Authorization": f"Bearer {token}", "Content-Type": ctype}
 
     latencies: list[float] = []
@@ -130,7 +132,7 @@ def bench_api(port: int, token: str, clients: int, total: int, distinct: bool) -
             data = resp.read()
             elapsed = time.perf_counter() - t0
             with lock:
-                if resp.status == 200 and json.loads(data)["documents"][0]["form"] == "shibukawa.form1":
+                if resp.status == 200 and json.loads(data)["documents"][0]["form"] == TEXT_PDF_FORM:
                     latencies.append(elapsed)
                 else:
                     errors.append(f"{resp.status} {data[:120]!r}")
