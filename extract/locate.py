@@ -147,12 +147,18 @@ class Region:
         return page, union(boxes)
 
     def conf(self, start: int, end: int) -> float:
+        """Recognition confidence of a span: the mean over its characters, pulled towards its
+        weakest word (one unreadable word in a long description should not zero it, but
+        should show)."""
         confs = [
             ref[0].words[ref[0].owners[ref[1]]].conf
             for ref in self.refs[start:end]
             if ref is not None and ref[0].owners[ref[1]] >= 0
         ]
-        return min(confs) if confs else 1.0
+        if not confs:
+            return 1.0
+        mean = sum(confs) / len(confs)
+        return mean - 0.25 * (mean - min(confs))
 
 
 @dataclass
