@@ -199,3 +199,15 @@ def test_misread_choice_labels_are_read_by_box_order():
     rows[15] = ["15 アレルギー品目", "☑ 2り ☐ ななし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
     values = _values(rows, widths=[110, 400])
     assert values["allergens_present"] is True
+
+
+def test_ocr_confidence_marks_doubtful_values_for_review():
+    from dataclasses import replace
+
+    page = make_page(OUR_LAYOUT, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
+    # one doubtful word in the address, as Tesseract reports it
+    page.words = [replace(w, conf=0.2) if w.text.startswith("所在地") else w for w in page.words]
+    fields = locate_fields(FORM1, [page])
+    address, donation = fields["applicant_address"], fields["donation_amount"]
+    assert donation.source == "ocr" and donation.confidence > 0.9 and not donation.review
+    assert 0 < address.confidence < 0.8 and address.review
