@@ -536,9 +536,13 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
             start = exact[1]
         else:
             hit = _find_in_region([_core(f.prefix)], region, from_=start, at_line_start=False)
-            if hit is None:
-                return None
-            start = hit[1]
+            if hit is not None:
+                start = hit[1]
+            else:
+                cell = _cell_before_suffix(text, start, f.suffix)
+                if cell is None:
+                    return None
+                start = cell
         while start < len(text) and text[start] in _STRIP + "(（":
             start += 1
         close = _core(f.suffix) if f.suffix else None
@@ -561,6 +565,26 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
         s, e = _first_line(text[start:end])
         start, end = start + s, start + e
     return _finish(f, region, _trim(region, start, end), label_score)
+
+
+def _cell_before_suffix(text: str, start: int, suffix: str | None) -> int | None:
+    """Where the value's own cell starts when the bracket before it was lost (a scan): the cell
+    that ends at the closing mark, or the one before a cell holding only the mark."""
+    if not suffix:
+        return None
+    nl = text.find("\n", start)
+    line_end = nl if nl >= 0 else len(text)
+    close = unicodedata.normalize("NFKC", suffix)
+    k = max(text.rfind(c, start, line_end) for c in {suffix, close})
+    if k <= start:
+        return None
+    head = text[start:k].rstrip(" ")
+    if head.endswith("\t"):
+        head = head[:-1]
+    cell_start = head.rfind("\t")
+    if cell_start < 0 or any(c in BOX_GLYPHS for c in head[cell_start:]):
+        return None  # no cell of its own, or only the choices: the detail is empty
+    return start + cell_start + 1
 
 
 def _norm_span(text: str, needle: str, start: int) -> tuple[int, int] | None:

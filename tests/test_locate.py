@@ -211,3 +211,11 @@ def test_ocr_confidence_marks_doubtful_values_for_review():
     address, donation = fields["applicant_address"], fields["donation_amount"]
     assert donation.source == "ocr" and donation.confidence > 0.9 and not donation.review
     assert 0 < address.confidence < 0.8 and address.review
+
+
+def test_detail_whose_opening_bracket_was_lost_is_read_from_its_cell():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[12] = ["7 原材料（原産地）", "☐ 市内 ☑ 市外", "群馬県沼田市", ")"]
+    assert _values(rows, widths=[110, 90, 200, 20])["ingredients_origin_detail"] == "群馬県沼田市"
+    rows[12] = ["7 原材料（原産地）", "☑ 市内 ☐ 市外", ")"]
+    assert "ingredients_origin_detail" not in _values(rows, widths=[110, 90, 20])
