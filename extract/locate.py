@@ -332,8 +332,12 @@ def region_for(
 _STRIP = " \t\n：:　"
 
 
+#: Specks a scan leaves before a value (. , ・) are not part of it.
+_LEADING_SPECKS = ".,・、。'\"`"
+
+
 def _trim(region: Region, start: int, end: int) -> Span:
-    while start < end and region.text[start] in _STRIP + "".join(BOXES):
+    while start < end and region.text[start] in _STRIP + "".join(BOXES) + _LEADING_SPECKS:
         start += 1
     while end > start and region.text[end - 1] in _STRIP:
         end -= 1
@@ -721,6 +725,9 @@ def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> Fie
         raw_joined = raw.replace("\t", " ").strip(_STRIP)
     if not raw_joined:
         return None
+    if f.type in ("yen", "int"):
+        # a scan turns 10,810 into 10,.810 (a speck beside the comma)
+        raw_joined = re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", raw_joined)
     norm = normalize.normalize_value(f.type, raw_joined)
     if norm.value is None or norm.value == "":
         return FieldReading(None, raw_joined, span, 0.0, region)
@@ -812,6 +819,8 @@ def _tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> 
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
         value = correct_places(value, prefer)
+        if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
+            value = ""  # one kana or letter alone in a cell is a speck read as text
     if value == field.value:
         return field
     return field.model_copy(update={"value": value})

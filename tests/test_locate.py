@@ -219,3 +219,12 @@ def test_detail_whose_opening_bracket_was_lost_is_read_from_its_cell():
     assert _values(rows, widths=[110, 90, 200, 20])["ingredients_origin_detail"] == "群馬県沼田市"
     rows[12] = ["7 原材料（原産地）", "☑ 市内 ☐ 市外", ")"]
     assert "ingredients_origin_detail" not in _values(rows, widths=[110, 90, 20])
+
+
+def test_scan_specks_around_values_are_dropped():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[22] = ["", "メールアドレス.", ". info@shibukawa-foods.jp"]
+    rows[11] = ["5 返礼品の価格", "10,.810", "円（税抜）", "3,564", "円（税込）"]
+    values = _values(rows, widths=[110, 90, 200, 80, 90])
+    assert values["contact_email"] == "info@shibukawa-foods.jp"
+    assert values["gift_price_excl_tax"] == 10810
