@@ -808,6 +808,15 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
     )
 
 
+#: Tesseract, unsure whether a kana is small, sometimes writes both (こんにやゃやく): a run of
+#: the large and small forms of ya/yu/yo never occurs in a word, so it stands for the small one.
+_DOUBLED_SMALL_KANA = re.compile(r"[やゃ]*ゃ[やゃ]*|[ゆゅ]*ゅ[ゆゅ]*|[よょ]*ょ[よょ]*|[ヤャ]*ャ[ヤャ]*|[ユュ]*ュ[ユュ]*|[ヨョ]*ョ[ヨョ]*")
+
+
+def _undouble_small_kana(text: str) -> str:
+    return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
+
+
 _TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
 _LEADING_NOISE = "・.,、。:：;|'\" "
 
@@ -818,6 +827,7 @@ def _tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> 
     value = _strip_label_tail(field.value, row).lstrip(_LEADING_NOISE)
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
+        value = _undouble_small_kana(value)
         value = correct_places(value, prefer)
         if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
             value = ""  # one kana or letter alone in a cell is a speck read as text

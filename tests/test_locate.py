@@ -228,3 +228,13 @@ def test_scan_specks_around_values_are_dropped():
     values = _values(rows, widths=[110, 90, 200, 80, 90])
     assert values["contact_email"] == "info@shibukawa-foods.jp"
     assert values["gift_price_excl_tax"] == 10810
+
+
+def test_kana_tesseract_doubled_is_read_as_the_small_one():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[8] = ["", "商品名", "こんにやゃやく詰め合わせ"]
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+    assert fields["product_name"].value == "こんにゃく詰め合わせ"
+    rows[8] = ["", "商品名", "ややこしい詰め合わせ"]  # two large ones are a word, not a doubling
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+    assert fields["product_name"].value == "ややこしい詰め合わせ"
