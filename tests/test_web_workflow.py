@@ -332,5 +332,8 @@ def test_no_personal_data_in_the_application_log(
     client.get(f"/clerk/cases/{case_id}")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "audit" in logged  # the log is written …
-    for secret in ("山田", "テスト物産", "ハンバーグ", "12000"):
+    for secret in ("山田", "テスト物産", "ハンバーグ"):
         assert secret not in logged  # … with ids only
+    # the donation amount as a number of its own (a task's run time such as 0.0548319120007 s
+    # may hold the same digits: regression for a test that failed on a timing line)
+    assert not re.search(r"(?<![0-9.])12,?000(?![0-9])", logged)
