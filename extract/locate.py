@@ -297,13 +297,47 @@ def region_below(anchor: Anchor, lines: list[Line]) -> Region:
 MAX_CONTINUATION_LINES = 12
 
 
+def _cy(line: Line) -> float:
+    return (line.y0 + line.y1) / 2
+
+
+def _on_row_of(line: Line, anchor_line: Line) -> bool:
+    """A line that stands practically level with a label's line belongs to its row (a skewed
+    scan puts a cell's first line a little above or below its label)."""
+    return line.page == anchor_line.page and abs(_cy(anchor_line) - _cy(line)) < 0.9 * anchor_line.height
+
+
+def _value_columns(cont: Line, anchor: Anchor) -> int:
+    """Offset of the first character right of the label's column."""
+    start = 0
+    while start < len(cont.text) and (cont.owners[start] < 0 or cont.char_box(start)[2] <= anchor.x_end + 1):
+        start += 1
+    return start
+
+
 def region_for(
-    anchor: Anchor, nxt: Anchor | None, lines: list[Line], *, below: bool = False, columns: bool = True
+    anchor: Anchor,
+    nxt: Anchor | None,
+    lines: list[Line],
+    *,
+    below: bool = False,
+    columns: bool = True,
+    prev: Anchor | None = None,
 ) -> Region:
     """The row's value area: after the label on its line (unless ``below``), then the lines
-    under it up to the next row, in the columns right of the label (when ``columns``)."""
+    under it up to the next row, in the columns right of the label (when ``columns``); lines
+    level with the label just above it belong to it too, and lines level with the next
+    row's label belong to that row."""
     region = Region()
     line = lines[anchor.line]
+    if columns and not below:
+        first = prev.line + 1 if prev else 0
+        for li in range(first, anchor.line):
+            above = lines[li]
+            if _on_row_of(above, line):
+                start = _value_columns(above, anchor)
+                if start < len(above.text):
+                    region.add(above, start, len(above.text))
     if not below:
         end = nxt.start if nxt and nxt.line == anchor.line else len(line.text)
         region.add(line, anchor.end, end)
@@ -315,13 +349,9 @@ def region_for(
         cont = lines[li]
         if cont.page != line.page or cont.y0 - line.y1 > 12 * height:
             break
-        start = 0
-        if columns and not below:
-            # keep the value columns only: drop what stands in the label's column
-            while start < len(cont.text) and (
-                cont.owners[start] < 0 or cont.char_box(start)[2] <= anchor.x_end + 1
-            ):
-                start += 1
+        if nxt and columns and not below and _on_row_of(cont, lines[nxt.line]) and not _on_row_of(cont, line):
+            break
+        start = _value_columns(cont, anchor) if columns and not below else 0
         if start < len(cont.text):
             region.add(cont, start, len(cont.text))
     return region
@@ -752,6 +782,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
     whole = _whole_document_anchor(form, lines)
     for k, anchor in enumerate(anchors):
         nxt = anchors[k + 1] if k + 1 < len(anchors) else None
+        prev = anchors[k - 1] if k > 0 else None
         regions: dict[tuple[bool, bool], Region] = {}
         fields = list(anchor.row.fields)
         for f in fields:
@@ -761,7 +792,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
                 if anchor.line in headers and not f.scan:
                     regions[shape] = region_below(anchor, lines)
                 else:
-                    regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan)
+                    regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan, prev=prev)
             reading = read_field(f, anchor.row, regions[shape], fields, document)
             if reading is None or reading.value is None:
                 continue

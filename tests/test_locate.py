@@ -238,3 +238,18 @@ def test_kana_tesseract_doubled_is_read_as_the_small_one():
     rows[8] = ["", "商品名", "ややこしい詰め合わせ"]  # two large ones are a word, not a doubling
     fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
     assert fields["product_name"].value == "ややこしい詰め合わせ"
+
+
+def test_skewed_value_line_a_little_above_its_label_belongs_to_its_row():
+    """Regression (200 dpi skewed scan): the first line of 3 商品の説明・特徴 stood 4 pt above
+    its label, became a line of its own, and was read into 2 商品規格."""
+    from dataclasses import replace
+
+    page = make_page(OUR_LAYOUT[:10] + [["3 商品の説明・特徴", "赤城山麓の牧場で育てました。"]] + OUR_LAYOUT[10:],
+                     widths=[110, 200, 200, 80, 90])
+    label_y = next(w.y0 for w in page.words if w.text == "商品の説明・特徴")
+    page.words = [replace(w, y0=w.y0 - 5, y1=w.y1 - 5) if w.text.startswith("赤城山麓") else w for w in page.words]
+    assert not any(abs(w.y0 - label_y) < 1 for w in page.words if w.text.startswith("赤城"))
+    fields = locate_fields(FORM1, [page])
+    assert fields["product_description"].value == "赤城山麓の牧場で育てました。"
+    assert fields["product_spec"].value == "肩ロース 500g化粧箱入り"
