@@ -457,20 +457,27 @@ def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Sp
 
 def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float]:
     """Choices whose label has a ticked box beside it (by order when labels are misread)."""
-    ticked, spans, seen, complete = _read_boxes_by_label(f, region)
+    ticked, spans, seen, complete, smudged = _read_boxes_by_label(f, region)
     if not complete and not f.below:
         by_order = _boxes_by_order(f, region)
         if by_order is not None:
             return by_order[0], by_order[1], 0.85
+    if smudged and (f.type == "multi_choice" or (not ticked and len(smudged) == 1)):
+        # a box a pen tick turned into a character (人切, 貢): ticked, but a person should look
+        return ticked + [c for c, _ in smudged], spans + [sp for _, sp in smudged], 0.6
     return ticked, spans, seen
 
 
-def _read_boxes_by_label(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float, bool]:
+def _read_boxes_by_label(
+    f: FieldDecl, region: Region
+) -> tuple[list[Choice], list[Span], float, bool, list[tuple[Choice, Span]]]:
+    """Choices by the box beside their label; also the labels whose box is a smudge."""
     ticked: list[Choice] = []
     spans: list[Span] = []
     seen_any = False
     missing = 0
     taken: list[tuple[int, int]] = []
+    smudged: list[tuple[Choice, Span]] = []
     for choice in sorted(f.choices, key=lambda c: -len(c.label)):
         hit_state: bool | None = None
         for label in (choice.label, *choice.variants):
@@ -493,7 +500,32 @@ def _read_boxes_by_label(f: FieldDecl, region: Region) -> tuple[list[Choice], li
             ticked.append(choice)
         if hit_state is None:
             missing += 1
-    return ticked, spans, 1.0 if seen_any else 0.0, missing == 0
+            smudge = _smudged_box(f, choice, region.text, taken)
+            if smudge is not None and (f.type == "multi_choice" or not ticked):
+                smudged.append((choice, smudge))
+    return ticked, spans, 1.0 if seen_any else 0.0, missing == 0, smudged
+
+
+#: What can stand beside a choice's label without being its (misread) box.
+_NOT_A_SMUDGE = set(" \t\n\u3000「」『』（）()[]【】:：、。・,.※") | BOX_GLYPHS
+
+
+def _smudged_box(f: FieldDecl, choice: Choice, text: str, taken: list[tuple[int, int]]) -> Span | None:
+    """Where a choice's box should be, a character that is no box, on a line of boxes: the box
+    read as a character because a pen tick covered it."""
+    for label in (choice.label, *choice.variants):
+        for m in _iter_occurrences(label, text):
+            if any(m[0] < e and s < m[1] for s, e in taken):
+                continue
+            k = m[0] - 1 if f.box == "before" else m[1]
+            if not 0 <= k < len(text) or text[k] in _NOT_A_SMUDGE or "\u3040" <= text[k] <= "\u30ff":
+                continue  # kana beside a label are a misread word, not a box
+            line_start = text.rfind("\n", 0, m[0]) + 1
+            line_end = text.find("\n", m[1])
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if any(c in BOX_GLYPHS for c in line):
+                return Span(m[0], m[1])
+    return None
 
 
 def _iter_occurrences(label: str, text: str) -> Iterable[tuple[int, int]]:

@@ -253,3 +253,12 @@ def test_skewed_value_line_a_little_above_its_label_belongs_to_its_row():
     fields = locate_fields(FORM1, [page])
     assert fields["product_description"].value == "赤城山麓の牧場で育てました。"
     assert fields["product_spec"].value == "肩ロース 500g化粧箱入り"
+
+
+def test_box_turned_into_a_character_by_a_pen_tick_is_ticked_for_review():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[14] = ["14 流通温度帯", "☐ 常温 ☐ 冷蔵 人切冷凍"]
+    rows[17] = ["牛肉 ☑", "豚肉 ☐", "りんご貢"]
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
+    assert fields["temperature"].value == "frozen" and fields["temperature"].review
+    assert "りんご" in fields["allergens"].value and fields["allergens"].review
