@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from extract.classify import split_documents
@@ -15,7 +15,15 @@ from extract.result import DocumentResult, ExtractionResult
 from forms.catalogue import catalogue
 
 
-def read_pages(doc: Ingested, limits: Limits) -> list[Page]:
+#: Told after each page is read: (file name, pages done, pages in all). The CLI prints it.
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(name: str, done: int, total: int) -> None:
+    pass
+
+
+def read_pages(doc: Ingested, limits: Limits, progress: Progress = _noop) -> list[Page]:
     """Every input becomes pages of words with boxes; scans are OCR'd page by page, each page
     cached by the file's content hash and its number, so no page is OCR'd twice."""
     if doc.kind == "docx":
@@ -26,7 +34,11 @@ def read_pages(doc: Ingested, limits: Limits) -> list[Page]:
         from extract.readers.pdf import page_needs_ocr, read_pdf
 
         pages = read_pdf(doc.data, limits)
-        return [_ocr_page(doc, p.number, keep=p) if page_needs_ocr(p) else p for p in pages]
+        out: list[Page] = []
+        for p in pages:
+            out.append(_ocr_page(doc, p.number, keep=p) if page_needs_ocr(p) else p)
+            progress(doc.name, len(out), len(pages))
+        return out
     from extract.readers.image import open_frames
 
     count = len(open_frames(doc.data, doc.kind))  # type: ignore[arg-type]
@@ -34,7 +46,11 @@ def read_pages(doc: Ingested, limits: Limits) -> list[Page]:
         from forms.errors import TooManyPages
 
         raise TooManyPages(f"{doc.name}: {count} pages (limit {limits.max_pages})", pages=count)
-    return [_ocr_page(doc, n) for n in range(1, count + 1)]
+    read: list[Page] = []
+    for n in range(1, count + 1):
+        read.append(_ocr_page(doc, n))
+        progress(doc.name, n, count)
+    return read
 
 
 def _ocr_page(doc: Ingested, number: int, keep: Page | None = None) -> Page:
@@ -86,9 +102,11 @@ def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
     _ocr_page(doc, page)
 
 
-def extract_document(doc: Ingested, limits: Limits | None = None, program: str | None = None) -> list[DocumentResult]:
+def extract_document(
+    doc: Ingested, limits: Limits | None = None, program: str | None = None, progress: Progress = _noop
+) -> list[DocumentResult]:
     limits = limits or Limits.from_env()
-    pages = read_pages(doc, limits)
+    pages = read_pages(doc, limits, progress)
     forms = _forms_for(program)
     results: list[DocumentResult] = []
     for found, doc_pages in split_documents(pages, forms):
@@ -119,11 +137,13 @@ def _forms_for(program: str | None) -> list:  # type: ignore[type-arg]
     return sorted(forms, key=lambda f: f.id not in settings.forms)
 
 
-def extract_files(paths: Sequence[Path], program: str | None = None, limits: Limits | None = None) -> ExtractionResult:
+def extract_files(
+    paths: Sequence[Path], program: str | None = None, limits: Limits | None = None, progress: Progress = _noop
+) -> ExtractionResult:
     limits = limits or Limits.from_env()
     documents: list[DocumentResult] = []
     for path in paths:
-        documents.extend(extract_document(ingest(path, limits), limits, program))
+        documents.extend(extract_document(ingest(path, limits), limits, program, progress))
     return _with_checks(ExtractionResult(documents=documents), program)
 
 

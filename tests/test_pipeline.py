@@ -64,3 +64,9 @@ def test_a_prepared_page_is_not_ocred_again(mixed_pdf: Path, monkeypatch: pytest
     extract_files([mixed_pdf])
     extract_files([mixed_pdf])
     assert calls == [[2]]
+
+
+def test_progress_is_told_after_each_page() -> None:
+    seen: list[tuple[str, int, int]] = []
+    extract_files([GOLDEN / "form1_wagyu.pdf"], progress=lambda name, done, total: seen.append((name, done, total)))
+    assert seen == [("form1_wagyu.pdf", 1, 2), ("form1_wagyu.pdf", 2, 2)]

@@ -38,11 +38,23 @@ def _cmd_forms_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_printer() -> Callable[[str, int, int], None]:
+    """Pages read, on stderr when it is a terminal (a 50-page scan takes minutes)."""
+    if not sys.stderr.isatty():
+        return lambda name, done, total: None
+
+    def show(name: str, done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{name}: {done}/{total} ページ読取済み", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from extract.pipeline import extract_files
     from web.render import print_result_table
 
-    result = extract_files([Path(f) for f in args.files], program=args.program)
+    result = extract_files([Path(f) for f in args.files], program=args.program, progress=_progress_printer())
     if args.json:
         print(result.to_json())
     else:
