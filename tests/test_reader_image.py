@@ -22,6 +22,7 @@ from extract.readers.image import (
     ocr_pdf_pages,
     read_image_pages,
     render_dpi,
+    tighten_boxes,
 )
 from forms.errors import CorruptFile
 
@@ -140,6 +141,28 @@ def test_merge_characters() -> None:
         ("税", (460, 10, 500, 50), 96.0),
         ("次", (100, 80, 140, 120), 70.0),
     ]
+
+
+def test_flat_word_box_takes_its_lines_height() -> None:
+    # Tesseract gave 電話 a box 3 px high under its line (form1_003 @200 dpi, row 19): the box
+    # was shrunk to 2 px of nothing, and the word went to a line of its own.
+    ink = np.zeros((120, 700), np.uint8)
+    ink[60:88, 490:540] = 255  # 電話
+    ink[60:88, 553:600] = 255  # 番号
+    ink[60:88, 757:900] = 255
+    W = tesseract.OcrWord
+    line = (1, 1, 14)
+    words = [
+        W("電話", (392, 95, 542, 98), 44.0, line),
+        W("番号", (545, 60, 600, 90), 95.0, line),
+        W("0279", (757, 60, 900, 88), 90.0, line),
+    ]
+    tight = tighten_boxes(words, ink)
+    assert tight[0].box == (490, 60, 540, 88)
+    assert tight[1].box == (553, 60, 600, 88)
+    # a word alone on its line is left as it is
+    alone = tighten_boxes([W("円", (10, 10, 40, 12), 90.0, (1, 1, 1))], ink)
+    assert alone[0].box == (10, 10, 40, 12)
 
 
 def test_find_rules() -> None:

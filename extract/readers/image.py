@@ -41,6 +41,8 @@ MERGE_GAP = 0.75
 #: A page with less than this share of its characters read confidently (>= 75) may be turned:
 #: upright pages read 60-95% of their characters so, turned ones under 10%.
 GOOD_PAGE_SHARE = 0.35
+#: A word box lower than this share of its line's median height is a flat box Tesseract got wrong.
+FLAT_BOX = 0.35
 #: Ruled lines are at least this long (mm); shorter straight strokes belong to characters.
 RULE_MIN_MM = 8.0
 ENV_TIMEOUT = "MADOGUCHI_OCR_TIMEOUT"
@@ -135,6 +137,9 @@ def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[t
 
     Tesseract's ``jpn`` boxes of words of several characters often run over the next word; a
     box is first cut at the start of the next word on its line, then shrunk to its ink.
+    Tesseract sometimes gives a word a flat box (a few pixels high, under its line, e.g.
+    電話 at (392, 795, 542, 798) on a line at y 760-790): such a box takes the height of the
+    other words of its line before it is shrunk to its ink.
     """
     by_line: dict[tuple[int, int, int], list[int]] = {}
     for i, w in enumerate(words):
@@ -143,8 +148,14 @@ def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[t
     h, w_ = ink.shape
     for idx in by_line.values():
         idx = sorted(idx, key=lambda i: words[i].box[0])
+        heights = [words[i].box[3] - words[i].box[1] for i in idx]
+        line_h = statistics.median(heights)
+        tall = [i for i in idx if words[i].box[3] - words[i].box[1] >= FLAT_BOX * line_h]
         for k, i in enumerate(idx):
             x0, y0, x1, y1 = words[i].box
+            if y1 - y0 < FLAT_BOX * line_h and tall:
+                y0 = int(statistics.median(words[j].box[1] for j in tall))
+                y1 = int(statistics.median(words[j].box[3] for j in tall))
             if k + 1 < len(idx):
                 nx0 = words[idx[k + 1]].box[0]
                 if x0 < nx0 < x1:
