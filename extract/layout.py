@@ -28,6 +28,8 @@ class Line:
     page: int
     words: list[Word]
     text: str = ""
+    #: Read by OCR (its text may need the repairs scans need).
+    ocr: bool = False
     #: For each character of ``text``, the index of its word in ``words`` (-1 for separators).
     owners: list[int] = field(default_factory=list)
     #: Character offsets in ``text`` where segments start.
@@ -120,7 +122,7 @@ def _space_gap(left: str, right: str, ocr: bool) -> float:
 
 
 def _make_line(page_number: int, words: list[Word], verticals: list[Rule], *, ocr: bool = False) -> Line:
-    line = Line(page=page_number, words=words)
+    line = Line(page=page_number, words=words, ocr=ocr)
     height = statistics.median(w.height for w in words) or 1.0
     parts: list[str] = []
     owners: list[int] = []

@@ -146,6 +146,9 @@ class Region:
                 boxes.append(line.char_box(offset))
         return page, union(boxes)
 
+    def from_ocr(self, start: int, end: int) -> bool:
+        return any(ref is not None and ref[0].ocr for ref in self.refs[start:end])
+
     def conf(self, start: int, end: int) -> float:
         """Recognition confidence of a span: the mean over its characters, pulled towards its
         weakest word (one unreadable word in a long description should not zero it, but
@@ -779,6 +782,16 @@ def _unticked_free_find(folded: str, index: tuple[int, ...], text: str, key: str
     return -2 if seen else -1
 
 
+def _repair_domain(text: str) -> str:
+    """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
+    ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once."""
+    out = text.strip()
+    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out)
+    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out)
+    out = re.sub(r"@[6@](?=[a-z])", "@", out)
+    return out
+
+
 def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> FieldReading | None:
     raw = region.text[span.start : span.end]
     if f.multiline:
@@ -787,6 +800,8 @@ def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> Fie
         raw_joined = raw.replace("\t", " ").strip(_STRIP)
     if not raw_joined:
         return None
+    if f.type in ("email", "url") and region.from_ocr(span.start, span.end):
+        raw_joined = _repair_domain(raw_joined)
     if f.type in ("yen", "int"):
         # a scan turns 10,810 into 10,.810 (a speck beside the comma)
         raw_joined = re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", raw_joined)

@@ -262,3 +262,12 @@ def test_box_turned_into_a_character_by_a_pen_tick_is_ticked_for_review():
     fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert fields["temperature"].value == "frozen" and fields["temperature"].review
     assert "りんご" in fields["allergens"].value and fields["allergens"].review
+
+
+def test_ocr_garbled_domain_ends_are_repaired_only_on_scans():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[22] = ["", "メールアドレス", "info@shibukawa-foodsJjp"]
+    scan = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+    assert scan["contact_email"].value == "info@shibukawa-foods.jp"
+    typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
+    assert "contact_email" not in typed  # a typed address is not guessed at
