@@ -860,6 +860,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             reading = _read_phrases(f, document)
             if reading is not None:
                 result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
+    _repair_tax_pairs(form, result)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result
@@ -927,6 +928,40 @@ def _strip_label_tail(value: str, row: RowDecl) -> str:
         if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
             return head[1]
     return value
+
+
+def _with_tax(excl: int) -> set[int]:
+    return {int(excl * rate) + k for rate in (1.08, 1.10) for k in (0, 1)}
+
+
+def _one_digit_off(value: int) -> set[int]:
+    """Numbers a scan could have misread as ``value``: one digit more, or one digit other."""
+    digits = str(value)
+    out = {int(digits[:i] + digits[i + 1 :]) for i in range(len(digits)) if len(digits) > 1}
+    out |= {int(digits[:i] + d + digits[i + 1 :]) for i in range(len(digits)) for d in "0123456789"}
+    out.discard(value)
+    return {v for v in out if v > 0}
+
+
+def _repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
+    """A 税抜/税込 pair read from a scan that does not agree (5,130 and 85,540) is set right
+    when exactly one one-digit repair of exactly one side makes it agree; marked for review."""
+    for excl_key, incl_key in form.tax_pairs:
+        excl, incl = result.get(excl_key), result.get(incl_key)
+        if excl is None or incl is None or "ocr" not in (excl.source, incl.source):
+            continue
+        a, b = excl.value, incl.value
+        if not isinstance(a, int) or not isinstance(b, int) or b in _with_tax(a):
+            continue
+        fix_incl = {v for v in _one_digit_off(b) if v in _with_tax(a)}
+        fix_excl = {v for v in _one_digit_off(a) if b in _with_tax(v)}
+        if len(fix_incl) == 1 and not fix_excl:
+            key, field, value = incl_key, incl, fix_incl.pop()
+        elif len(fix_excl) == 1 and not fix_incl:
+            key, field, value = excl_key, excl, fix_excl.pop()
+        else:
+            continue
+        result[key] = field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
 
 
 def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, ExtractedField]) -> None:

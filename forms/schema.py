@@ -145,6 +145,9 @@ class FormDecl(_Strict):
     description: str = ""
     sections: tuple[SectionDecl, ...]
     implications: tuple[Implication, ...] = ()
+    #: Prices printed 税抜 and 税込 side by side (excl key, incl key): on a scan, one digit
+    #: misread in either is set right by the other (税込 = 税抜 × 1.08 or 1.10).
+    tax_pairs: tuple[tuple[str, str], ...] = ()
 
     @model_validator(mode="after")
     def _unique_keys(self) -> "FormDecl":
@@ -153,6 +156,10 @@ class FormDecl(_Strict):
             if f.key in seen:
                 raise ValueError(f"field {f.key!r} is declared twice")
             seen.add(f.key)
+        for pair in self.tax_pairs:
+            for key in pair:
+                if key not in seen:
+                    raise ValueError(f"tax pair names unknown field {key!r}")
         for imp in self.implications:
             for key in (imp.when, imp.then):
                 if key not in seen:

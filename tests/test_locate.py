@@ -271,3 +271,13 @@ def test_ocr_garbled_domain_ends_are_repaired_only_on_scans():
     assert scan["contact_email"].value == "info@shibukawa-foods.jp"
     typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert "contact_email" not in typed  # a typed address is not guessed at
+
+
+def test_tax_pair_repairs_one_misread_digit_on_scans():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[11] = ["5 返礼品の価格", "5,130", "円（税抜）", "85,540", "円（税込）"]
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+    assert fields["gift_price_excl_tax"].value == 5130
+    assert fields["gift_price_incl_tax"].value == 5540 and fields["gift_price_incl_tax"].review
+    typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
+    assert typed["gift_price_incl_tax"].value == 85540  # what a supplier typed is left for the checks
