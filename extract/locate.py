@@ -786,9 +786,9 @@ def _repair_domain(text: str) -> str:
     """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
     ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once."""
     out = text.strip()
-    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out)
-    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out)
-    out = re.sub(r"@[6@](?=[a-z])", "@", out)
+    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
     return out
 
 

@@ -271,6 +271,10 @@ def test_ocr_garbled_domain_ends_are_repaired_only_on_scans():
     assert scan["contact_email"].value == "info@shibukawa-foods.jp"
     typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert "contact_email" not in typed  # a typed address is not guessed at
+    for garbled, right in [("info@akagi-farm.coJD", "info@akagi-farm.co.jp"), ("shop@⑥komochi-ham.jp", "shop@komochi-ham.jp")]:
+        rows[22] = ["", "メールアドレス", garbled]
+        scan = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+        assert scan["contact_email"].value == right
 
 
 def test_tax_pair_repairs_one_misread_digit_on_scans():
