@@ -897,13 +897,12 @@ def _undouble_small_kana(text: str) -> str:
 
 
 _TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
-_LEADING_NOISE = "・.,、。:：;|'\" "
 
 
 def _tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
     """What a scan adds to a text value taken away: the tail of a wrapped label read as the
     value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names."""
-    value = _strip_label_tail(field.value, row).lstrip(_LEADING_NOISE)
+    value = _strip_label_tail(field.value, row).lstrip(_STRIP + _LEADING_SPECKS + ";|")
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
         value = _undouble_small_kana(value)
