@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from extract.layout import Line, build_lines
-from extract.locate import fold
+from extract.keys import fold
 from extract.pagemodel import Page
 from forms.schema import FormDecl
 

@@ -20,14 +20,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from extract import normalize
 from extract.normalize import nfkc
-from extract.vocabulary import correct_places, prefectures_in
+from extract.keys import NUMBERING, fold
+from extract.repairs import LEADING_SPECKS, repair_domain, repair_tax_pairs, tidy_text
+from extract.vocabulary import prefectures_in
 from extract.layout import Line, build_lines
 from extract.pagemodel import BBox, Page, Source, union
 from extract.result import ExtractedField
@@ -41,28 +42,6 @@ UNCHECKED = set("☐□口◻○")
 BOXES = CHECKED | UNCHECKED
 #: Box glyphs proper: what a row of boxes is counted by (レ, 口, ○ are also letters).
 BOX_GLYPHS = set("☑☒■✓✔✅◼⬛▣☐□◻")
-
-#: Characters that OCR confuses, folded to one form before labels are compared.
-_OCR_FOLD = str.maketrans({"滋": "渋", "ロ": "口", "ー": "ー", "―": "ー", "‐": "-", "−": "-"})
-_NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳-")
-_SKIP_IN_KEYS = set(" \t\u3000：:・･")
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> tuple[str, tuple[int, ...]]:
-    """Text reduced for comparing labels, with the original offset of each character kept.
-
-    Cached: the same cells and labels are folded once per row searched."""
-    out: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).translate(_OCR_FOLD):
-            if c in _SKIP_IN_KEYS or c.isspace():
-                continue
-            out.append(c)
-            index.append(i)
-    return "".join(out), tuple(index)
-
 
 def _threshold(label: str) -> float:
     n = len(label)
@@ -88,7 +67,7 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
     if not key or not hay:
         return None
     # row numbering (4, (4), ４．, ④) is not part of the label
-    lead = 0 if anywhere else len(hay) - len(hay.lstrip("".join(_NUMBERING)))
+    lead = 0 if anywhere else len(hay) - len(hay.lstrip("".join(NUMBERING)))
     body = hay[lead:]
     if not body:
         return None
@@ -103,7 +82,7 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
         score, dest_start, dest_end = al.score, lead + al.dest_start, lead + al.dest_end
     if score < _threshold(key):
         return None
-    if not anywhere and any(c not in _NUMBERING for c in hay[lead:dest_start]):
+    if not anywhere and any(c not in NUMBERING for c in hay[lead:dest_start]):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
 
@@ -365,12 +344,10 @@ def region_for(
 _STRIP = " \t\n：:　"
 
 
-#: Specks a scan leaves before a value (. , ・) are not part of it.
-_LEADING_SPECKS = ".,・、。'\"`"
 
 
 def _trim(region: Region, start: int, end: int) -> Span:
-    while start < end and region.text[start] in _STRIP + "".join(BOXES) + _LEADING_SPECKS:
+    while start < end and region.text[start] in _STRIP + "".join(BOXES) + LEADING_SPECKS:
         start += 1
     while end > start and region.text[end - 1] in _STRIP:
         end -= 1
@@ -782,16 +759,6 @@ def _unticked_free_find(folded: str, index: tuple[int, ...], text: str, key: str
     return -2 if seen else -1
 
 
-def _repair_domain(text: str) -> str:
-    """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
-    ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once."""
-    out = text.strip()
-    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
-    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
-    out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
-    return out
-
-
 def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> FieldReading | None:
     raw = region.text[span.start : span.end]
     if f.multiline:
@@ -801,7 +768,7 @@ def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> Fie
     if not raw_joined:
         return None
     if f.type in ("email", "url") and region.from_ocr(span.start, span.end):
-        raw_joined = _repair_domain(raw_joined)
+        raw_joined = repair_domain(raw_joined)
     if f.type in ("yen", "int"):
         # a scan turns 10,810 into 10,.810 (a speck beside the comma)
         raw_joined = re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", raw_joined)
@@ -845,7 +812,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
                 continue
             extracted = _to_extracted(reading, anchor, sources, lines)
             if f.type == "text" and isinstance(extracted.value, str):
-                extracted = _tidy_text(extracted, anchor.row, prefer)
+                extracted = tidy_text(extracted, anchor.row, prefer)
                 if not extracted.value:
                     continue
             result[f.key] = extracted
@@ -860,7 +827,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             reading = _read_phrases(f, document)
             if reading is not None:
                 result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
-    _repair_tax_pairs(form, result)
+    repair_tax_pairs(form, result)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result
@@ -885,82 +852,6 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
         review=confidence < REVIEW_THRESHOLD,
         raw=reading.raw,
     )
-
-
-#: Tesseract, unsure whether a kana is small, sometimes writes both (こんにやゃやく): a run of
-#: the large and small forms of ya/yu/yo never occurs in a word, so it stands for the small one.
-_DOUBLED_SMALL_KANA = re.compile(r"[やゃ]*ゃ[やゃ]*|[ゆゅ]*ゅ[ゆゅ]*|[よょ]*ょ[よょ]*|[ヤャ]*ャ[ヤャ]*|[ユュ]*ュ[ユュ]*|[ヨョ]*ョ[ヨョ]*")
-
-
-def _undouble_small_kana(text: str) -> str:
-    return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
-
-
-_TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
-
-
-def _tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
-    """What a scan adds to a text value taken away: the tail of a wrapped label read as the
-    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names."""
-    value = _strip_label_tail(field.value, row).lstrip(_STRIP + _LEADING_SPECKS + ";|")
-    if field.source == "ocr":
-        value = _TIMES.sub("×", value)
-        value = _undouble_small_kana(value)
-        value = correct_places(value, prefer)
-        if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
-            value = ""  # one kana or letter alone in a cell is a speck read as text
-    if value == field.value:
-        return field
-    return field.model_copy(update={"value": value})
-
-
-def _strip_label_tail(value: str, row: RowDecl) -> str:
-    """A value that starts with the end of its row's label (the label wrapped and its second
-    line was read with the value) loses that piece."""
-    head = value.split(" ", 1)
-    if len(head) != 2 or len(head[0]) < 2:
-        return value
-    piece = fold(head[0])[0]
-    for label in row.all_labels():
-        key = fold(label)[0]
-        tail = key[-len(piece) - 1 :]
-        if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
-            return head[1]
-    return value
-
-
-def _with_tax(excl: int) -> set[int]:
-    return {int(excl * rate) + k for rate in (1.08, 1.10) for k in (0, 1)}
-
-
-def _one_digit_off(value: int) -> set[int]:
-    """Numbers a scan could have misread as ``value``: one digit more, or one digit other."""
-    digits = str(value)
-    out = {int(digits[:i] + digits[i + 1 :]) for i in range(len(digits)) if len(digits) > 1}
-    out |= {int(digits[:i] + d + digits[i + 1 :]) for i in range(len(digits)) for d in "0123456789"}
-    out.discard(value)
-    return {v for v in out if v > 0}
-
-
-def _repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
-    """A 税抜/税込 pair read from a scan that does not agree (5,130 and 85,540) is set right
-    when exactly one one-digit repair of exactly one side makes it agree; marked for review."""
-    for excl_key, incl_key in form.tax_pairs:
-        excl, incl = result.get(excl_key), result.get(incl_key)
-        if excl is None or incl is None or "ocr" not in (excl.source, incl.source):
-            continue
-        a, b = excl.value, incl.value
-        if not isinstance(a, int) or not isinstance(b, int) or b in _with_tax(a):
-            continue
-        fix_incl = {v for v in _one_digit_off(b) if v in _with_tax(a)}
-        fix_excl = {v for v in _one_digit_off(a) if b in _with_tax(v)}
-        if len(fix_incl) == 1 and not fix_excl:
-            key, field, value = incl_key, incl, fix_incl.pop()
-        elif len(fix_excl) == 1 and not fix_incl:
-            key, field, value = excl_key, excl, fix_excl.pop()
-        else:
-            continue
-        result[key] = field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
 
 
 def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, ExtractedField]) -> None:

@@ -1,0 +1,28 @@
+"""Text reduced for comparing labels and titles: NFKC, no spaces, OCR confusions folded,
+with the offset of each character in the original kept (so a match maps back to its box)."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+#: Characters that OCR confuses, folded to one form before labels are compared.
+_OCR_FOLD = str.maketrans({"滋": "渋", "ロ": "口", "ー": "ー", "―": "ー", "‐": "-", "−": "-"})
+NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳-")
+_SKIP_IN_KEYS = set(" \t\u3000：:・･")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> tuple[str, tuple[int, ...]]:
+    """Text reduced for comparing labels, with the original offset of each character kept.
+
+    Cached: the same cells and labels are folded once per row searched."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).translate(_OCR_FOLD):
+            if c in _SKIP_IN_KEYS or c.isspace():
+                continue
+            out.append(c)
+            index.append(i)
+    return "".join(out), tuple(index)

@@ -1,0 +1,110 @@
+"""Repairs for what scans do to values, applied after a field is located.
+
+Tesseract misreads in regular ways: it doubles a small kana (こんにやゃやく), reads × as x, an
+@ as ⑥, the end of a domain as Jjp, a place name one character off (波川市), one digit of a
+price. Each repair here is narrow, applies to OCR'd text only (except the label tail, which
+any wrapped cell produces), and a repair that guesses marks its field for review.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from extract.keys import fold
+from extract.result import ExtractedField
+from extract.vocabulary import correct_places
+from forms.schema import FormDecl, RowDecl
+
+#: Specks a scan leaves before a value (. , ・) are not part of it.
+LEADING_SPECKS = ".,・、。'\"`"
+_STRIP = " \t\n：:　"
+
+
+#: Tesseract, unsure whether a kana is small, sometimes writes both (こんにやゃやく): a run of
+#: the large and small forms of ya/yu/yo never occurs in a word, so it stands for the small one.
+_DOUBLED_SMALL_KANA = re.compile(r"[やゃ]*ゃ[やゃ]*|[ゆゅ]*ゅ[ゆゅ]*|[よょ]*ょ[よょ]*|[ヤャ]*ャ[ヤャ]*|[ユュ]*ュ[ユュ]*|[ヨョ]*ョ[ヨョ]*")
+
+
+def _undouble_small_kana(text: str) -> str:
+    return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
+
+
+_TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
+
+
+def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
+    """What a scan adds to a text value taken away: the tail of a wrapped label read as the
+    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names."""
+    value = _strip_label_tail(field.value, row).lstrip(_STRIP + LEADING_SPECKS + ";|")
+    if field.source == "ocr":
+        value = _TIMES.sub("×", value)
+        value = _undouble_small_kana(value)
+        value = correct_places(value, prefer)
+        if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
+            value = ""  # one kana or letter alone in a cell is a speck read as text
+    if value == field.value:
+        return field
+    return field.model_copy(update={"value": value})
+
+
+def _strip_label_tail(value: str, row: RowDecl) -> str:
+    """A value that starts with the end of its row's label (the label wrapped and its second
+    line was read with the value) loses that piece."""
+    head = value.split(" ", 1)
+    if len(head) != 2 or len(head[0]) < 2:
+        return value
+    piece = fold(head[0])[0]
+    for label in row.all_labels():
+        key = fold(label)[0]
+        tail = key[-len(piece) - 1 :]
+        if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
+            return head[1]
+    return value
+
+
+def _with_tax(excl: int) -> set[int]:
+    return {int(excl * rate) + k for rate in (1.08, 1.10) for k in (0, 1)}
+
+
+def _one_digit_off(value: int) -> set[int]:
+    """Numbers a scan could have misread as ``value``: one digit more, or one digit other."""
+    digits = str(value)
+    out = {int(digits[:i] + digits[i + 1 :]) for i in range(len(digits)) if len(digits) > 1}
+    out |= {int(digits[:i] + d + digits[i + 1 :]) for i in range(len(digits)) for d in "0123456789"}
+    out.discard(value)
+    return {v for v in out if v > 0}
+
+
+def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
+    """A 税抜/税込 pair read from a scan that does not agree (5,130 and 85,540) is set right
+    when exactly one one-digit repair of exactly one side makes it agree; marked for review."""
+    for excl_key, incl_key in form.tax_pairs:
+        excl, incl = result.get(excl_key), result.get(incl_key)
+        if excl is None or incl is None or "ocr" not in (excl.source, incl.source):
+            continue
+        a, b = excl.value, incl.value
+        if not isinstance(a, int) or not isinstance(b, int) or b in _with_tax(a):
+            continue
+        fix_incl = {v for v in _one_digit_off(b) if v in _with_tax(a)}
+        fix_excl = {v for v in _one_digit_off(a) if b in _with_tax(v)}
+        if len(fix_incl) == 1 and not fix_excl:
+            key, field, value = incl_key, incl, fix_incl.pop()
+        elif len(fix_excl) == 1 and not fix_incl:
+            key, field, value = excl_key, excl, fix_excl.pop()
+        else:
+            continue
+        result[key] = field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
+
+
+
+
+def repair_domain(text: str) -> str:
+    """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
+    ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once."""
+    out = text.strip()
+    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
+    return out
