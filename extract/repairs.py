@@ -2,8 +2,10 @@
 
 Tesseract misreads in regular ways: it doubles a small kana (こんにやゃやく), reads × as x, an
 @ as ⑥, the end of a domain as Jjp, a place name one character off (波川市), one digit of a
-price. Each repair here is narrow, applies to OCR'd text only (except the label tail, which
-any wrapped cell produces), and a repair that guesses marks its field for review.
+price. Each repair here is narrow and applies to OCR'd text only (except the label tail, which
+any wrapped cell produces). A repair with one clear answer (a known place name, a domain end)
+keeps the field's confidence; one that chooses between readings (a price digit) marks the
+field for review. The text as read stays in the field's ``raw``.
 """
 
 from __future__ import annotations
