@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, TextIO
 
 from forms.checks import Case, CaseDocument, CheckReport, run_checks
 from forms.programs import get_program
+from web.render import display_width, pad
 
 DECISION_LABELS = {
     "approve": "承認相当（不適合・要確認なし）",
@@ -67,14 +67,6 @@ def run_check_command(
     return 0
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
 def print_report(report: CheckReport, result: Any, out: TextIO) -> None:
     settings = get_program(report.program)
     print(f"■ {settings.name}（{report.program}）の要件確認", file=out)
@@ -84,10 +76,10 @@ def print_report(report: CheckReport, result: Any, out: TextIO) -> None:
     shown = "、".join(f"{STATUS_LABELS[k]}{v}件" for k, v in counts.items() if v)
     print(f"  判定の目安: {DECISION_LABELS[report.decision]}（{report.decision}）  {shown}", file=out)
     print(file=out)
-    rule_width = max([_width(f.rule) for f in report.findings] + [6])
-    clause_width = max([_width(f.clause) for f in report.findings] + [4])
-    print(f"  {_pad('結果', 8)} {_pad('規則', rule_width)} {_pad('根拠', clause_width)} 内容", file=out)
+    rule_width = max([display_width(f.rule) for f in report.findings] + [6])
+    clause_width = max([display_width(f.clause) for f in report.findings] + [4])
+    print(f"  {pad('結果', 8)} {pad('規則', rule_width)} {pad('根拠', clause_width)} 内容", file=out)
     print(f"  {'-' * 8} {'-' * rule_width} {'-' * clause_width} {'-' * 40}", file=out)
     for f in report.findings:
-        print(f"  {_pad(STATUS_LABELS[f.status], 8)} {_pad(f.rule, rule_width)} {_pad(f.clause, clause_width)} {f.message}",
+        print(f"  {pad(STATUS_LABELS[f.status], 8)} {pad(f.rule, rule_width)} {pad(f.clause, clause_width)} {f.message}",
               file=out)  # fmt: skip

@@ -10,12 +10,13 @@ from extract.result import ExtractionResult
 from forms.catalogue import catalogue
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns a text takes in a terminal (full-width characters take two)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
 
 
 def _show(value: Any) -> str:
@@ -39,7 +40,7 @@ def print_result_table(result: ExtractionResult, out: TextIO | None = None) -> N
             print(f"  本文: {snippet or '（文字なし）'}", file=out)
         for key, f in doc.fields.items():
             mark = "要確認" if f.review else ""
-            print(f"  {_pad(key, 30)} {_pad(_show(f.value), 40)} {f.confidence:4.2f} {f.source:8} {mark}", file=out)
+            print(f"  {pad(key, 30)} {pad(_show(f.value), 40)} {f.confidence:4.2f} {f.source:8} {mark}", file=out)
         for c in doc.checks:
             print(f"  [{c.status}] {c.rule} ({c.clause}) {c.message}", file=out)
         print(file=out)
