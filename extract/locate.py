@@ -435,11 +435,31 @@ def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Sp
     return ticked, spans
 
 
+def _grid_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span]] | None:
+    """A grid of choices (the 28 allergens), one box per cell in the declared order: when some
+    labels are misread (小麦 → 小, 鶏 taken for a box), the cells say which are ticked."""
+    marks: list[int] = []
+    offset = 0
+    for cell in re.split(r"([\t\n])", region.text):
+        if cell in ("\t", "\n"):
+            offset += 1
+            continue
+        glyphs = [offset + i for i, c in enumerate(cell) if c in BOX_GLYPHS]
+        if glyphs:
+            marks.append(glyphs[-1] if f.box == "after" else glyphs[0])
+        offset += len(cell)
+    if len(marks) != len(f.choices):
+        return None
+    text = region.text
+    ticked = [c for c, i in zip(f.choices, marks) if text[i] in CHECKED]
+    return ticked, [Span(i, i + 1) for i in marks if text[i] in CHECKED]
+
+
 def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float]:
     """Choices whose label has a ticked box beside it (by order when labels are misread)."""
     ticked, spans, seen, complete, smudged = _read_boxes_by_label(f, region)
-    if not complete and not f.below:
-        by_order = _boxes_by_order(f, region)
+    if not complete:
+        by_order = _grid_by_order(f, region) if f.below else _boxes_by_order(f, region)
         if by_order is not None:
             return by_order[0], by_order[1], 0.85
     if smudged and (f.type == "multi_choice" or (not ticked and len(smudged) == 1)):

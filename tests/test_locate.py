@@ -285,3 +285,16 @@ def test_tax_pair_repairs_one_misread_digit_on_scans():
     assert fields["gift_price_incl_tax"].value == 5540 and fields["gift_price_incl_tax"].review
     typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert typed["gift_price_incl_tax"].value == 85540  # what a supplier typed is left for the checks
+
+
+def test_allergen_grid_with_misread_labels_is_read_by_cell_order():
+    """Regression (200 dpi scan): 小麦 read as 小, and 鶏 taken for a ticked box (☑肉 ☑)."""
+    grid = [
+        ["卵 ☑", "乳 ☐", "小 ☑", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"],
+        ["さけ ☐", "さば ☑", "あわび ☐", "いか ☐", "いくら ☐", "牛肉 ☐", "豚肉 ☐"],
+        ["☑肉 ☑", "ゼラチン ☐", "アーモンド ☐", "カシューナッツ ☐", "くるみ ☐", "大豆 ☐", "ごま ☐"],
+        ["マカダミアナッツ ☐", "やまいも ☐", "オレンジ ☐", "キウイ ☐", "バナナ ☑", "もも ☐", "りんご ☑"],
+    ]
+    rows = OUR_LAYOUT[:16] + grid + OUR_LAYOUT[18:]
+    values = _values(rows, widths=[130] * 7)
+    assert values["allergens"] == ["卵", "小麦", "さば", "鶏肉", "バナナ", "りんご"]
