@@ -583,13 +583,18 @@ def publish() -> Any:
 @bp.get("/admin/users")
 @role_required("admin")
 def users() -> Any:
+    return _users_page(new_token=None)
+
+
+def _users_page(new_token: str | None) -> Any:
+    """The accounts and tokens page; a token just made is shown once."""
     s = db_session()
     return render_template(
         "clerk/users.html",
         users=list(s.scalars(select(User).order_by(User.id))),
         tokens=list(s.scalars(select(ApiToken).order_by(ApiToken.id))),
         roles=ROLES,
-        new_token=None,
+        new_token=new_token,
     )
 
 
@@ -635,13 +640,7 @@ def create_token() -> Any:
     token = issue_token(s, g.user, name)
     s.commit()
     audit.record("token.create", "user", g.user.id)
-    return render_template(
-        "clerk/users.html",
-        users=list(s.scalars(select(User).order_by(User.id))),
-        tokens=list(s.scalars(select(ApiToken).order_by(ApiToken.id))),
-        roles=ROLES,
-        new_token=token,
-    )
+    return _users_page(new_token=token)
 
 
 @bp.post("/admin/tokens/<int:token_id>/revoke")
