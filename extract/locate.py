@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 from extract import normalize
 from extract.normalize import nfkc
 from extract.keys import NUMBERING, fold
-from extract.repairs import LEADING_SPECKS, repair_domain, repair_tax_pairs, tidy_text
+from extract.repairs import LEADING_SPECKS, repair_domain, repair_mail_domain, repair_tax_pairs, tidy_text
 from extract.vocabulary import prefectures_in
 from extract.layout import Line, build_lines
 from extract.pagemodel import BBox, Page, Source, union
@@ -848,6 +848,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             if reading is not None:
                 result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
     repair_tax_pairs(form, result)
+    repair_mail_domain(form, result)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from extract.keys import fold
 from extract.result import ExtractedField
-from extract.vocabulary import correct_places
+from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
 
 #: Specks a scan leaves before a value (. , ・) are not part of it.
@@ -33,6 +34,33 @@ def _undouble_small_kana(text: str) -> str:
     return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
 
 
+#: Tesseract's ``jpn`` reads the 郎 of given names (太郎, 次郎, 三郎) as 朗, every time in our
+#: scans; after these characters 郎 is by far the commoner name.
+_NAME_RO = re.compile(r"(?<=[太次三四五六七八九十])朗")
+
+#: Legal forms of companies and bodies, which name most suppliers and issuers.
+ENTITY_TYPES = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人", "農業協同組合")
+
+
+def _correct_entity_types(text: str) -> str:
+    """株式全社 → 株式会社: a legal form one character off, its last character right, when only
+    one form is that close."""
+    out = text
+    for size in sorted({len(e) for e in ENTITY_TYPES}):
+        forms = [e for e in ENTITY_TYPES if len(e) == size]
+        i = 0
+        while i + size <= len(out):
+            window = out[i : i + size]
+            # the last character must agree: 合同会議 is a meeting, not a 合同会社
+            near = [e for e in forms if window[-1] == e[-1] and sum(a != b for a, b in zip(window, e)) == 1]
+            if window not in ENTITY_TYPES and len(near) == 1:
+                out = out[:i] + near[0] + out[i + size :]
+                i += size
+            else:
+                i += 1
+    return out
+
+
 _TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
 
 
@@ -42,10 +70,15 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> E
     value = _strip_label_tail(field.value, row).lstrip(_STRIP + LEADING_SPECKS + ";|")
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
-        value = _undouble_small_kana(value)
+        value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
+        value = _correct_entity_types(value)
         if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
             value = ""  # one kana or letter alone in a cell is a speck read as text
+    if field.source == "ocr" and _NAME_RO.search(value):
+        # 太朗 is a name too, if a rare one: the clerk confirms
+        value = _NAME_RO.sub("郎", value)
+        return field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
     if value == field.value:
         return field
     return field.model_copy(update={"value": value})
@@ -100,6 +133,34 @@ def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
         result[key] = field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
 
 
+
+
+def _host(url: str) -> str:
+    host = re.sub(r"^[a-z]+://", "", url.strip(), flags=re.IGNORECASE).split("/", 1)[0].lower()
+    return host.removeprefix("www.")
+
+
+def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> None:
+    """An e-mail address and a website read from a scan whose domains differ by one character
+    (sales@akadgi-farm.co.jp, https://akagi-farm.co.jp/) share one domain: the less confident
+    reading takes the other's, marked for review."""
+    emails = [f.key for f in form.fields() if f.type == "email" and f.key in result]
+    urls = [f.key for f in form.fields() if f.type == "url" and f.key in result]
+    if len(emails) != 1 or len(urls) != 1:
+        return
+    mail, site = result[emails[0]], result[urls[0]]
+    if "ocr" not in (mail.source, site.source) or not isinstance(mail.value, str) or not isinstance(site.value, str):
+        return
+    local, at, mail_host = mail.value.rpartition("@")
+    site_host = _host(site.value)
+    if not at or not site_host or Levenshtein.distance(mail_host.lower(), site_host) != 1:
+        return
+    if mail.confidence <= site.confidence:
+        value = f"{local}@{site_host}"
+        result[emails[0]] = mail.model_copy(update={"value": value, "confidence": min(mail.confidence, 0.6), "review": True})
+    else:
+        value = site.value.replace(site_host, mail_host.lower(), 1)
+        result[urls[0]] = site.model_copy(update={"value": value, "confidence": min(site.confidence, 0.6), "review": True})
 
 
 def repair_domain(text: str) -> str:

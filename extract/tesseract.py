@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import xml.etree.ElementTree as ET  # noqa: N817 - parses our own Tesseract output only
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +30,7 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_PSM = 6
 
 PxBox = tuple[int, int, int, int]
+_XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 class OcrWord(NamedTuple):
@@ -39,6 +41,9 @@ class OcrWord(NamedTuple):
     conf: float  # 0..100, as Tesseract reports it
     #: (block, paragraph, line): words with the same key are on one Tesseract text line.
     line: tuple[int, int, int] = (0, 0, 0)
+    #: Per character, the characters the model weighed with their scores (0..100), best
+    #: first; empty when Tesseract gave none.
+    choices: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 class Orientation(NamedTuple):
@@ -155,35 +160,93 @@ def ocr_words(
     dpi: int | None = None,
     config: str = "",
 ) -> list[OcrWord]:
-    """Recognize the words of an image: text, pixel box and Tesseract's confidence (0..100).
+    """Recognize the words of an image: text, pixel box, Tesseract's confidence (0..100) and,
+    for every character, the other characters the model weighed (``OcrWord.choices``).
 
-    Empty words and Tesseract's structural rows (blocks, lines without text) are left out.
+    Read from Tesseract's hOCR with its LSTM choices (``lstm_choice_mode=2``), which costs no
+    more than the plain TSV. Empty words are left out.
     """
-    parts = [f"--psm {psm}"]
+    parts = [f"--psm {psm}", "-c lstm_choice_mode=2", "-c hocr_char_boxes=1"]
     if dpi:
         parts.append(f"--dpi {int(dpi)}")
     if config:
         parts.append(config)
-    data = _call(
-        lambda im, **kw: pytesseract.image_to_data(im, output_type=pytesseract.Output.DICT, **kw),
+    hocr = _call(
+        lambda im, **kw: pytesseract.image_to_pdf_or_hocr(im, extension="hocr", **kw),
         image, lang=lang, config=" ".join(parts), timeout=timeout, what="reading the page",
     )
+    return parse_hocr(hocr)
+
+
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_WCONF = re.compile(r"x_wconf (-?[\d.]+)")
+_CONFS = re.compile(r"x_confs (-?[\d.]+)")
+
+
+def _classes(el: ET.Element) -> str:
+    return el.get("class", "")
+
+
+def parse_hocr(hocr: bytes | str) -> list[OcrWord]:
+    """Tesseract's hOCR (with char boxes and LSTM choices) as OcrWords, in reading order."""
+    try:
+        root = ET.fromstring(hocr if isinstance(hocr, bytes) else hocr.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise ProgramFailed(f"Tesseract's hOCR cannot be read: {exc}", program="tesseract") from exc
     words: list[OcrWord] = []
-    for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
-        if not text:
+    lines = 0
+    for block_no, block in enumerate(root.iter(f"{_XHTML}div"), start=1):
+        if _classes(block) != "ocr_carea":
             continue
-        left, top = int(data["left"][i]), int(data["top"][i])
-        width, height = int(data["width"][i]), int(data["height"][i])
-        words.append(
-            OcrWord(
-                text=text,
-                box=(left, top, left + width, top + height),
-                conf=max(0.0, float(data["conf"][i])),
-                line=(int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i])),
-            )
-        )
+        for par_no, par in enumerate((p for p in block.iter(f"{_XHTML}p") if _classes(p) == "ocr_par"), start=1):
+            for line in par:
+                if not _classes(line).startswith("ocr_") or _classes(line) == "ocrx_word":
+                    continue
+                lines += 1
+                key = (block_no, par_no, lines)
+                for word in line:
+                    if _classes(word) != "ocrx_word":
+                        continue
+                    parsed = _hocr_word(word, key)
+                    if parsed is not None:
+                        words.append(parsed)
     return words
+
+
+def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
+    title = word.get("title", "")
+    box = _BBOX.search(title)
+    conf = _WCONF.search(title)
+    if box is None:
+        return None
+    text = ""
+    choices: list[tuple[tuple[str, float], ...]] = []
+    for char in word:
+        if "x_bboxes" not in char.get("title", ""):
+            # an lstm_choices span: the alternatives of the character just read
+            if choices:
+                alts = tuple(
+                    (alt.text or "", float(m.group(1)))
+                    for alt in char
+                    if (m := _CONFS.search(alt.get("title", ""))) is not None and alt.text
+                )
+                choices[-1] = alts
+            continue
+        text += char.text or ""
+        choices.append(())
+    if not choices:  # a word without character spans (older Tesseract): its own text
+        text = "".join(word.itertext())
+    text = text.strip()
+    if not text:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in box.groups())
+    return OcrWord(
+        text=text,
+        box=(x0, y0, x1, y1),
+        conf=max(0.0, float(conf.group(1))) if conf else 0.0,
+        line=line,
+        choices=tuple(choices) if len(choices) == len(text) else (),
+    )
 
 
 _OSD_RE = {

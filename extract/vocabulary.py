@@ -1,4 +1,5 @@
-"""Known vocabularies that correct OCR's near misses: prefecture and municipality names.
+"""Known vocabularies that correct OCR's near misses: prefecture and municipality names, and
+words written with a small kana.
 
 Tesseract's Japanese model misreads a few characters of place names often (渋川 → 波川, 浅川,
 濾川; 群馬 → 姓馬, 衝馬). A place name read one character off a known name, where that known
@@ -8,13 +9,39 @@ changed, and nothing else in the text is touched.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-PLACES_FILE = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "places.yaml"
+VOCABULARY_DIR = Path(__file__).resolve().parents[1] / "forms" / "vocabulary"
+PLACES_FILE = VOCABULARY_DIR / "places.yaml"
+KANA_WORDS_FILE = VOCABULARY_DIR / "kana_words.yaml"
+_LARGE_OF = str.maketrans("ゃゅょっぁぃぅぇぉャュョッァィゥェォ", "やゆよつあいうえおヤユヨツアイウエオ")
+
+
+@lru_cache(maxsize=1)
+def _kana_words() -> dict[str, str]:
+    """Each known word with a small kana, keyed by how it reads with its small kana large."""
+    words = yaml.safe_load(KANA_WORDS_FILE.read_text(encoding="utf-8"))["words"]
+    out: dict[str, str] = {}
+    for word in sorted(words, key=len, reverse=True):
+        small = [i for i, ch in enumerate(word) if ch.translate(_LARGE_OF) != ch]
+        # any of its small kana may be the one read large (ぎゅうにゆう)
+        for picked in itertools.chain.from_iterable(itertools.combinations(small, n) for n in range(1, len(small) + 1)):
+            misread = "".join(ch.translate(_LARGE_OF) if i in picked else ch for i, ch in enumerate(word))
+            out.setdefault(misread, word)
+    return out
+
+
+def restore_small_kana_words(text: str) -> str:
+    """Known words read with their small kana large (こんにやく, じつくり) written right."""
+    for large, word in _kana_words().items():
+        if large in text:
+            text = text.replace(large, word)
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +92,43 @@ def _near_in(token: str, prefer: tuple[str, ...]) -> str | None:
     return None
 
 
+def _prefecture_before(text: str, prefectures: tuple[str, ...]) -> str | None:
+    text = text.rstrip()
+    return next((p for p in prefectures if text.endswith(p)), None)
+
+
+def _insert_dropped_suffix(text: str, municipalities: dict[str, tuple[str, ...]]) -> str:
+    """群馬県渋川石原 → 群馬県渋川市石原: a prefecture followed by the stem of exactly one of its
+    municipalities, whose 市/町/村 the scan lost."""
+    m = _PREF.match(text)
+    if not m or m.group(1) not in municipalities:
+        return text
+    rest = text[m.end() :].lstrip()
+    names = municipalities[m.group(1)]
+    if any(rest.startswith(n) for n in names) or re.match(r"\S{1,4}郡", rest):
+        return text
+    stems = [n for n in names if len(n) >= 3 and rest.startswith(n[:-1])]
+    if len(stems) != 1:
+        return text
+    name = stems[0]
+    return text[: m.end()] + name + rest[len(name) - 1 :]
+
+
+#: A municipality followed by its central district, which bears its name (渋川市渋川).
+_CITY_DISTRICT = re.compile(r"(?P<stem>(?:(?![都道府県市町村郡])[\u4e00-\u9fff]){2,3})(?P<suffix>[市町村])(?P<district>[\u4e00-\u9fff]{2,3})(?=[0-9０-９\s丁番]|$)")
+
+
+def _fix_city_district(match: re.Match[str]) -> str:
+    """渋川市小川1900 → 渋川市渋川1900: a district one character off the city's own name is the
+    district that bears it (Tesseract reads 渋 as 小 out of a place name's context)."""
+    stem, district = match.group("stem"), match.group("district")
+    _, municipalities = _places()
+    known = {n for names in municipalities.values() for n in names}
+    if stem + match.group("suffix") in known and _one_off(district, stem):
+        return stem + match.group("suffix") + stem
+    return match.group(0)
+
+
 def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
     """The text with misread prefecture and municipality names corrected. ``prefer``: the
     prefectures the document names, whose municipalities win a tie."""
@@ -78,18 +142,24 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
             out = fixed + out[m.end() :]
     prefer = prefer or prefectures_in(out)
 
+    out = _insert_dropped_suffix(out, municipalities)
+
     def fix_muni(match: re.Match[str]) -> str:
         token = match.group(0)
         # a known name ending here stays (南房総市 inside 千葉県南房総市)
         if any(token[k:] in all_munis for k in range(len(token) - 1)):
             return token
+        # the prefecture written just before the name decides among near names (群馬県小川市
+        # is 渋川市, not 栃木県's 小山市 named elsewhere in the document)
+        written = _prefecture_before(match.string[: match.start()], prefectures)
         for k in range(len(token) - 2):
-            fixed = _near_in(token[k:], prefer)
+            fixed = _near_in(token[k:], (written,) if written else prefer)
             if fixed:
                 return token[:k] + fixed
         return token
 
     out = _MUNI.sub(fix_muni, out)
+    out = _CITY_DISTRICT.sub(_fix_city_district, out)
 
     def fix_office(match: re.Match[str]) -> str:
         stem = match.group(1)

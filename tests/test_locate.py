@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from extract.locate import find_label, locate_fields
@@ -298,3 +300,43 @@ def test_allergen_grid_with_misread_labels_is_read_by_cell_order():
     rows = OUR_LAYOUT[:16] + grid + OUR_LAYOUT[18:]
     values = _values(rows, widths=[130] * 7)
     assert values["allergens"] == ["卵", "小麦", "さば", "鶏肉", "バナナ", "りんご"]
+
+
+def _scan(rows):
+    return locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+
+
+def test_given_names_misread_with_a_different_ro_are_set_right_for_review():
+    """Regression: Tesseract reads the 郎 of 太郎 and 次郎 as 朗 on every scan."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[6] = ["代表者（職・氏名）：代表取締役 渋川 太朗"]
+    fields = _scan(rows)
+    rep = fields["applicant_representative"]
+    assert rep.value.replace(" ", "") == "代表取締役渋川太郎" and rep.review and rep.raw.endswith("太朗")
+    typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
+    assert typed["applicant_representative"].value.endswith("太朗")  # typed text is what it is
+    rows[6] = ["代表者（職・氏名）：代表取締役 明朗 花子"]
+    assert _scan(rows)["applicant_representative"].value.replace(" ", "").endswith("明朗花子")
+
+
+def test_legal_form_one_character_off_is_corrected_on_scans():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[5] = ["名称：株式全社 渋川フーズ"]
+    assert _scan(rows)["applicant_name"].value.replace(" ", "") == "株式会社渋川フーズ"
+    rows[5] = ["名称：合同会議 渋川フーズ"]  # the last character differs: not a legal form
+    assert _scan(rows)["applicant_name"].value.replace(" ", "") == "合同会議渋川フーズ"
+
+
+def test_mail_domain_one_character_off_the_websites_takes_it_for_review():
+    """Regression (300 dpi scan): sales@akadgi-farm.co.jp beside https://akagi-farm.co.jp/."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[22] = ["", "メールアドレス", "sales@akadgi-farm.co.jp"]
+    rows.append(["", "ウェブサイトURL", "https://akagi-farm.co.jp/"])
+    page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")
+    # the address was read less surely than the website
+    page.words = [dataclasses.replace(w, conf=0.5) if "akadgi" in w.text else w for w in page.words]
+    fields = locate_fields(FORM1, [page])
+    assert fields["contact_email"].value == "sales@akagi-farm.co.jp" and fields["contact_email"].review
+    assert fields["contact_website_url"].value == "https://akagi-farm.co.jp/"
+    rows[22] = ["", "メールアドレス", "sales@gmail.com"]  # another domain altogether stays
+    assert _scan(rows)["contact_email"].value == "sales@gmail.com"

@@ -15,6 +15,7 @@ from extract import tesseract
 from extract.layout import build_lines
 from extract.pagemodel import Page, Word
 from extract.readers.image import (
+    restore_small_kana,
     find_rules,
     image_dpi,
     merge_characters,
@@ -217,3 +218,23 @@ def test_image_only_pdf_pages_are_rendered_at_their_scan_resolution() -> None:
     assert page.number == 1 and page.source == "ocr"
     assert page.width == pytest.approx(1100 * 72 / 300, abs=1)
     assert "原産地証明書" in "".join(w.text for w in page.words)
+
+
+def _ocr_word(text: str, x: int, choices: tuple = ()) -> tesseract.OcrWord:
+    return tesseract.OcrWord(text, (x, 0, x + 30 * len(text), 30), 90.0, (1, 1, 1), choices)
+
+
+def test_large_kana_after_an_i_row_kana_is_read_small_when_the_model_weighed_it() -> None:
+    ya = (("や", 89.9), ("ゃ", 31.9))
+    words = [_ocr_word("こんに", 0, ((("こ", 99),), (("ん", 99),), (("に", 99),))), _ocr_word("や", 95, (ya,)), _ocr_word("く", 130)]
+    assert [w.text for w in restore_small_kana(words)] == ["こんに", "ゃ", "く"]
+    # the small form barely weighed: a real や (しやすい) stays
+    weak = (("や", 95.0), ("ゃ", 3.0))
+    words = [_ocr_word("し", 0, ((("し", 99),),)), _ocr_word("や", 35, (weak,))]
+    assert [w.text for w in restore_small_kana(words)] == ["し", "や"]
+    # not after an i-row kana (かや): stays, whatever the model weighed
+    words = [_ocr_word("か", 0), _ocr_word("や", 35, (ya,))]
+    assert [w.text for w in restore_small_kana(words)] == ["か", "や"]
+    # within one word, and katakana
+    words = [_ocr_word("キヤベツ", 0, ((("キ", 99),), (("ヤ", 80), ("ャ", 60)), (("ベ", 99),), (("ツ", 99),)))]
+    assert [w.text for w in restore_small_kana(words)] == ["キャベツ"]

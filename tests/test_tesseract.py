@@ -89,3 +89,62 @@ def test_osd_on_a_sparse_image_is_not_an_error() -> None:
 def test_version_and_languages() -> None:
     assert tesseract.version()[0].isdigit()
     assert {"jpn", "osd"} <= tesseract.languages()
+
+
+HOCR = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en"><head><title></title></head>
+<body><div class='ocr_page' id='page_1' title='bbox 0 0 600 200'>
+ <div class='ocr_carea' id='block_1_1' title="bbox 10 10 500 60">
+  <p class='ocr_par' id='par_1_1' lang='jpn' title="bbox 10 10 500 60">
+   <span class='ocr_line' id='line_1_1' title="bbox 10 10 500 60">
+    <span class='ocrx_word' id='word_1_1' title='bbox 10 10 80 50; x_wconf 96'>
+     <span class='ocrx_cinfo' title='x_bboxes 10 10 40 50; x_conf 99.1'>に</span>
+      <span class='ocrx_cinfo' id='lstm_choices_1_1_1'>
+       <span class='ocrx_cinfo' id='choice_1_1_1' title='x_confs 93.9'>に</span>
+       <span class='ocrx_cinfo' id='choice_1_1_2' title='x_confs 0'>た</span>
+      </span>
+     <span class='ocrx_cinfo' title='x_bboxes 45 14 80 50; x_conf 96.8'>や</span>
+      <span class='ocrx_cinfo' id='lstm_choices_1_1_2'>
+       <span class='ocrx_cinfo' id='choice_1_1_3' title='x_confs 89.9'>や</span>
+       <span class='ocrx_cinfo' id='choice_1_1_4' title='x_confs 31.9'>ゃ</span>
+      </span>
+    </span>
+    <span class='ocrx_word' id='word_1_2' title='bbox 300 10 330 50; x_wconf 71'>
+     <span class='ocrx_cinfo' title='x_bboxes 300 10 330 50; x_conf 71'>く</span>
+    </span>
+   </span>
+  </p>
+ </div>
+ <div class='ocr_carea' id='block_1_2' title="bbox 10 100 500 160">
+  <p class='ocr_par' id='par_1_2' lang='jpn' title="bbox 10 100 500 160">
+   <span class='ocr_line' id='line_1_2' title="bbox 10 100 500 160">
+    <span class='ocrx_word' id='word_1_3' title='bbox 10 100 60 150; x_wconf 90'>
+     <span class='ocrx_cinfo' title='x_bboxes 10 100 60 150; x_conf 90'>芋</span>
+    </span>
+   </span>
+  </p>
+ </div>
+</div></body></html>"""
+
+
+def test_hocr_words_carry_boxes_lines_and_the_models_choices() -> None:
+    words = tesseract.parse_hocr(HOCR)
+    assert [w.text for w in words] == ["にや", "く", "芋"]
+    assert words[0].box == (10, 10, 80, 50) and words[0].conf == 96
+    assert words[0].choices == ((("に", 93.9), ("た", 0.0)), (("や", 89.9), ("ゃ", 31.9)))
+    assert words[1].choices == ((),)  # a character without choices
+    assert words[0].line == words[1].line != words[2].line
+
+
+def test_unreadable_hocr_is_program_failed() -> None:
+    with pytest.raises(ProgramFailed, match="hOCR"):
+        tesseract.parse_hocr(b"<html><body><div class='ocr_page'")
+
+
+def test_real_ocr_gives_choices_for_every_character() -> None:
+    words = tesseract.ocr_words(_line("こんにゃく"), dpi=300)
+    assert "".join(w.text for w in words).replace("や", "ゃ") == "こんにゃく"
+    assert all(len(w.choices) == len(w.text) for w in words)
+    assert all(c and c[0][0] for w in words for c in w.choices)

@@ -1,0 +1,46 @@
+"""Known vocabularies correct OCR's near misses: place names and words with a small kana."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.vocabulary import correct_places, restore_small_kana_words
+
+
+@pytest.mark.parametrize(
+    ("read", "right"),
+    [
+        ("波川市石原80番地", "渋川市石原80番地"),
+        ("姓馬県渋川市石原80番地", "群馬県渋川市石原80番地"),
+        # regression: 栃木県 named elsewhere made 小川市 as near 小山市 as 渋川市; the prefecture
+        # written just before it decides
+        ("群馬県小川市子持5678番地2", "群馬県渋川市子持5678番地2"),
+        # regression: the 市 lost between the city and its district
+        ("群馬県渋川石原 80 番地", "群馬県渋川市石原 80 番地"),
+        # regression: the district that bears the city's name, one character off (渋 → 小)
+        ("群馬県渋川市小川1900番地1", "群馬県渋川市渋川1900番地1"),
+    ],
+)
+def test_misread_place_names_are_corrected(read: str, right: str) -> None:
+    assert correct_places(read, ("群馬県", "栃木県")) == right
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "群馬県渋川市渋川1900番地1",
+        "千葉県館山市館山1564番地1",
+        "群馬県吾妻郡東吾妻町原町1",
+        "栃木県小山市中央町1-1",
+        "埼玉県比企郡小川町大塚55",
+        "群馬県渋川市川島1",
+    ],
+)
+def test_names_that_exist_are_left_alone(text: str) -> None:
+    assert correct_places(text, ("群馬県",)) == text
+
+
+def test_known_words_get_their_small_kana_back() -> None:
+    assert restore_small_kana_words("こんにやく芋をじつくり煮た") == "こんにゃく芋をじっくり煮た"
+    assert restore_small_kana_words("ぎゅうにゆうとシユークリーム") == "ぎゅうにゅうとシュークリーム"
+    assert restore_small_kana_words("使いやすい箱") == "使いやすい箱"  # no known word: unchanged
