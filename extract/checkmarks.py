@@ -460,15 +460,19 @@ def _garbage_or_tick(text: str) -> bool:
     return all(ch in BOX_GARBAGE or ch in _TICK_LOOKALIKES or not ch.strip() for ch in text)
 
 
-def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 50.0) -> list[Checkbox]:
+def confirm_boxes(
+    boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 50.0, ink: np.ndarray | None = None
+) -> list[Checkbox]:
     """Boxes, without the "like" ones that OCR reads confidently as a character (a bold kanji).
 
-    ``words``: Tesseract's words in pixels (text, box, conf 0..100).
+    ``words``: Tesseract's words in pixels (text, box, conf 0..100). With the page's ``ink``, a
+    box whose label's last character is left unread beside it stays: Tesseract read that
+    character but put its box on the ticked box (やまいも☑ read as やまい and も on the box).
     """
     words = list(words)
     kept: list[Checkbox] = []
     for b in boxes:
-        if b.kind == "like":
+        if b.kind == "like" and not (ink is not None and _unread_ink_before(ink, b.box, words)):
             area = _area(b.box)  # type: ignore[arg-type]
             if any(
                 w.conf >= min_conf
@@ -482,6 +486,25 @@ def confirm_boxes(boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_co
                 continue  # read confidently as a character lying on it
         kept.append(b)
     return kept
+
+
+def _unread_ink_before(ink: np.ndarray, box: PxBox, words: Sequence[OcrLike]) -> bool:
+    """A character's worth of ink just left of the box that no word of the OCR covers."""
+    x0, y0, x1, y1 = box
+    side = min(x1 - x0, y1 - y0)
+    xa, xb = max(0, x0 - 2 * side), max(0, x0 - max(2, side // 5))
+    if xb <= xa:
+        return False
+    strip = ink[y0:y1, xa:xb] > 0
+    covered = np.zeros_like(strip)
+    for w in words:
+        wx0, wy0, wx1, wy1 = w.box
+        if wx1 <= xa or wx0 >= xb or wy1 <= y0 or wy0 >= y1:
+            continue
+        covered[max(0, wy0 - y0) : max(0, wy1 - y0), max(0, wx0 - xa) : max(0, wx1 - xa)] = True
+    unread = strip & ~covered
+    # a character's strokes: at least an eighth of the box's area, over at least half its width
+    return int(unread.sum()) >= 0.12 * side * side and int(unread.any(axis=0).sum()) >= 0.5 * side
 
 
 def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:

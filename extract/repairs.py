@@ -165,9 +165,11 @@ def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> Non
 
 def repair_domain(text: str) -> str:
     """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
-    ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once."""
+    ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once; ``https:/`` → ``https://``."""
     out = text.strip()
     out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
     out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
     out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
+    # a slash of the scheme lost or read as l, I or |: https:/example.jp, https:l/example.jp
+    out = re.sub(r"^(https?)\s*[:;]?\s*[/lI|]{1,2}(?=[a-z0-9])", r"\1://", out, flags=re.IGNORECASE)
     return out

@@ -44,6 +44,8 @@ class OcrWord(NamedTuple):
     #: Per character, the characters the model weighed with their scores (0..100), best
     #: first; empty when Tesseract gave none.
     choices: tuple[tuple[tuple[str, float], ...], ...] = ()
+    #: Per character, Tesseract's confidence in it (0..100); empty when it gave none.
+    char_confs: tuple[float, ...] = ()
 
 
 class Orientation(NamedTuple):
@@ -181,6 +183,7 @@ def ocr_words(
 _BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _WCONF = re.compile(r"x_wconf (-?[\d.]+)")
 _CONFS = re.compile(r"x_confs (-?[\d.]+)")
+_CONF = re.compile(r"x_conf (-?[\d.]+)")
 
 
 def _classes(el: ET.Element) -> str:
@@ -221,6 +224,7 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
         return None
     text = ""
     choices: list[tuple[tuple[str, float], ...]] = []
+    confs: list[float] = []
     for char in word:
         if "x_bboxes" not in char.get("title", ""):
             # an lstm_choices span: the alternatives of the character just read
@@ -234,6 +238,8 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
             continue
         text += char.text or ""
         choices.append(())
+        found = _CONF.search(char.get("title", ""))
+        confs.append(float(found.group(1)) if found else 0.0)
     if not choices:  # a word without character spans (older Tesseract): its own text
         text = "".join(word.itertext())
     text = text.strip()
@@ -246,6 +252,7 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
         conf=max(0.0, float(conf.group(1))) if conf else 0.0,
         line=line,
         choices=tuple(choices) if len(choices) == len(text) else (),
+        char_confs=tuple(confs) if len(confs) == len(text) else (),
     )
 
 

@@ -156,3 +156,21 @@ def test_masking_removes_boxes_ticks_and_circles() -> None:
     outside[ly0:ly1, lx0:lx1] = False
     assert not outside.any()
     assert left[ly0:ly1, lx0:lx1].sum() >= 0.95 * (ink[ly0:ly1, lx0:lx1] > 0).sum() - 40
+
+
+def test_ticked_like_box_stays_when_the_ocr_put_its_labels_last_character_on_it() -> None:
+    """Regression (200 dpi scan): やまいも☑ read as やまい, and も with the ticked box's place;
+    the box was taken for a character and the allergen lost."""
+    from extract.tesseract import OcrWord
+
+    arr = _canvas(700, 120)
+    _label_image("やまいも", 60, 40, arr)
+    box = _box(arr, 250, 42, side=40)
+    like = Checkbox(box, True, 0.9, 0.6, "like")
+    ink = ink_mask(arr)
+    misplaced = [OcrWord("やまい", (60, 40, 192, 84), 96.0), OcrWord("も", (250, 42, 290, 82), 93.0)]
+    assert checkmarks.confirm_boxes([like], misplaced, ink=ink) == [like]
+    # every character read where it stands: what is read on the box is a character
+    read = [OcrWord("やまいも", (60, 40, 236, 84), 96.0), OcrWord("国", (250, 42, 290, 82), 93.0)]
+    assert checkmarks.confirm_boxes([like], read, ink=ink) == []
+    assert checkmarks.confirm_boxes([like], misplaced) == []  # without the ink, as before

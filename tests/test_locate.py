@@ -340,3 +340,11 @@ def test_mail_domain_one_character_off_the_websites_takes_it_for_review():
     assert fields["contact_website_url"].value == "https://akagi-farm.co.jp/"
     rows[22] = ["", "メールアドレス", "sales@gmail.com"]  # another domain altogether stays
     assert _scan(rows)["contact_email"].value == "sales@gmail.com"
+
+
+def test_url_with_a_lost_slash_of_its_scheme_is_repaired_on_scans():
+    """Regression (200 dpi scan): https:/komochi-ham.jp/ was no URL, and the field was lost."""
+    rows = [list(r) for r in OUR_LAYOUT] + [["", "ウェブサイトURL", "https:/komochi-ham.jp/"]]
+    assert _scan(rows)["contact_website_url"].value == "https://komochi-ham.jp/"
+    rows[-1] = ["", "ウェブサイトURL", "http:l/komochi-ham.jp/"]
+    assert _scan(rows)["contact_website_url"].value == "http://komochi-ham.jp/"

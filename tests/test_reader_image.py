@@ -16,6 +16,7 @@ from extract.layout import build_lines
 from extract.pagemodel import Page, Word
 from extract.readers.image import (
     restore_small_kana,
+    table_lines,
     find_rules,
     image_dpi,
     merge_characters,
@@ -238,3 +239,31 @@ def test_large_kana_after_an_i_row_kana_is_read_small_when_the_model_weighed_it(
     # within one word, and katakana
     words = [_ocr_word("キヤベツ", 0, ((("キ", 99),), (("ヤ", 80), ("ャ", 60)), (("ベ", 99),), (("ツ", 99),)))]
     assert [w.text for w in restore_small_kana(words)] == ["キャベツ"]
+
+
+def test_wide_circle_whose_flat_bottom_looks_like_a_ruled_line_is_still_read() -> None:
+    """Regression (200 dpi scan): the flat bottom of a wide hand-drawn ellipse was taken for a
+    short ruled line and cut out, so the circle around 時期限定 was not found."""
+    img = _render([(120, 110, "通年"), (520, 110, "時期限定")], size=(1400, 300))
+    draw = ImageDraw.Draw(img)
+    for y in (60, 230):  # the table row's lines, across the page
+        draw.line((20, y, 1380, y), fill=0, width=3)
+    draw.line((20, 60, 20, 230), fill=0, width=3)
+    arr = np.asarray(img).copy()
+    # wide and flat: its bottom stays within its stroke's width for more than 8 mm
+    cv2.ellipse(arr, (608, 132), (140, 58), 0, 200, 520, 0, 6, cv2.LINE_AA)
+    (page,) = read_image_pages(_png(Image.fromarray(arr)), "png")
+    line = next(ln for ln in build_lines(page) if "期" in ln.text)
+    assert "☑" in line.text.split("期")[0], line.text
+    assert "☑" not in line.text.split("期")[0].split("通年")[0]
+    # the ellipse's bottom is not a ruled line of the page
+    assert not any(r.y0 == r.y1 and 140 <= r.x0 * DPI / 72 <= 1000 and r.x1 - r.x0 < 200 for r in page.rules)
+
+
+def test_table_lines_keep_long_horizontals_and_every_vertical() -> None:
+    mask = np.zeros((400, 1200), np.uint8)
+    mask[50:53, 10:1100] = 255  # a table's line (92 mm at 300 dpi)
+    mask[200:203, 300:450] = 255  # 13 mm: the flat part of a drawn mark
+    mask[100:200, 600:603] = 255  # a short vertical cell wall
+    out = table_lines(mask, 300)
+    assert out[51, 500] and out[150, 601] and not out[201, 350]

@@ -87,6 +87,26 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[tuple[int, int, int, i
     return segments, mask
 
 
+#: Horizontal lines at least this long (mm) are a table's, not part of a drawn mark.
+TABLE_LINE_MM = 30.0
+
+
+def table_lines(rule_mask: np.ndarray, dpi: float) -> np.ndarray:
+    """The ruled lines of a table: every vertical line, and horizontal ones of table length."""
+    long_px = dpi * TABLE_LINE_MM / 25.4
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rule_mask, connectivity=8)
+    keep = np.zeros(n, bool)
+    for k in range(1, n):
+        w, h = int(stats[k][2]), int(stats[k][3])
+        keep[k] = w >= long_px or h > w
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _within(segment: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> bool:
+    x0, y0, x1, y1 = segment
+    return box[0] - 2 <= min(x0, x1) and max(x0, x1) <= box[2] + 2 and box[1] - 2 <= min(y0, y1) and max(y0, y1) <= box[3] + 2
+
+
 # --- characters into words ---------------------------------------------------------------
 
 
@@ -258,8 +278,11 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     segments, rule_mask = find_rules(ink, dpi)
     boxes = checkmarks.find_checkboxes(ink, dpi)
     rule_zone = cv2.dilate(rule_mask, np.ones((5, 5), np.uint8))
-    no_rules = cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone))
-    circles = checkmarks.find_circles(no_rules, dpi, boxes=boxes, gaps=rule_zone)
+    # the flat bottom of a hand-drawn ellipse passes for a short ruled line: circles are looked
+    # for with only the table's long lines taken out
+    table_zone = cv2.dilate(table_lines(rule_mask, dpi), np.ones((5, 5), np.uint8))
+    circles = checkmarks.find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(table_zone)), dpi, boxes=boxes, gaps=table_zone)
+    segments = [s for s in segments if not any(_within(s, c.box) for c in circles)]
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
     # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
@@ -268,7 +291,7 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in segments if s[0] == s[2]]
     ocr = restore_small_kana(tighten_boxes(ocr, ink_mask(clean)))
-    boxes = checkmarks.confirm_boxes(boxes, ocr)
+    boxes = checkmarks.confirm_boxes(boxes, ocr, ink=cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone)))
     ocr = checkmarks.drop_box_words(ocr, boxes)
     merged = merge_characters(ocr, verticals)
     words = [
