@@ -163,7 +163,9 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
             box = (x, y, x + w, y + h)
             if any(_overlaps(box, other) for other in taken):
                 continue
-            if not _straight_walls(lines, box) or not _clear_around(ink, box, t) or _has_legs(lines, ink, box):
+            # (no test for legs here: a ☑ glyph's walls run a pixel or two past its bottom, as
+            # 口's do, but 口 is empty inside and these boxes have a mark in them)
+            if not _straight_walls(lines, box) or not _clear_around(ink, box, t):
                 continue
             inner = (x + t + 1, y + t + 1, x + w - t - 1, y + h - t - 1)
             if _strokes_inside(ink, inner):

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 
 from extract import normalize
 from extract.normalize import nfkc
-from extract.keys import NUMBERING, fold
+from extract.keys import ROW_LEAD, fold
 from extract.repairs import LEADING_SPECKS, repair_domain, repair_mail_domain, repair_tax_pairs, tidy_text
 from extract.vocabulary import prefectures_in
 from extract.layout import Line, build_lines
@@ -67,7 +67,7 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
     if not key or not hay:
         return None
     # row numbering (4, (4), ４．, ④) is not part of the label
-    lead = 0 if anywhere else len(hay) - len(hay.lstrip("".join(NUMBERING)))
+    lead = 0 if anywhere else len(hay) - len(hay.lstrip("".join(ROW_LEAD)))
     body = hay[lead:]
     if not body:
         return None
@@ -82,7 +82,7 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
         score, dest_start, dest_end = al.score, lead + al.dest_start, lead + al.dest_end
     if score < _threshold(key):
         return None
-    if not anywhere and any(c not in NUMBERING for c in hay[lead:dest_start]):
+    if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
 

@@ -163,12 +163,19 @@ def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> Non
         result[urls[0]] = site.model_copy(update={"value": value, "confidence": min(site.confidence, 0.6), "review": True})
 
 
+def _dot_before_jp(m: re.Match[str]) -> str:
+    return m.group(1) + (".co" if m.group(2) else "") + ".jp"
+
+
 def repair_domain(text: str) -> str:
     """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
     ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once; ``https:/`` → ``https://``."""
     out = text.strip()
     out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
     out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=[a-z0-9-])J[pP](?=/?$|/)", ".jp", out)
+    # a host with no dot at all lost the one before its jp: komochi-hamjp
+    out = re.sub(r"(?:(?<=@)|(?<=//))([a-z0-9-]{2,}?)(\.?co)?jp(?=/?$|/)", _dot_before_jp, out)
     out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
     # a slash of the scheme lost or read as l, I or |: https:/example.jp, https:l/example.jp
     out = re.sub(r"^(https?)\s*[:;]?\s*[/lI|]{1,2}(?=[a-z0-9])", r"\1://", out, flags=re.IGNORECASE)

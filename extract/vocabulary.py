@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from rapidfuzz.distance import Levenshtein
 
 VOCABULARY_DIR = Path(__file__).resolve().parents[1] / "forms" / "vocabulary"
 PLACES_FILE = VOCABULARY_DIR / "places.yaml"
@@ -99,7 +100,7 @@ def _prefecture_before(text: str, prefectures: tuple[str, ...]) -> str | None:
 
 def _insert_dropped_suffix(text: str, municipalities: dict[str, tuple[str, ...]]) -> str:
     """群馬県渋川石原 → 群馬県渋川市石原: a prefecture followed by the stem of exactly one of its
-    municipalities, whose 市/町/村 the scan lost."""
+    municipalities, whose 市/町/村 the scan lost; or by a name one character off one of them."""
     m = _PREF.match(text)
     if not m or m.group(1) not in municipalities:
         return text
@@ -108,23 +109,34 @@ def _insert_dropped_suffix(text: str, municipalities: dict[str, tuple[str, ...]]
     if any(rest.startswith(n) for n in names) or re.match(r"\S{1,4}郡", rest):
         return text
     stems = [n for n in names if len(n) >= 3 and rest.startswith(n[:-1])]
-    if len(stems) != 1:
-        return text
-    name = stems[0]
-    return text[: m.end()] + name + rest[len(name) - 1 :]
+    if len(stems) == 1:
+        name = stems[0]
+        return text[: m.end()] + name + rest[len(name) - 1 :]
+    # a name with a character lost or misread, its 市/町/村 kept (群馬県川市 → 渋川市) or, when
+    # nothing follows, lost too (群馬県小川 → 渋川市)
+    head = re.match(r"[\u3041-\u30ff\u4e00-\u9fff]{1,4}?[市町村](?![場民])", rest)
+    if head and len(head.group(0)) >= 2:
+        near = [n for n in names if Levenshtein.distance(n, head.group(0)) == 1]
+        if len(near) == 1:
+            return text[: m.end()] + near[0] + rest[head.end() :]
+    elif re.fullmatch(r"[\u4e00-\u9fff]{2,4}", rest):
+        near = [n for n in names if len(n) >= 3 and Levenshtein.distance(n[:-1], rest) == 1]
+        if len(near) == 1:
+            return text[: m.end()] + near[0]
+    return text
 
 
 #: A municipality followed by its central district, which bears its name (渋川市渋川).
-_CITY_DISTRICT = re.compile(r"(?P<stem>(?:(?![都道府県市町村郡])[\u4e00-\u9fff]){2,3})(?P<suffix>[市町村])(?P<district>[\u4e00-\u9fff]{2,3})(?=[0-9０-９\s丁番]|$)")
+_CITY_DISTRICT = re.compile(r"(?P<stem>(?:(?![都道府県市町村郡])[\u4e00-\u9fff]){2,3})(?P<suffix>[市町村])(?P<district>[\u4e00-\u9fff]{1,3})(?=[0-9０-９\s丁番]|$)")
 
 
 def _fix_city_district(match: re.Match[str]) -> str:
-    """渋川市小川1900 → 渋川市渋川1900: a district one character off the city's own name is the
-    district that bears it (Tesseract reads 渋 as 小 out of a place name's context)."""
+    """渋川市小川1900 → 渋川市渋川1900, 渋川市川1900 → 渋川市渋川1900: a district one character off
+    the city's own name is the district that bears it (Tesseract reads 渋 as 小 out of a place name's context)."""
     stem, district = match.group("stem"), match.group("district")
     _, municipalities = _places()
     known = {n for names in municipalities.values() for n in names}
-    if stem + match.group("suffix") in known and _one_off(district, stem):
+    if stem + match.group("suffix") in known and len(stem) - 1 <= len(district) <= len(stem) and Levenshtein.distance(district, stem) == 1:
         return stem + match.group("suffix") + stem
     return match.group(0)
 
@@ -148,6 +160,10 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
         token = match.group(0)
         # a known name ending here stays (南房総市 inside 千葉県南房総市)
         if any(token[k:] in all_munis for k in range(len(token) - 1)):
+            return token
+        # after a municipality comes a district, which may end in 町 (前橋市前橋町)
+        before = match.string[: match.start()]
+        if any(before.endswith(n) for n in all_munis):
             return token
         # the prefecture written just before the name decides among near names (群馬県小川市
         # is 渋川市, not 栃木県's 小山市 named elsewhere in the document)

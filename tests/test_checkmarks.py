@@ -174,3 +174,20 @@ def test_ticked_like_box_stays_when_the_ocr_put_its_labels_last_character_on_it(
     read = [OcrWord("やまいも", (60, 40, 236, 84), 96.0), OcrWord("国", (250, 42, 290, 82), 93.0)]
     assert checkmarks.confirm_boxes([like], read, ink=ink) == []
     assert checkmarks.confirm_boxes([like], misplaced) == []  # without the ink, as before
+
+
+def test_ticked_box_glyph_whose_walls_run_past_its_bottom() -> None:
+    """Regression (300 dpi scan of ☑ glyphs): the ☑ glyph's side walls end two pixels below its
+    bottom wall, as 口's legs do, and the ticked box was not found."""
+    arr = _canvas(700, 160)
+    _box(arr, 400, 60)  # an empty box of the same size on the row
+    x, y, side = 100, 60, 32
+    cv2.rectangle(arr, (x, y), (x + side - 1, y + side - 1), 0, 2)
+    arr[y + side : y + side + 2, x : x + 2] = 0  # the legs
+    arr[y + side : y + side + 2, x + side - 2 : x + side] = 0
+    cv2.line(arr, (x + 6, y + 16), (x + 13, y + 25), 0, 3)  # the check mark inside
+    cv2.line(arr, (x + 13, y + 25), (x + 26, y + 5), 0, 3)
+    found = sorted(_boxes(arr), key=lambda b: b.box[0])
+    assert len(found) == 2
+    assert found[0].ticked and found[0].box == pytest.approx((x, y, x + side, y + side), abs=3)
+    assert not found[1].ticked

@@ -273,7 +273,12 @@ def test_ocr_garbled_domain_ends_are_repaired_only_on_scans():
     assert scan["contact_email"].value == "info@shibukawa-foods.jp"
     typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert "contact_email" not in typed  # a typed address is not guessed at
-    for garbled, right in [("info@akagi-farm.coJD", "info@akagi-farm.co.jp"), ("shop@⑥komochi-ham.jp", "shop@komochi-ham.jp")]:
+    for garbled, right in [
+        ("info@akagi-farm.coJD", "info@akagi-farm.co.jp"),
+        ("shop@⑥komochi-ham.jp", "shop@komochi-ham.jp"),
+        ("sales@komochi-hamjp", "sales@komochi-ham.jp"),  # regression: the dot lost
+        ("sales@akagi-farmcojp", "sales@akagi-farm.co.jp"),
+    ]:
         rows[22] = ["", "メールアドレス", garbled]
         scan = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
         assert scan["contact_email"].value == right
@@ -348,3 +353,13 @@ def test_url_with_a_lost_slash_of_its_scheme_is_repaired_on_scans():
     assert _scan(rows)["contact_website_url"].value == "https://komochi-ham.jp/"
     rows[-1] = ["", "ウェブサイトURL", "http:l/komochi-ham.jp/"]
     assert _scan(rows)["contact_website_url"].value == "http://komochi-ham.jp/"
+    rows[-1] = ["", "ウェブサイトURL", "https://shibukawa-foodsJp/"]
+    assert _scan(rows)["contact_website_url"].value == "https://shibukawa-foods.jp/"
+
+
+def test_row_label_after_a_speck_is_found():
+    """Regression (200 dpi scan): _6一般小売価格 — a speck before the row number hid the row."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows.insert(12, ["_6 一般小売価格", "13,470", "円（税抜）", "14,547", "円（税込）"])
+    fields = _scan(rows)
+    assert fields["retail_price_excl_tax"].value == 13470 and fields["retail_price_incl_tax"].value == 14547

@@ -19,6 +19,10 @@ from extract.vocabulary import correct_places, restore_small_kana_words
         ("群馬県渋川石原 80 番地", "群馬県渋川市石原 80 番地"),
         # regression: the district that bears the city's name, one character off (渋 → 小)
         ("群馬県渋川市小川1900番地1", "群馬県渋川市渋川1900番地1"),
+        # regression (unseen scans): a character of the city lost, or misread with its 市 lost
+        ("群馬県川市小野上3210番地", "群馬県渋川市小野上3210番地"),
+        ("群馬県渋川市川1900番地1", "群馬県渋川市渋川1900番地1"),
+        ("群馬県小川", "群馬県渋川市"),
     ],
 )
 def test_misread_place_names_are_corrected(read: str, right: str) -> None:
@@ -34,6 +38,9 @@ def test_misread_place_names_are_corrected(read: str, right: str) -> None:
         "栃木県小山市中央町1-1",
         "埼玉県比企郡小川町大塚55",
         "群馬県渋川市川島1",
+        "群馬県前橋市前橋町1",  # a district one character longer is another district
+        "群馬県太田市本町1",
+        "群馬県みどり市",
     ],
 )
 def test_names_that_exist_are_left_alone(text: str) -> None:
