@@ -575,6 +575,7 @@ _DATE_RE = re.compile(
     r"(?!\d)(?P<wdd>日)?"
     r"|(?<!\d)(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2})(?!\d)"
 )
+_MISREAD_REIWA = re.compile(r"(?![令昭平])[^\W\d_A-Za-z]和(?=\d{1,2}年\d{1,2}月)")
 _WEEKDAY_RE = re.compile(r"\((?P<a>[月火水木金土日])(?:曜日?)?\)|(?P<b>[月火水木金土日])曜日?")
 _KANJI_DATE_NUM_RE = re.compile(r"[〇一二三四五六七八九十]+(?=[年月日])")
 _DATE_DECORATION_RE = re.compile(r"[\s()]|付け?|現在|まで|から")
@@ -619,6 +620,11 @@ def _parse_date(text: str) -> tuple[date | None, float]:
     s = re.sub(r"\s+", "", nfkc(text))
     s = _KANJI_DATE_NUM_RE.sub(lambda m: str(_kanji_to_int(m.group()) or m.group()), s)
     s, repaired = _repair_digits(s)
+    # the first character of 令和 misread (偽和8年): today's documents are dated in 令和
+    era = _MISREAD_REIWA.search(s)
+    if era and not _DATE_RE.search(s):
+        s = s[: era.start()] + "令" + s[era.start() + 1 :]
+        repaired = set(repaired) | {era.start()}
     found: list[tuple[re.Match[str], date, set[str]]] = []
     for m in _DATE_RE.finditer(s):
         value, flags = _date_from_match(m)

@@ -34,9 +34,9 @@ def _undouble_small_kana(text: str) -> str:
     return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
 
 
-#: Tesseract's ``jpn`` reads the 郎 of given names (太郎, 次郎, 三郎) as 朗, every time in our
-#: scans; after these characters 郎 is by far the commoner name.
-_NAME_RO = re.compile(r"(?<=[太次三四五六七八九十])朗")
+#: Tesseract's ``jpn`` reads the 郎 of given names (太郎, 一郎, 三郎) as 朗, every time in our
+#: scans; after these characters 郎 is by far the commoner name (一朗 exists: marked for review).
+_NAME_RO = re.compile(r"(?<=[一二太次三四五六七八九十])朗")
 
 #: Legal forms of companies and bodies, which name most suppliers and issuers.
 ENTITY_TYPES = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人", "農業協同組合")

@@ -320,6 +320,8 @@ def test_given_names_misread_with_a_different_ro_are_set_right_for_review():
     assert rep.value.replace(" ", "") == "代表取締役渋川太郎" and rep.review and rep.raw.endswith("太朗")
     typed = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90])])
     assert typed["applicant_representative"].value.endswith("太朗")  # typed text is what it is
+    rows[6] = ["代表者（職・氏名）：代表取締役 鈴木 一朗"]
+    assert _scan(rows)["applicant_representative"].value.endswith("一郎")
     rows[6] = ["代表者（職・氏名）：代表取締役 明朗 花子"]
     assert _scan(rows)["applicant_representative"].value.replace(" ", "").endswith("明朗花子")
 

@@ -835,3 +835,11 @@ def test_never_raises_and_fit_matches_value(seed: int) -> None:
             assert 0.0 <= result.fit <= 1.0
             assert (result.value is None) == (result.fit == 0.0)
         normalize_choice_label(raw)
+
+
+def test_misread_first_character_of_reiwa_is_read_as_reiwa_with_less_fit() -> None:
+    """Regression (300 dpi certificate): 発行日: 偽和8年5月8日 gave no date."""
+    found = normalize_value("date", "発行日: 偽和8 年5月8日")
+    assert found.value == "2026-05-08" and found.fit < 1.0
+    assert normalize_value("date", "昭和60年1月2日").value == "1985-01-02"
+    assert normalize_value("date", "平和8年5月8日").value is None  # 平成 or 令和: not a guess
