@@ -40,7 +40,7 @@ def _same(truth: Any, got: Any) -> bool:
 
 @pytest.mark.parametrize(
     ("name", "page", "floor"),
-    [("form1_pen_p1_300dpi.png", 1, 0.80), ("form1_pen_p2_200dpi.jpg", 2, 0.70)],
+    [("form1_pen_p1_300dpi.png", 1, 0.87), ("form1_pen_p2_200dpi.jpg", 2, 0.90)],
 )
 def test_field_accuracy_floor(name: str, page: int, floor: float) -> None:
     path = SCANS / name
