@@ -9,6 +9,11 @@ from functools import lru_cache
 #: Characters that OCR confuses, folded to one form before labels are compared.
 _OCR_FOLD = str.maketrans({"滋": "渋", "ロ": "口", "ー": "ー", "―": "ー", "‐": "-", "−": "-"})
 NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳-")
+#: Small kana and their large forms, which OCR confuses (ゃ/や, っ/つ).
+SMALL_KANA = "ゃゅょっぁぃぅぇぉャュョッァィゥェォ"
+TO_LARGE = str.maketrans(SMALL_KANA, "やゆよつあいうえおヤユヨツアイウエオ")
+#: The small kana of a contracted sound (きゃ, しゅ, ちょ).
+CONTRACTED_SMALL = "ゃゅょャュョ"
 #: What may stand before a row's label: its numbering, and specks a scan leaves (_6 一般小売価格).
 ROW_LEAD = NUMBERING | set("_|'`~;")
 _SKIP_IN_KEYS = set(" \t\u3000：:・･")

@@ -25,13 +25,19 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extract import normalize
-from extract.normalize import nfkc
 from extract.keys import ROW_LEAD, fold
-from extract.repairs import LEADING_SPECKS, repair_domain, repair_mail_domain, repair_tax_pairs, tidy_text
-from extract.vocabulary import prefectures_in
 from extract.layout import Line, build_lines
+from extract.normalize import nfkc
 from extract.pagemodel import BBox, Page, Source, union
+from extract.repairs import (
+    LEADING_SPECKS,
+    repair_domain,
+    repair_mail_domain,
+    repair_tax_pairs,
+    tidy_text,
+)
 from extract.result import ExtractedField
+from extract.vocabulary import prefectures_in
 from forms.schema import Choice, FieldDecl, FormDecl, Implication, RowDecl, widget_name
 
 #: Fields under this confidence are marked for review.

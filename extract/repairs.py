@@ -15,7 +15,7 @@ import re
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from extract.keys import fold
+from extract.keys import CONTRACTED_SMALL, fold
 from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
@@ -31,7 +31,7 @@ _DOUBLED_SMALL_KANA = re.compile(r"[やゃ]*ゃ[やゃ]*|[ゆゅ]*ゅ[ゆゅ]*|[
 
 
 def _undouble_small_kana(text: str) -> str:
-    return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in "ゃゅょャュョ"), text)
+    return _DOUBLED_SMALL_KANA.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else next(c for c in m.group(0) if c in CONTRACTED_SMALL), text)
 
 
 #: Tesseract's ``jpn`` reads the 郎 of given names (太郎, 一郎, 三郎) as 朗, every time in our
@@ -73,12 +73,13 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> E
         value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
         value = _correct_entity_types(value)
+        # 太朗 is a name too, if a rare one: the clerk confirms
+        doubtful = bool(_NAME_RO.search(value))
+        value = _NAME_RO.sub("郎", value)
         if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
             value = ""  # one kana or letter alone in a cell is a speck read as text
-    if field.source == "ocr" and _NAME_RO.search(value):
-        # 太朗 is a name too, if a rare one: the clerk confirms
-        value = _NAME_RO.sub("郎", value)
-        return field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
+        if doubtful:
+            return field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
     if value == field.value:
         return field
     return field.model_copy(update={"value": value})

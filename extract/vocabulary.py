@@ -17,10 +17,11 @@ from pathlib import Path
 import yaml
 from rapidfuzz.distance import Levenshtein
 
+from extract.keys import TO_LARGE
+
 VOCABULARY_DIR = Path(__file__).resolve().parents[1] / "forms" / "vocabulary"
 PLACES_FILE = VOCABULARY_DIR / "places.yaml"
 KANA_WORDS_FILE = VOCABULARY_DIR / "kana_words.yaml"
-_LARGE_OF = str.maketrans("ゃゅょっぁぃぅぇぉャュョッァィゥェォ", "やゆよつあいうえおヤユヨツアイウエオ")
 
 
 @lru_cache(maxsize=1)
@@ -29,10 +30,10 @@ def _kana_words() -> dict[str, str]:
     words = yaml.safe_load(KANA_WORDS_FILE.read_text(encoding="utf-8"))["words"]
     out: dict[str, str] = {}
     for word in sorted(words, key=len, reverse=True):
-        small = [i for i, ch in enumerate(word) if ch.translate(_LARGE_OF) != ch]
+        small = [i for i, ch in enumerate(word) if ch.translate(TO_LARGE) != ch]
         # any of its small kana may be the one read large (ぎゅうにゆう)
         for picked in itertools.chain.from_iterable(itertools.combinations(small, n) for n in range(1, len(small) + 1)):
-            misread = "".join(ch.translate(_LARGE_OF) if i in picked else ch for i, ch in enumerate(word))
+            misread = "".join(ch.translate(TO_LARGE) if i in picked else ch for i, ch in enumerate(word))
             out.setdefault(misread, word)
     return out
 
@@ -51,6 +52,11 @@ def _places() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     prefectures = tuple(raw["prefectures"])
     municipalities = {pref: tuple(names) for pref, names in raw["municipalities"].items()}
     return prefectures, municipalities
+
+
+@lru_cache(maxsize=1)
+def _all_municipalities() -> frozenset[str]:
+    return frozenset(n for names in _places()[1].values() for n in names)
 
 
 def _one_off(a: str, b: str) -> bool:
@@ -134,9 +140,7 @@ def _fix_city_district(match: re.Match[str]) -> str:
     """渋川市小川1900 → 渋川市渋川1900, 渋川市川1900 → 渋川市渋川1900: a district one character off
     the city's own name is the district that bears it (Tesseract reads 渋 as 小 out of a place name's context)."""
     stem, district = match.group("stem"), match.group("district")
-    _, municipalities = _places()
-    known = {n for names in municipalities.values() for n in names}
-    if stem + match.group("suffix") in known and len(stem) - 1 <= len(district) <= len(stem) and Levenshtein.distance(district, stem) == 1:
+    if stem + match.group("suffix") in _all_municipalities() and len(stem) - 1 <= len(district) <= len(stem) and Levenshtein.distance(district, stem) == 1:
         return stem + match.group("suffix") + stem
     return match.group(0)
 
@@ -145,7 +149,7 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
     """The text with misread prefecture and municipality names corrected. ``prefer``: the
     prefectures the document names, whose municipalities win a tie."""
     prefectures, municipalities = _places()
-    all_munis = {m for names in municipalities.values() for m in names}
+    all_munis = _all_municipalities()
     out = text
     m = _PREF.match(out)
     if m:

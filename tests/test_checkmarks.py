@@ -8,7 +8,15 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from extract import checkmarks
-from extract.checkmarks import EMPTY, TICKED, Checkbox, Circle, apply_marks, find_checkboxes, find_circles
+from extract.checkmarks import (
+    EMPTY,
+    TICKED,
+    Checkbox,
+    Circle,
+    apply_marks,
+    find_checkboxes,
+    find_circles,
+)
 from extract.pagemodel import Word
 from extract.prepare import ink_mask
 

@@ -15,8 +15,6 @@ from extract import tesseract
 from extract.layout import build_lines
 from extract.pagemodel import Page, Word
 from extract.readers.image import (
-    restore_small_kana,
-    table_lines,
     find_rules,
     image_dpi,
     merge_characters,
@@ -24,6 +22,8 @@ from extract.readers.image import (
     ocr_pdf_pages,
     read_image_pages,
     render_dpi,
+    restore_small_kana,
+    table_lines,
     tighten_boxes,
 )
 from forms.errors import CorruptFile

@@ -134,6 +134,7 @@ def test_hocr_words_carry_boxes_lines_and_the_models_choices() -> None:
     assert [w.text for w in words] == ["にや", "く", "芋"]
     assert words[0].box == (10, 10, 80, 50) and words[0].conf == 96
     assert words[0].choices == ((("に", 93.9), ("た", 0.0)), (("や", 89.9), ("ゃ", 31.9)))
+    assert words[0].char_confs == (99.1, 96.8)
     assert words[1].choices == ((),)  # a character without choices
     assert words[0].line == words[1].line != words[2].line
 

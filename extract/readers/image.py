@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from extract import checkmarks, tesseract
+from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.pagemodel import Page, Rule, Word
 from extract.prepare import Prepared, ink_mask, prepare
 from forms.errors import CorruptFile, FileTooLarge
@@ -194,7 +195,7 @@ def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[t
 
 
 #: The small kana of a contracted sound (きゃ, しゅ, ちょ) and the i-row kana they follow.
-_SMALL_OF = dict(zip("やゆよヤユヨ", "ゃゅょャュョ"))
+_SMALL_OF = {small.translate(TO_LARGE): small for small in CONTRACTED_SMALL}
 _I_ROW = set("きぎしじちぢにひびぴみりキギシジチヂニヒビピミリ")
 #: Tesseract's score for the small form, among its choices, from which the small form is read.
 #: Small ゃ read as や scored 32-92 in our scans; a true や after an i-row kana (にや) is rare.
