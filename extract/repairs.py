@@ -62,6 +62,9 @@ def _correct_entity_types(text: str) -> str:
 
 
 _TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
+#: A digit glued to a quantity's unit before a separator (400g9・ベーコン): the tail of the g
+#: or a speck read as a digit; no quantity is written so.
+_DIGIT_AFTER_UNIT = re.compile(r"(?<=[0-9])(kg|mg|g|ml|mL|L|cc)[0-9](?=[・、,，/)）]|\s|$)")
 
 
 def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
@@ -70,6 +73,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> E
     value = _strip_label_tail(field.value, row).lstrip(_STRIP + LEADING_SPECKS + ";|")
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
+        value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
         value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
         value = _correct_entity_types(value)
@@ -172,8 +176,9 @@ def repair_domain(text: str) -> str:
     """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
     ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once; ``https:/`` → ``https://``."""
     out = text.strip()
-    out = re.sub(r"\.co\.?j[dop](?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
-    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[pdo](?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
+    # jp with a letter doubled or misread: .jd, .jo, .jjp, .jjdp, .jpp
+    out = re.sub(r"\.co\.?j[jdop]{1,3}(?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[jpdo]{1,3}(?=/?$|/)", ".jp", out, flags=re.IGNORECASE)
     out = re.sub(r"(?<=[a-z0-9-])J[pP](?=/?$|/)", ".jp", out)
     # a host with no dot at all lost the one before its jp: komochi-hamjp
     out = re.sub(r"(?:(?<=@)|(?<=//))([a-z0-9-]{2,}?)(\.?co)?jp(?=/?$|/)", _dot_before_jp, out)

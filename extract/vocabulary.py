@@ -55,6 +55,31 @@ def _places() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
 
 
 @lru_cache(maxsize=1)
+def _districts() -> dict[str, tuple[str, ...]]:
+    raw = yaml.safe_load(PLACES_FILE.read_text(encoding="utf-8"))
+    return {muni: tuple(names) for muni, names in (raw.get("districts") or {}).items()}
+
+
+def _fix_districts(text: str) -> str:
+    """渋川市伊香保困 → 渋川市伊香保町: right after a municipality whose districts are known, a
+    name one character off exactly one of them, none of them written there already. The
+    differing character may not be the name's first (小川 is no misread 渋川's district)."""
+    for muni, districts in _districts().items():
+        start = text.find(muni)
+        if start < 0:
+            continue
+        at = start + len(muni)
+        rest = text[at:]
+        if any(rest.startswith(d) for d in districts):
+            continue
+        near = {d for d in districts if len(d) >= 3 and _one_off(rest[: len(d)], d) and rest[0] == d[0]}
+        if len(near) == 1:
+            known = near.pop()
+            text = text[:at] + known + rest[len(known) :]
+    return text
+
+
+@lru_cache(maxsize=1)
 def _all_municipalities() -> frozenset[str]:
     return frozenset(n for names in _places()[1].values() for n in names)
 
@@ -180,6 +205,7 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
 
     out = _MUNI.sub(fix_muni, out)
     out = _CITY_DISTRICT.sub(_fix_city_district, out)
+    out = _fix_districts(out)
 
     def fix_office(match: re.Match[str]) -> str:
         stem = match.group(1)

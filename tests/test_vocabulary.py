@@ -51,3 +51,30 @@ def test_known_words_get_their_small_kana_back() -> None:
     assert restore_small_kana_words("こんにやく芋をじつくり煮た") == "こんにゃく芋をじっくり煮た"
     assert restore_small_kana_words("ぎゅうにゆうとシユークリーム") == "ぎゅうにゅうとシュークリーム"
     assert restore_small_kana_words("使いやすい箱") == "使いやすい箱"  # no known word: unchanged
+
+
+@pytest.mark.parametrize(
+    ("read", "right"),
+    [
+        # regression (unseen certificates of origin): the 町 of a district misread
+        ("群馬県渋川市伊香保困", "群馬県渋川市伊香保町"),
+        ("群馬県渋川市伊香保果", "群馬県渋川市伊香保町"),
+        ("群馬県渋川市赤域町敷島1234番地", "群馬県渋川市赤城町敷島1234番地"),
+    ],
+)
+def test_misread_districts_of_known_municipalities_are_corrected(read: str, right: str) -> None:
+    assert correct_places(read, ("群馬県",)) == right
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "群馬県渋川市伊香保町伊香保541番地",
+        "群馬県渋川市上白井1",
+        "群馬県渋川市渋川1900番地1",
+        "群馬県渋川市有馬1",  # two-character districts are too near each other to guess at
+        "群馬県前橋市伊香保困",  # districts of other municipalities are not known
+    ],
+)
+def test_known_districts_and_unknown_municipalities_are_left_alone(text: str) -> None:
+    assert correct_places(text, ("群馬県",)) == text
