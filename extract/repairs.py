@@ -10,11 +10,13 @@ field for review. The text as read stays in the field's ``raw``.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from extract import lexicon
 from extract.keys import CONTRACTED_SMALL, fold
 from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
@@ -67,10 +69,27 @@ _TIMES = re.compile(r"(?<=[0-9gGLl\u3040-\u9fff])\s*[xX]\s*(?=[0-9])")
 _DIGIT_AFTER_UNIT = re.compile(r"(?<=[0-9])(kg|mg|g|ml|mL|L|cc)[0-9](?=[・、,，/)）]|\s|$)")
 
 
-def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> ExtractedField:
+#: Fields of goods and free text, whose kanji the dictionary corrects (上州和生 → 上州和牛). Not
+#: names of people or bodies: a given name (和生) is no misread common word.
+_DICTIONARY_FIELDS = re.compile(r"product_(name|spec|description)$|^item\d_name$|_reason$|_changes$|^(new_)?(best_before|shipping_timing)$")
+_log = logging.getLogger(__name__)
+
+
+def _correct_kanji(value: str, protect: tuple[str, ...]) -> tuple[str, bool]:
+    """The value with misread kanji corrected from the dictionary, and whether any was."""
+    try:
+        fixed, changes = lexicon.correct_kanji(value, protect=protect)
+    except (ImportError, OSError) as exc:  # no dictionary or no fonts: read as it is
+        _log.warning("kanji corrections skipped: %s", type(exc).__name__)
+        return value, False
+    return fixed, bool(changes)
+
+
+def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key: str = "") -> ExtractedField:
     """What a scan adds to a text value taken away: the tail of a wrapped label read as the
-    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names."""
-    value = _strip_label_tail(field.value, row).lstrip(_STRIP + LEADING_SPECKS + ";|")
+    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names; in fields
+    of goods and free text, kanji misread as a look-alike that makes no word (for review)."""
+    value = _strip_label_tail(field.value, row, field.source == "ocr").lstrip(_STRIP + LEADING_SPECKS + ";|")
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
@@ -80,6 +99,9 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> E
         # 太朗 is a name too, if a rare one: the clerk confirms
         doubtful = bool(_NAME_RO.search(value))
         value = _NAME_RO.sub("郎", value)
+        if _DICTIONARY_FIELDS.search(key):
+            value, corrected = _correct_kanji(value, prefer)
+            doubtful = doubtful or corrected
         if len(value) == 1 and not ("\u4e00" <= value <= "\u9fff"):
             value = ""  # one kana or letter alone in a cell is a speck read as text
         if doubtful:
@@ -89,12 +111,30 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...]) -> E
     return field.model_copy(update={"value": value})
 
 
-def _strip_label_tail(value: str, row: RowDecl) -> str:
+#: How alike (extract.lexicon.glyph_similarity) a lone character before a scanned value must
+#: look to its label's last character to be taken for it (微 for the 徴 of 特徴: 0.91).
+LABEL_END_LIKENESS = 0.8
+
+
+def _misread_label_end(char: str, row: RowDecl) -> bool:
+    """The label's last character, read apart from the label and misread (特微 赤城…)."""
+    if not lexicon.is_kanji(char):
+        return False
+    try:
+        return any(lexicon.glyph_similarity(char, fold(label)[0][-1]) >= LABEL_END_LIKENESS for label in row.all_labels() if label)
+    except OSError:  # no fonts to compare with
+        return False
+
+
+def _strip_label_tail(value: str, row: RowDecl, scanned: bool = False) -> str:
     """A value that starts with the end of its row's label (the label wrapped and its second
-    line was read with the value) loses that piece."""
+    line was read with the value) loses that piece; on a scan, also a lone character that
+    looks like the label's last."""
     head = value.split(" ", 1)
-    if len(head) != 2 or len(head[0]) < 2:
+    if len(head) != 2 or not head[0]:
         return value
+    if len(head[0]) == 1:
+        return head[1] if scanned and _misread_label_end(head[0], row) else value
     piece = fold(head[0])[0]
     for label in row.all_labels():
         key = fold(label)[0]

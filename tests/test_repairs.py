@@ -56,3 +56,34 @@ def test_a_digit_glued_to_a_unit_is_dropped_on_scans(spec_row, read: str, right:
 
 def test_a_typed_value_is_not_repaired(spec_row) -> None:
     assert tidy_text(_spec_field("400g9・", source="text"), spec_row, ()).value == "400g9・"
+
+
+@pytest.fixture(scope="module")
+def form1_rows():
+    form = get_form("shibukawa.form1")
+    return {f.key: r for r in form.rows() for f in r.fields}
+
+
+def test_misread_kanji_of_goods_are_corrected_for_review(form1_rows) -> None:
+    """Regression (unseen scans): 上州和牛 read as 上州和生 with high confidence."""
+    fixed = tidy_text(_spec_field("上州和生すき焼きセット"), form1_rows["product_name"], ("群馬県",), "product_name")
+    assert fixed.value == "上州和牛すき焼きセット"
+    assert fixed.review and fixed.confidence <= 0.6
+    assert fixed.raw == "上州和生すき焼きセット"
+
+
+def test_names_of_people_and_typed_text_keep_their_kanji(form1_rows) -> None:
+    person = tidy_text(_spec_field("代表取締役 山田和生"), form1_rows["applicant_representative"], (), "applicant_representative")
+    assert person.value == "代表取締役 山田和生" and not person.review
+    typed = tidy_text(_spec_field("上州和生", source="text"), form1_rows["product_name"], (), "product_name")
+    assert typed.value == "上州和生"
+
+
+def test_a_misread_last_label_character_before_a_scanned_value_is_dropped(form1_rows) -> None:
+    """Regression (unseen scans): 商品の説明・特徴 read 特微, its 微 taken for the value's start."""
+    row = form1_rows["product_description"]
+    read = "微 赤城高原で育った豚肉を使い、桜のチップでじっくり燻製しました。"
+    assert tidy_text(_spec_field(read), row, (), "product_description").value == read[2:]
+    assert tidy_text(_spec_field(read, source="text"), row, (), "product_description").value == read
+    kept = "赤 城高原で育った豚肉"  # 赤 looks nothing like 徴
+    assert tidy_text(_spec_field(kept), row, (), "product_description").value == kept
