@@ -17,6 +17,7 @@ what it says and in which order the rows come:
 from __future__ import annotations
 
 import re
+import statistics
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -85,12 +86,24 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
         dest_start, dest_end = lead, len(hay)
     else:
         al = fuzz.partial_ratio_alignment(key, body)
-        score, dest_start, dest_end = al.score, lead + al.dest_start, lead + al.dest_end
+        score, dest_start = al.score, lead + al.dest_start
+        dest_end = lead + _extend_match(key, body, al.dest_start, al.dest_end)
     if score < _threshold(key):
         return None
     if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
+
+
+def _extend_match(key: str, body: str, start: int, end: int) -> int:
+    """The end of a label's alignment, stretched over the label's last characters when a
+    character OCR added inside it (ウェプブサイトURL) pushed them out of the window."""
+    best, best_score = end, fuzz.ratio(key, body[start:end])
+    for stretch in range(end + 1, min(len(body), end + 2) + 1):
+        score = fuzz.ratio(key, body[start:stretch])
+        if score > best_score:
+            best, best_score = stretch, score
+    return best
 
 
 @dataclass
@@ -101,6 +114,8 @@ class Anchor:
     end: int
     score: float
     x_end: float
+    #: Found by its place between its neighbours, its label unreadable: its fields want a look.
+    positional: bool = False
 
 
 @dataclass
@@ -161,11 +176,21 @@ class Span:
 # --- anchors -------------------------------------------------------------------------
 
 
-def _segments(line: Line) -> Iterable[tuple[int, int]]:
+def _segments(line: Line, *, sentences: bool = False) -> Iterable[tuple[int, int]]:
+    """A line's cells; with ``sentences``, also what follows each 。 in a cell (a certificate
+    writes 未納額：27,000円 after its statement, in the same run of text)."""
     starts = line.segment_starts
     for k, s in enumerate(starts):
         e = starts[k + 1] - 1 if k + 1 < len(starts) else len(line.text)
         yield s, e
+        if sentences:
+            for i in range(s, e):
+                if line.text[i] in "。．":
+                    after = i + 1
+                    while after < e and line.text[after].isspace():
+                        after += 1
+                    if after < e:
+                        yield after, e
 
 
 def _rank(m: Match, cell_length: int) -> tuple[int, float]:
@@ -173,10 +198,10 @@ def _rank(m: Match, cell_length: int) -> tuple[int, float]:
     return (m.end if m.score >= 90 or whole_cell else 0, m.score)
 
 
-def _candidates(row: RowDecl, lines: list[Line], scan: bool) -> list[Anchor]:
+def _candidates(row: RowDecl, lines: list[Line], scan: bool, *, sentences: bool = False) -> list[Anchor]:
     found: list[Anchor] = []
     for li, line in enumerate(lines):
-        for k, (s, e) in enumerate(_segments(line)):
+        for k, (s, e) in enumerate(_segments(line, sentences=sentences)):
             best: Match | None = None
             for label in row.all_labels():
                 m = find_label(label, line.text[s:e], anywhere=scan)
@@ -230,7 +255,7 @@ def find_anchors(form: FormDecl, lines: list[Line]) -> list[Anchor]:
     for row in form.rows():
         scan = any(f.scan for f in row.fields) and len(row.fields) == sum(f.scan for f in row.fields)
         cands = [
-            c for c in _candidates(row, lines, scan)
+            c for c in _candidates(row, lines, scan, sentences=not ordered)
             if (c.line, c.start) not in used and (scan or c.line not in titles)
         ]  # fmt: skip
         after = [c for c in cands if (c.line, c.start) > last] if ordered else []
@@ -243,6 +268,106 @@ def find_anchors(form: FormDecl, lines: list[Line]) -> list[Anchor]:
         used.add((pick.line, pick.start))
         last = max(last, (pick.line, pick.start))
     return sorted(anchors, key=lambda a: (a.line, a.start))
+
+
+#: How much a garbled label cell must resemble a row's label to count for it (扶期妥・代味 is 40
+#: like 消費期限・賞味期限, and as like 定期便).
+RESEMBLES = 60.0
+
+
+def anchor_unlabelled_rows(form: FormDecl, lines: list[Line], anchors: list[Anchor]) -> list[Anchor]:
+    """Rows of our numbered table whose label a scan garbled beyond recognition (消費期限・賞味期限
+    read as 扶期妥・代味), anchored by their place: between the rows found before and after
+    them, on a line with a cell in the label column and a value in the value column."""
+    table = [a for a in anchors if a.row.number is not None]
+    if not form.blank or not table:
+        return anchors
+    rows = form.rows()
+    found = {_row_index(rows, a.row): a for a in anchors}
+    value_x = statistics.median(a.x_end for a in table)
+    taken = {a.line for a in anchors}
+    added: list[Anchor] = []
+    for lo, hi in _missing_runs(rows, found):
+        prev, nxt = found[lo], found[hi]
+        cells = [
+            (li, cell) for li in range(prev.line + 1, nxt.line) if li not in taken
+            for cell in [_label_cell(lines, li, value_x)] if cell is not None
+        ]  # fmt: skip
+        missing = rows[lo + 1 : hi]
+        cells = [(li, c) for li, c in cells if not _continues(prev.row, missing, lines[li].text[c[0] : c[1]])]
+        for row, (li, cell) in _assign(missing, cells, lines):
+            added.append(_positional_anchor(row, li, cell, lines[li]))
+    return sorted(anchors + added, key=lambda a: (a.line, a.start))
+
+
+def _row_index(rows: list[RowDecl], row: RowDecl) -> int:
+    return next(k for k, r in enumerate(rows) if r is row)
+
+
+def _missing_runs(rows: list[RowDecl], found: dict[int, Anchor]) -> Iterable[tuple[int, int]]:
+    """(previous, next) indices of found numbered rows with unfound numbered rows between."""
+    ks = sorted(k for k in found if rows[k].number is not None)
+    for lo, hi in zip(ks, ks[1:]):
+        if hi - lo > 1 and all(r.number is not None for r in rows[lo:hi]) and found[lo].line < found[hi].line:
+            yield lo, hi
+
+
+def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] | None:
+    """The first cell of a line when it stands in the label column and a value stands in the
+    value column: the line's next cell, or a line level with it that holds only a value (a
+    tall label cell whose value a skewed scan set apart). Not a grid of choices spanning both
+    columns, not a speck left of the value."""
+    line = lines[li]
+    starts = line.segment_starts
+    start, end = starts[0], starts[1] - 1 if len(starts) > 1 else len(line.text)
+    text = line.text[start:end].strip()
+    if not text or not any(ch.isalpha() for ch in text) or text[-1] in BOX_GLYPHS:
+        return None  # a speck or a rule; a choice with its box after it (マカダミアナッツ ☐)
+    if sum(any(c in BOX_GLYPHS for c in cell) for cell in line.text.split("\t")) >= 3:
+        return None  # a grid of choices
+    h = line.height
+    left, right = line.char_box(start)[0], line.char_box(end - 1)[2]
+    if left > value_x - 2 * h or right > value_x + h / 2:
+        return None
+    if len(starts) > 1:
+        return (start, end) if line.char_box(starts[1])[0] >= value_x - 2 * h else None
+    level = [lines[k] for k in (li - 1, li + 1) if 0 <= k < len(lines) and _on_row_of(lines[k], line)]
+    return (start, end) if any(v.char_box(0)[0] >= value_x - 2 * h for v in level) else None
+
+
+def _likeness(text: str, labels: Iterable[str]) -> float:
+    hay = fold(text)[0]
+    keys = [fold(label)[0] for label in labels]
+    return max((fuzz.partial_ratio(k, hay) for k in keys if k and hay), default=0.0)
+
+
+def _continues(prev: RowDecl, missing: list[RowDecl], cell: str) -> bool:
+    """A label cell that carries on the row above (its wrapped label, its note)."""
+    own = _likeness(cell, [*prev.all_labels(), *([prev.note] if prev.note else [])])
+    return own >= 70 and own > max(_likeness(cell, r.all_labels()) for r in missing)
+
+
+def _assign(
+    missing: list[RowDecl], cells: list[tuple[int, tuple[int, int]]], lines: list[Line]
+) -> list[tuple[RowDecl, tuple[int, tuple[int, int]]]]:
+    """Missing rows to label cells: in order when there are as many; one row to the cell that
+    resembles its label, else to the first cell (the row right under the one above)."""
+    if len(cells) == len(missing):
+        return list(zip(missing, cells))
+    if len(missing) == 1 and cells:
+        row = missing[0]
+        like = [_likeness(lines[li].text[c[0] : c[1]], row.all_labels()) for li, c in cells]
+        best = max(range(len(cells)), key=lambda k: (like[k], -k))
+        return [(row, cells[best] if like[best] >= RESEMBLES else cells[0])]
+    return []
+
+
+def _positional_anchor(row: RowDecl, li: int, cell: tuple[int, int], line: Line) -> Anchor:
+    start, end = cell
+    x_end = line.char_box(end - 1)[2]
+    if end + 1 < len(line.text):
+        x_end = max(x_end, line.char_box(end + 1)[0] - 2)
+    return Anchor(row, li, start, end, 0.0, x_end, positional=True)
 
 
 def _whole_document_anchor(form: FormDecl, lines: list[Line]) -> Anchor | None:
@@ -423,7 +548,7 @@ class FieldReading:
     region: Region
 
 
-def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span]] | None:
+def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float] | None:
     """When the labels are misread (あり → 2り), the boxes of a row that prints exactly one
     box per choice, in the declared order, say which choices are ticked."""
     text = region.text
@@ -438,82 +563,175 @@ def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Sp
         return None
     ticked = [c for c, i in zip(f.choices, marks) if text[i] in CHECKED]
     spans = [Span(i, i + 1) for i in marks if text[i] in CHECKED]
-    return ticked, spans
+    return ticked, spans, 0.85
 
 
-def _grid_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span]] | None:
-    """A grid of choices (the 28 allergens), one box per cell in the declared order: when some
-    labels are misread (小麦 → 小, 鶏 taken for a box), the cells say which are ticked."""
-    marks: list[int] = []
-    offset = 0
-    for cell in re.split(r"([\t\n])", region.text):
-        if cell in ("\t", "\n"):
-            offset += 1
-            continue
-        glyphs = [offset + i for i, c in enumerate(cell) if c in BOX_GLYPHS]
-        if glyphs:
-            marks.append(glyphs[-1] if f.box == "after" else glyphs[0])
-        offset += len(cell)
-    if len(marks) != len(f.choices):
+def _grid_by_order(f: FieldDecl, region: Region, by_label: BoxReading) -> tuple[list[Choice], list[Span], float] | None:
+    """A grid of choices (the 28 allergens), one cell per choice in the declared order: when
+    some labels are misread (小麦 → 小, 牛肉 → 生肉, 鶏肉 taken for a box), the cells say which
+    are ticked; a cell whose box is no box (そば万, 乳 口) is read by its label."""
+    cells = _grid_cells(f, region)
+    if cells is None:
         return None
-    text = region.text
-    ticked = [c for c, i in zip(f.choices, marks) if text[i] in CHECKED]
-    return ticked, [Span(i, i + 1) for i in marks if text[i] in CHECKED]
+    ticked: list[Choice] = []
+    spans: list[Span] = []
+    fit = 0.85
+    smudged = {c.value: sp for c, sp in by_label.smudged}
+    for choice, (start, end) in zip(f.choices, cells):
+        state, mark = _cell_state(region.text, start, end, f.box)
+        if state is None:
+            fit = 0.6  # the box is unreadable: what its label says, for a person to confirm
+            if choice in by_label.ticked or choice.value in smudged:
+                ticked.append(choice)
+                spans.append(smudged.get(choice.value, Span(start, end)))
+        elif state:
+            ticked.append(choice)
+            spans.append(Span(mark, mark + 1))
+    return ticked, spans, fit
+
+
+def _grid_cells(f: FieldDecl, region: Region) -> list[tuple[int, int]] | None:
+    """The cells of a grid of choices, in reading order, as offsets in the region's text:
+    only lines with boxes count; ``grid_columns`` bounds the cells of a line."""
+    cells: list[tuple[int, int]] = []
+    offset = 0
+    for line in region.text.split("\n"):
+        if any(c in BOX_GLYPHS for c in line):
+            row = _line_cells(line, offset, f.box)
+            if f.grid_columns and len(row) > f.grid_columns:
+                return None
+            cells.extend(row)
+        offset += len(line) + 1
+    return cells if len(cells) == len(f.choices) else None
+
+
+def _line_cells(line: str, offset: int, box: str) -> list[tuple[int, int]]:
+    """A grid line's cells; a box standing apart from its label is one cell with it (乳 | ☐),
+    and so is a label misread as a box beside its box (☑ | ☑ for 鶏肉 ☑)."""
+    cells: list[tuple[int, int]] = []
+    pos = 0
+    for cell in line.split("\t"):
+        if any(ch.isalpha() or ch in BOX_GLYPHS for ch in cell):  # not a rule (|) or a speck
+            cells.append((offset + pos, offset + pos + len(cell)))
+        pos += len(cell) + 1
+    if box == "before":
+        cells.reverse()
+    merged: list[tuple[int, int]] = []
+    k = 0
+    while k < len(cells):
+        start, end = cells[k]
+        bare = _bare_box(line, offset, cells[k])
+        if bare and merged and not _bare_box(line, offset, merged[-1]) and not _has_box(line, offset, merged[-1]):
+            merged[-1] = (min(merged[-1][0], start), max(merged[-1][1], end))
+        elif bare and k + 1 < len(cells) and _bare_box(line, offset, cells[k + 1]):
+            merged.append((min(start, cells[k + 1][0]), max(end, cells[k + 1][1])))
+            k += 1
+        else:
+            merged.append((start, end))
+        k += 1
+    return sorted(merged)
+
+
+def _has_box(line: str, offset: int, cell: tuple[int, int]) -> bool:
+    return any(c in BOX_GLYPHS for c in line[cell[0] - offset : cell[1] - offset])
+
+
+def _bare_box(line: str, offset: int, cell: tuple[int, int]) -> bool:
+    text = line[cell[0] - offset : cell[1] - offset].strip()
+    return bool(text) and all(c in BOX_GLYPHS or c.isspace() for c in text)
+
+
+def _cell_state(text: str, start: int, end: int, box: str) -> tuple[bool | None, int]:
+    """Whether a grid cell's box is ticked (None: the cell has no box), and where it is."""
+    glyphs = [i for i in range(start, end) if text[i] in BOX_GLYPHS]
+    if not glyphs:
+        return None, -1
+    mark = glyphs[-1] if box == "after" else glyphs[0]
+    return text[mark] in CHECKED, mark
+
+
+@dataclass
+class BoxReading:
+    """Choices read by the boxes beside their labels."""
+
+    ticked: list[Choice] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    #: Choices whose label was read with a box beside it, ticked or not.
+    seen: list[Choice] = field(default_factory=list)
+    #: Choices whose box is a character a pen tick made of it (人切冷凍), with their label.
+    smudged: list[tuple[Choice, Span]] = field(default_factory=list)
 
 
 def _read_boxes(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float]:
     """Choices whose label has a ticked box beside it (by order when labels are misread)."""
-    ticked, spans, seen, complete, smudged = _read_boxes_by_label(f, region)
-    if not complete:
-        by_order = _grid_by_order(f, region) if f.below else _boxes_by_order(f, region)
+    read = _read_boxes_by_label(f, region)
+    if len(read.seen) < len(f.choices):
+        by_order = _grid_by_order(f, region, read) if f.below else _boxes_by_order(f, region)
         if by_order is not None:
-            return by_order[0], by_order[1], 0.85
-    if smudged and (f.type == "multi_choice" or (not ticked and len(smudged) == 1)):
+            return by_order
+        read = _read_boxes_by_label(f, region, fuzzy=True)
+    smudged = read.smudged
+    if smudged and (f.type == "multi_choice" or (not read.ticked and len(smudged) == 1)):
         # a box a pen tick turned into a character (人切, 貢): ticked, but a person should look
-        return ticked + [c for c, _ in smudged], spans + [sp for _, sp in smudged], 0.6
-    return ticked, spans, seen
+        return read.ticked + [c for c, _ in smudged], read.spans + [sp for _, sp in smudged], 0.6
+    if not read.ticked and f.type != "multi_choice":
+        unseen = [c for c in f.choices if c not in read.seen]
+        if read.seen and len(unseen) == 1:
+            # every other choice read unticked, this one's label garbled (a circle or a tick
+            # over it, によう for あり): most likely the one marked, for a person to confirm
+            return unseen, [], 0.6
+    return read.ticked, read.spans, 1.0 if read.seen else 0.0
 
 
-def _read_boxes_by_label(
-    f: FieldDecl, region: Region
-) -> tuple[list[Choice], list[Span], float, bool, list[tuple[Choice, Span]]]:
-    """Choices by the box beside their label; also the labels whose box is a smudge."""
-    ticked: list[Choice] = []
-    spans: list[Span] = []
-    seen_any = False
-    missing = 0
+def _read_boxes_by_label(f: FieldDecl, region: Region, *, fuzzy: bool = False) -> BoxReading:
+    """Choices by the box beside their label (``fuzzy``: or beside their label one character
+    off); also the labels whose box is a smudge."""
+    read = BoxReading()
     taken: list[tuple[int, int]] = []
-    smudged: list[tuple[Choice, Span]] = []
     for choice in sorted(f.choices, key=lambda c: -len(c.label)):
-        hit_state: bool | None = None
+        state, spans = _choice_state(f, choice, region.text, taken, fuzzy=fuzzy)
+        if state is not None:
+            read.seen.append(choice)
+        if state:
+            read.ticked.append(choice)
+            read.spans.extend(spans)
+        if state is None:
+            smudge = _smudged_box(f, choice, region.text, taken)
+            if smudge is not None and (f.type == "multi_choice" or not read.ticked):
+                read.smudged.append((choice, smudge))
+    return read
+
+
+def _choice_state(
+    f: FieldDecl, choice: Choice, text: str, taken: list[tuple[int, int]], *, fuzzy: bool = False
+) -> tuple[bool | None, list[Span]]:
+    """Whether a choice's box is ticked (None: no label with a box beside it), by its labels as
+    printed or, failing those and with ``fuzzy``, one character off (ヤマト運給)."""
+    state: bool | None = None
+    spans: list[Span] = []
+    for off_by_one in (False, True) if fuzzy else (False,):
         for label in (choice.label, *choice.variants):
-            for m in _iter_occurrences(label, region.text):
+            for m in _iter_occurrences(label, text, fuzzy=off_by_one):
                 if any(m[0] < e and s < m[1] for s, e in taken):
                     continue
-                state = _box_state(region.text, m[0], m[1], f.box)
-                if state is None:
+                box = _box_state(text, m[0], m[1], f.box)
+                if box is None:
                     continue
                 taken.append(m)
-                seen_any = True
-                if state:
-                    hit_state = True
+                if box:
+                    state = True
                     spans.append(Span(m[0], m[1]))
-                elif hit_state is None:
-                    hit_state = False
-            if hit_state:
-                break
-        if hit_state:
-            ticked.append(choice)
-        if hit_state is None:
-            missing += 1
-            smudge = _smudged_box(f, choice, region.text, taken)
-            if smudge is not None and (f.type == "multi_choice" or not ticked):
-                smudged.append((choice, smudge))
-    return ticked, spans, 1.0 if seen_any else 0.0, missing == 0, smudged
+                elif state is None:
+                    state = False
+            if state:
+                return state, spans
+        if state is not None:
+            break
+    return state, spans
 
 
 #: What can stand beside a choice's label without being its (misread) box.
-_NOT_A_SMUDGE = set(" \t\n\u3000「」『』（）()[]【】:：、。・,.※") | BOX_GLYPHS
+_NOT_A_SMUDGE = set(" \t\n\u3000「」『』（）()[]【】:：、。・,.※|｜\"”“'’") | BOX_GLYPHS
 
 
 def _smudged_box(f: FieldDecl, choice: Choice, text: str, taken: list[tuple[int, int]]) -> Span | None:
@@ -523,8 +741,8 @@ def _smudged_box(f: FieldDecl, choice: Choice, text: str, taken: list[tuple[int,
         for m in _iter_occurrences(label, text):
             if any(m[0] < e and s < m[1] for s, e in taken):
                 continue
-            k = m[0] - 1 if f.box == "before" else m[1]
-            if not 0 <= k < len(text) or text[k] in _NOT_A_SMUDGE or "\u3040" <= text[k] <= "\u30ff":
+            k = _box_place(text, m[0], m[1], f.box)
+            if k is None or text[k] in _NOT_A_SMUDGE or "\u3040" <= text[k] <= "\u30ff":
                 continue  # kana beside a label are a misread word, not a box
             line_start = text.rfind("\n", 0, m[0]) + 1
             line_end = text.find("\n", m[1])
@@ -534,9 +752,35 @@ def _smudged_box(f: FieldDecl, choice: Choice, text: str, taken: list[tuple[int,
     return None
 
 
-def _iter_occurrences(label: str, text: str) -> Iterable[tuple[int, int]]:
+def _box_place(text: str, start: int, end: int, side: str) -> int | None:
+    """Where a label's box stands: the character touching the label, or across a space one
+    that stands alone (錠 ゆうパック), not the end of the word before (市内 市外)."""
+    step = -1 if side == "before" else 1
+    k = start - 1 if side == "before" else end
+    if not 0 <= k < len(text):
+        return None
+    if text[k] not in " \u3000":
+        return k
+    while 0 <= k < len(text) and text[k] in " \u3000":
+        k += step
+    beyond = k + step
+    if not 0 <= k < len(text) or (0 <= beyond < len(text) and not text[beyond].isspace()):
+        return None
+    return k
+
+
+def _iter_occurrences(label: str, text: str, *, fuzzy: bool = False) -> Iterable[tuple[int, int]]:
+    """Where a label stands in the text (compared folded); ``fuzzy``: where it stands with one
+    character misread, for labels of four characters or more."""
     key, _ = fold(label)
     hay, index = fold(text)
+    if fuzzy:
+        if len(key) < 4:
+            return
+        for k in range(len(hay) - len(key) + 1):
+            if sum(a != b for a, b in zip(key, hay[k : k + len(key)])) == 1:
+                yield index[k], index[k + len(key) - 1] + 1
+        return
     start = 0
     while key:
         k = hay.find(key, start)
@@ -546,16 +790,20 @@ def _iter_occurrences(label: str, text: str) -> Iterable[tuple[int, int]]:
         start = k + 1
 
 
+#: What may stand between a label and its box: spaces, and quotes a scan makes of specks.
+_BOX_GAP = " \t\u3000\"”“'’"
+
+
 def _box_state(text: str, start: int, end: int, side: str) -> bool | None:
     """True/False when a checked/empty box stands next to the label, None when no box."""
     if side == "before":
         k = start - 1
-        while k >= 0 and text[k] in " \t\u3000":
+        while k >= 0 and text[k] in _BOX_GAP:
             k -= 1
         ch = text[k] if k >= 0 else ""
     else:
         k = end
-        while k < len(text) and text[k] in " \t\u3000":
+        while k < len(text) and text[k] in _BOX_GAP:
             k += 1
         ch = text[k] if k < len(text) else ""
     if ch in CHECKED:
@@ -613,7 +861,8 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
             else:
                 cell = _cell_before_suffix(text, start, f.suffix)
                 if cell is None:
-                    return None
+                    lone = _cell_after_boxes(text, start)
+                    return _finish(f, region, _trim(region, *lone), label_score) if lone else None
                 start = cell
         while start < len(text) and text[start] in _STRIP + "(（":
             start += 1
@@ -657,6 +906,19 @@ def _cell_before_suffix(text: str, start: int, suffix: str | None) -> int | None
     if cell_start < 0 or any(c in BOX_GLYPHS for c in head[cell_start:]):
         return None  # no cell of its own, or only the choices: the detail is empty
     return start + cell_start + 1
+
+
+def _cell_after_boxes(text: str, start: int) -> tuple[int, int] | None:
+    """A detail whose brackets were both lost (☐ 市内 ☑ 市外 | 群馬県前橋市): the line's last
+    cell, when the cell before it holds the boxes and it holds none."""
+    offset = start
+    for line in text[start:].split("\n"):
+        cells = line.split("\t")
+        if len(cells) >= 2 and any(c.isalnum() for c in cells[-1]) and any(c in BOX_GLYPHS for c in cells[-2]):
+            if not any(c in BOX_GLYPHS for c in cells[-1]):
+                return offset + len(line) - len(cells[-1]), offset + len(line)
+        offset += len(line) + 1
+    return None
 
 
 def _norm_span(text: str, needle: str, start: int) -> tuple[int, int] | None:
@@ -814,7 +1076,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
     document = Region()
     for line in lines:
         document.add(line, 0, len(line.text))
-    anchors = find_anchors(form, lines)
+    anchors = anchor_unlabelled_rows(form, lines, find_anchors(form, lines))
     prefer = prefectures_in(nfkc(document.text))
     result: dict[str, ExtractedField] = {}
     headers = header_lines(anchors, lines)
@@ -837,8 +1099,10 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
             if reading is None or reading.value is None:
                 continue
             extracted = _to_extracted(reading, anchor, sources, lines)
+            if anchor.positional:
+                extracted = _doubted(extracted)
             if f.type == "text" and isinstance(extracted.value, str):
-                extracted = tidy_text(extracted, anchor.row, prefer)
+                extracted = tidy_text(extracted, anchor.row, prefer, f.key)
                 if not extracted.value:
                     continue
             result[f.key] = extracted
@@ -879,6 +1143,15 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
         review=confidence < REVIEW_THRESHOLD,
         raw=reading.raw,
     )
+
+
+#: How much less sure a value is when its row was found by its place, not by its label.
+POSITIONAL_DOUBT = 0.75
+
+
+def _doubted(extracted: ExtractedField) -> ExtractedField:
+    confidence = round(min(extracted.confidence * POSITIONAL_DOUBT, REVIEW_THRESHOLD - 0.01), 3)
+    return extracted.model_copy(update={"confidence": confidence, "review": True})
 
 
 def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, ExtractedField]) -> None:
@@ -930,9 +1203,7 @@ def _apply_implications(rules: tuple[Implication, ...], result: dict[str, Extrac
         if imp.then in result or imp.when not in result:
             continue
         have = result[imp.when]
-        actual = have.value
-        holds = actual == imp.equals if imp.op == "==" else (isinstance(actual, int) and not isinstance(actual, bool) and actual > imp.equals)  # type: ignore[operator]
-        if holds:
+        if _holds(imp, have.value):
             result[imp.then] = ExtractedField(
                 value=imp.value,
                 confidence=have.confidence,
@@ -942,3 +1213,15 @@ def _apply_implications(rules: tuple[Implication, ...], result: dict[str, Extrac
                 review=have.review,
                 raw=have.raw,
             )
+
+
+def _holds(imp: Implication, actual: Any) -> bool:
+    """Whether a value meets an implication's condition; a list (the allergens ticked) is
+    compared by its length (``allergens > 0``: some allergen is ticked)."""
+    if imp.op == "==":
+        return bool(actual == imp.equals)
+    if isinstance(actual, list):
+        actual = len(actual)
+    if isinstance(actual, bool) or not isinstance(actual, int) or isinstance(imp.equals, (bool, str)):
+        return False
+    return actual > imp.equals

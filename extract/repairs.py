@@ -73,10 +73,15 @@ _DIGIT_AFTER_UNIT = re.compile(r"(?<=[0-9])(kg|mg|g|ml|mL|L|cc)[0-9](?=[・、,�
 #: names of people or bodies: a given name (和生) is no misread common word.
 _DICTIONARY_FIELDS = re.compile(r"product_(name|spec|description)$|^item\d_name$|_reason$|_changes$|^(new_)?(best_before|shipping_timing)$")
 _log = logging.getLogger(__name__)
+#: Longer values are left as read: each correction weighs the whole text again (a 240-character
+#: value with 60 misreads took 6 s), and a field of a form is far shorter.
+DICTIONARY_MAX_CHARS = 400
 
 
 def _correct_kanji(value: str, protect: tuple[str, ...]) -> tuple[str, bool]:
     """The value with misread kanji corrected from the dictionary, and whether any was."""
+    if len(value) > DICTIONARY_MAX_CHARS:
+        return value, False
     try:
         fixed, changes = lexicon.correct_kanji(value, protect=protect)
     except (ImportError, OSError) as exc:  # no dictionary or no fonts: read as it is

@@ -365,3 +365,181 @@ def test_row_label_after_a_speck_is_found():
     rows.insert(12, ["_6 一般小売価格", "13,470", "円（税抜）", "14,547", "円（税込）"])
     fields = _scan(rows)
     assert fields["retail_price_excl_tax"].value == 13470 and fields["retail_price_incl_tax"].value == 14547
+
+
+# --- rows whose label a scan garbled, read by their place --------------------------------
+
+ALLERGEN_GRID = [
+    ["卵 ☐", "乳 ☐", "小麦 ☑", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"],
+    ["さけ ☐", "さば ☐", "あわび ☐", "いか ☐", "いくら ☐", "牛肉 ☐", "豚肉 ☐"],
+    ["鶏肉 ☐", "ゼラチン ☐", "アーモンド ☐", "カシューナッツ ☐", "くるみ ☐", "大豆 ☐", "ごま ☐"],
+    ["マカダミアナッツ ☐", "やまいも ☐", "オレンジ ☐", "キウイ ☐", "バナナ ☐", "もも ☐", "りんご ☐"],
+]
+WIDTHS = [110, 90, 200, 80, 90]
+
+
+def _allergen_page(allergen_row, grid, after):
+    """Page 2 of 様式第1号 from the allergen row on: the grid's seven columns span the label
+    column and the value column."""
+    parts = [([allergen_row], [110, 400], 10.5), (grid, [75] * 8, 7.0), ([*after, ["19 担当者連絡先", "所属", "営業部"]], WIDTHS, 10.5)]
+    page, top = None, 60.0
+    for rows, widths, size in parts:
+        part = make_page(rows, widths=widths, size=size, top=top, conf=0.9, source="ocr", number=2)
+        top = max(w.y1 for w in part.words) + 12
+        if page is None:
+            page = part
+        else:
+            page.words += part.words
+            page.rules += part.rules
+    return page
+
+
+def _two_pages(page1_rows, allergen_row, grid=ALLERGEN_GRID, after=()):
+    page1 = make_page(page1_rows, widths=WIDTHS, conf=0.9, source="ocr")
+    return locate_fields(FORM1, [page1, _allergen_page(allergen_row, grid, after)])
+
+
+ALLERGENS_ROW = ["15 アレルギー品目", "☑ あり ☐ なし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+PACKAGE_ROW = ["17 梱包サイズ・梱包重量", "60サイズ・2kg"]
+
+
+def test_row_with_a_garbled_label_is_read_by_its_place_between_its_neighbours():
+    """Regression (200 dpi scan): 16 消費期限・賞味期限 read as 扶期妥・代味, and best_before lost;
+    the allergen grid between the rows found is no row label."""
+    fields = _two_pages(OUR_LAYOUT[:15], ALLERGENS_ROW, after=[["扶期妥・代味", "製造日から7日"], PACKAGE_ROW])
+    best = fields["best_before"]
+    assert best.value == "製造日から7日"
+    assert best.review and best.confidence < 0.8  # found by its place: a person should look
+    assert fields["package_size_weight"].value == "60サイズ・2kg" and not fields["package_size_weight"].review
+    assert fields["allergens"].value == ["小麦"]
+
+
+def test_garbled_row_label_whose_value_a_skewed_scan_set_apart_is_read_by_its_place():
+    """Regression (200 dpi skewed scan): the value 製造日から7日 stood a little above its garbled
+    label, on a line of its own."""
+    page1 = make_page([*OUR_LAYOUT[:13], ["8 製造場所", "☑ 市内 ☐ 市外"], *OUR_LAYOUT[13:15]], widths=WIDTHS, conf=0.9, source="ocr")
+    page2 = _allergen_page(ALLERGENS_ROW, ALLERGEN_GRID, [["扶期妥・代味", "製造日から7日"], PACKAGE_ROW])
+    page2.words = [dataclasses.replace(w, y0=w.y0 - 6, y1=w.y1 - 6) if w.text.startswith("製造日") else w for w in page2.words]
+    fields = locate_fields(FORM1, [page1, page2])
+    assert fields["best_before"].value == "製造日から7日" and fields["best_before"].review
+    assert fields["allergens"].value == ["小麦"]
+
+
+def test_garbled_row_label_at_the_top_of_a_page_anchors_its_boxes_and_grid():
+    """Regression (300 dpi scan): 15 アレルギー品目 read as 本十 at the top of page 2: the
+    allergens and あり/なし were lost with it."""
+    garbled = ["本十", "☑ あり ☐ なし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+    fields = _two_pages(OUR_LAYOUT[:15], garbled, after=[["16 消費期限・賞味期限", "製造日から7日"]])
+    assert fields["allergens_present"].value is True and fields["allergens_present"].review
+    assert fields["allergens"].value == ["小麦"] and fields["allergens"].review
+    assert fields["best_before"].value == "製造日から7日" and not fields["best_before"].review
+
+
+def test_value_of_a_row_found_by_its_place_must_fit_its_type():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows.insert(10, ["3 商品の説明・特徴", "赤城山麓の牧場で育てました。"])
+    rows[11] = ["4 奇付合頟", "12,000", "円"]
+    fields = locate_fields(FORM1, [make_page(rows, widths=WIDTHS, conf=0.9, source="ocr")])
+    assert fields["donation_amount"].value == 12000 and fields["donation_amount"].review
+    rows[11] = ["4 奇付合頟", "要相談"]
+    values = _values(rows, widths=WIDTHS)
+    assert "donation_amount" not in values  # no amount there: nothing rather than a guess
+    assert values["gift_price_excl_tax"] == 3300
+
+
+def test_wrapped_label_of_the_row_above_is_not_taken_for_the_garbled_row():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[9] = ["2 商品規格\n（ポータルサイト\n等に転記します）", "肩ロース 500g\n化粧箱入り"]
+    rows.insert(10, ["3 両品Q說叨", "赤城山麓の牧場で育てました。"])
+    fields = locate_fields(FORM1, [make_page(rows, widths=WIDTHS, conf=0.9, source="ocr")])
+    assert fields["product_description"].value == "赤城山麓の牧場で育てました。"
+    assert fields["product_description"].review
+    assert fields["product_spec"].value == "肩ロース 500g化粧箱入り"
+
+
+# --- boxes ---------------------------------------------------------------------------------
+
+
+def test_ticked_allergen_says_allergens_present_when_its_boxes_are_unreadable():
+    """Regression (200 dpi scan, a circle over あり): あり/なし unreadable, but 小麦 is ticked."""
+    garbled = ["15 アレルギー品目", "によう なし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+    fields = _two_pages(OUR_LAYOUT[:15], garbled)
+    assert fields["allergens"].value == ["小麦"]
+    assert fields["allergens_present"].value is True
+
+
+def test_allergen_grid_cells_with_misread_labels_and_boxes_are_read_in_order():
+    """Regression (scans): 牛肉 read as 生肉, the box of そば as 万, 鶏肉 as a box standing
+    apart from its own box, the box of 乳 as 口: each cell is still one allergen."""
+    grid = [
+        ["卵 ☐", "乳 口", "小麦 ☐", "そば万", "落花生 ☐", "えび ☐", "かに ☑"],
+        ["さけ ☐", "さば ☐", "あわび ☐", "いか ☐", "いくら ☐", "生肉 ☑", "豚肉 ☐"],
+        ["☑", "☑", "ゼラチン ☑", "アーモンド ☐", "カシューナッツ ☐", "くるみ ☐", "大豆 ☐", "ごま ☐"],
+        ["マカダミアナッツ ☐", "やまいも ☐", "オレンジ ☐", "キウイ ☐", "バナナ ☑", "もも ☐", "りんご ☐"],
+    ]
+    fields = _two_pages(OUR_LAYOUT[:15], ALLERGENS_ROW, grid=grid)
+    assert fields["allergens"].value == ["そば", "かに", "牛肉", "鶏肉", "ゼラチン", "バナナ"]
+    assert fields["allergens"].review  # そば's box is a guess
+
+
+def test_box_turned_into_a_character_standing_apart_is_ticked_for_review():
+    """Regression (300 dpi pen ticks): 錠 ゆうパック, M なし — the tick made the box a letter
+    standing alone before the label; the end of a word before a label (市内 市外) is no box."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[13] = ["13 運送便", "錠  ゆうパック ☑ 佐川急便 ☐ ヤマト運輸"]  # two spaces: a gap, not adjacent
+    rows[15] = ["15 アレルギー品目", "☐ あり M なし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+    rows[16] = ["卵 ☐", "乳 ☐", "小麦 ☐", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"]
+    rows[17] = ["牛肉 ☐", "豚肉 ☐", "りんご ☐"]
+    fields = _scan(rows)
+    assert fields["carriers"].value == ["japan_post", "sagawa"] and fields["carriers"].review
+    assert fields["allergens_present"].value is False and fields["allergens_present"].review
+    rows[13] = ["13 運送便", "☑ ゆうパック ☐ 佐川急便  ヤマト運輸"]  # a box lost, not smudged
+    assert _scan(rows)["carriers"].value == ["japan_post"]
+
+
+def test_choice_label_one_character_off_is_read_by_its_box():
+    """Regression (200 dpi scan): ☑”ヤマト運給 — a speck read as a quote, 輸 as 給."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[13] = ["13 運送便", "☑ ゆうパック 革佐川急便 ☑”ヤマト運給"]
+    assert _scan(rows)["carriers"].value == ["japan_post", "sagawa", "yamato"]
+
+
+def test_only_choice_left_unread_among_unticked_ones_is_the_marked_one_for_review():
+    """Regression (200 dpi scan, circled choices): ☐ 市内 研市 — the circle garbled 市外, and
+    the origin was lost; あり read as によう beside ☐ なし."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[12] = ["7 原材料（原産地）", "☐ 市内 研市"]
+    rows[15] = ["15 アレルギー品目", "によう ☐ なし ※ アレルギー品目「あり」の場合は、チェックをつけてください。"]
+    rows[16] = ["卵 ☐", "乳 ☐", "小麦 ☐", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"]
+    rows[17] = ["牛肉 ☐", "豚肉 ☐", "りんご ☐"]
+    fields = _scan(rows)
+    assert fields["ingredients_origin"].value == "outside" and fields["ingredients_origin"].review
+    assert fields["allergens_present"].value is True and fields["allergens_present"].review
+    rows[12] = ["7 原材料（原産地）", "研市"]  # no choice read at all: nothing to go by
+    assert "ingredients_origin" not in _scan(rows)
+
+
+def test_detail_whose_brackets_were_both_lost_is_the_cell_after_the_boxes():
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[12] = ["7 原材料（原産地）", "☐ 市内 ☑ 市外", "群馬県沼田市"]
+    values = _values(rows, widths=[110, 90, 200, 20])
+    assert values["ingredients_origin_detail"] == "群馬県沼田市" and values["ingredients_origin"] == "outside"
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+def test_sub_label_with_a_character_added_keeps_its_last_characters():
+    """Regression (200 dpi scan): ウェプブサイト URL matched without its L, which went into
+    the value (L https://…), and the website was lost."""
+    rows = [list(r) for r in OUR_LAYOUT] + [["", "ウェプブサイト URL", "https://komochi-ham.jp/"]]
+    assert _scan(rows)["contact_website_url"].value == "https://komochi-ham.jp/"
+
+
+def test_certificate_item_after_a_statement_on_the_same_line_is_found():
+    """Regression (200 dpi certificate): 未納の税額があります。 未納額：27,000円 — the item stood
+    after the statement, not at the start of a cell."""
+    rows = [["市税完納証明書"], ["氏名又は名称：渋川 一郎"], ["上記の者について、未納の税額があります。 未納額：27,000円"]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[500])])
+    assert fields["unpaid_amount"].value == 27000
+    assert fields["no_arrears"].value is False
