@@ -289,6 +289,20 @@ def _mecab() -> _Mecab:
     return _Mecab()
 
 
+def _to_katakana(text: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
+
+
+def reading(text: str) -> str:
+    """How ``text`` reads, in katakana, by MeCab's best segmentation (上州豚の味噌漬け →
+    ジョウシュウブタノミソツケ); a word the dictionary lacks stays as written, kana in katakana."""
+    mecab = _mecab()
+    clean = mecab._clean(text)
+    tokens, _ = mecab.best(clean)
+    # IPADIC's features: POS x4, conjugation x2, base form, reading, pronunciation
+    return "".join(t.pos[7] if len(t.pos) > 7 and t.pos[7] != "*" else _to_katakana(clean[t.start : t.end]) for t in tokens)
+
+
 def warm_up() -> None:
     """Loads the dictionary, the neighbour table and the fonts (else done on first use)."""
     _mecab().best("上州和牛")

@@ -33,6 +33,7 @@ from extract.pagemodel import BBox, Page, Source, union
 from extract.repairs import (
     LEADING_SPECKS,
     repair_domain,
+    repair_kana_reading,
     repair_mail_domain,
     repair_tax_pairs,
     tidy_text,
@@ -1119,6 +1120,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
                 result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
     repair_tax_pairs(form, result)
     repair_mail_domain(form, result)
+    repair_kana_reading(form, result)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
     return result

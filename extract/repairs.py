@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from extract import lexicon
-from extract.keys import CONTRACTED_SMALL, fold
+from extract.keys import CONTRACTED_SMALL, TO_LARGE, fold
 from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
@@ -98,6 +99,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
     if field.source == "ocr":
         value = _TIMES.sub("×", value)
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
+        value = re.sub(r"([%％])\1+", r"\1", value)  # 100%% : no text writes a sign twice
         value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
         value = _correct_entity_types(value)
@@ -231,3 +233,50 @@ def repair_domain(text: str) -> str:
     # a slash of the scheme lost or read as l, I or |: https:/example.jp, https:l/example.jp
     out = re.sub(r"^(https?)\s*[:;]?\s*[/lI|]{1,2}(?=[a-z0-9])", r"\1://", out, flags=re.IGNORECASE)
     return out
+
+
+#: How alike (extract.lexicon.glyph_similarity) two neighbouring katakana must look to be one
+#: glyph Tesseract wrote twice (ゾヅ 0.77, シン 0.72; ジョ 0.21).
+KANA_TWIN_LIKENESS = 0.6
+
+
+def _fold_kana(text: str) -> str:
+    """Katakana without voicing marks and small forms: how a reading compares to another."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return bare.translate(TO_LARGE)
+
+
+def _undouble_kana(kana: str, name: str) -> str:
+    """``kana`` without the one character that is a look-alike twin of its neighbour, when
+    dropping it brings the reading nearer to how ``name`` reads (ミソゾヅケ → ミソヅケ)."""
+    try:
+        said = lexicon.reading(name)
+        target = _fold_kana(said)
+        # nearest without voicing marks, then with them (ミソヅケ before ミゾヅケ)
+        options: dict[str, tuple[int, int]] = {}
+        for i, ch in enumerate(kana):
+            beside = {kana[j] for j in (i - 1, i + 1) if 0 <= j < len(kana)} - {ch}
+            if any(lexicon.glyph_similarity(ch, other) >= KANA_TWIN_LIKENESS for other in beside):
+                shorter = kana[:i] + kana[i + 1 :]
+                options[shorter] = (Levenshtein.distance(_fold_kana(shorter), target), Levenshtein.distance(shorter, said))
+    except (ImportError, OSError):  # no dictionary or no fonts: left as read
+        return kana
+    if not options:
+        return kana
+    best = min(options.values())
+    winners = [k for k, d in options.items() if d == best]
+    return winners[0] if len(winners) == 1 and best[0] < Levenshtein.distance(_fold_kana(kana), target) else kana
+
+
+def repair_kana_reading(form: FormDecl, result: dict[str, ExtractedField]) -> None:
+    """A scanned katakana reading (``X_kana``) with a glyph read twice, set right against how
+    its field ``X`` reads, for review (ジョウシュウブタノミソゾヅケ beside 上州豚の味噌漬け)."""
+    for f in form.fields():
+        if f.type != "katakana" or not f.key.endswith("_kana"):
+            continue
+        kana, name = result.get(f.key), result.get(f.key.removesuffix("_kana"))
+        if kana is None or name is None or kana.source != "ocr" or not isinstance(kana.value, str) or not isinstance(name.value, str):
+            continue
+        fixed = _undouble_kana(kana.value, name.value)
+        if fixed != kana.value:
+            result[f.key] = kana.model_copy(update={"value": fixed, "confidence": min(kana.confidence, 0.6), "review": True})

@@ -87,3 +87,47 @@ def test_a_misread_last_label_character_before_a_scanned_value_is_dropped(form1_
     assert tidy_text(_spec_field(read, source="text"), row, (), "product_description").value == read
     kept = "赤 城高原で育った豚肉"  # 赤 looks nothing like 徴
     assert tidy_text(_spec_field(kept), row, (), "product_description").value == kept
+
+
+def test_a_percent_sign_read_twice_is_once(spec_row) -> None:
+    """Regression (unseen scans): 果汁100% read as 果汁100%%."""
+    assert tidy_text(_spec_field("果汁100%%のジュース"), spec_row, ()).value == "果汁100%のジュース"
+
+
+def _fields(**values: tuple[str, str]) -> dict[str, ExtractedField]:
+    return {k: ExtractedField(value=v, raw=v, confidence=0.9, source=src, page=1) for k, (v, src) in values.items()}
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "right"),
+    [
+        # regression (unseen scans): one glyph written twice as two look-alikes
+        ("ジョウシュウブタノミソゾヅケ", "上州豚の味噌漬け", "ジョウシュウブタノミソヅケ"),
+        ("シブカワリシンゴジュース", "渋川りんごジュース", "シブカワリンゴジュース"),
+    ],
+)
+def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
+    from extract.repairs import repair_kana_reading
+
+    result = _fields(product_name=(name, "ocr"), product_name_kana=(read, "ocr"))
+    repair_kana_reading(get_form("shibukawa.form1"), result)
+    assert result["product_name_kana"].value == right and result["product_name_kana"].review
+
+
+@pytest.mark.parametrize(
+    ("kana", "name"),
+    [
+        ("ジョウシュウワギュウスキヤキセット", "上州和牛すき焼きセット"),  # MeCab reads 上州 ウエシュウ
+        ("シシャモ", "ししゃも"),  # a kana doubled in the word itself
+        ("アカギコウゲンハムセット", "赤城高原ハムセット"),
+    ],
+)
+def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
+    from extract.repairs import repair_kana_reading
+
+    result = _fields(product_name=(name, "ocr"), product_name_kana=(kana, "ocr"))
+    repair_kana_reading(get_form("shibukawa.form1"), result)
+    assert result["product_name_kana"].value == kana and not result["product_name_kana"].review
+    typed = _fields(product_name=("上州豚の味噌漬け", "text"), product_name_kana=("ジョウシュウブタノミソゾヅケ", "text"))
+    repair_kana_reading(get_form("shibukawa.form1"), typed)
+    assert typed["product_name_kana"].value == "ジョウシュウブタノミソゾヅケ"
