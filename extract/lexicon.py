@@ -296,11 +296,9 @@ def _to_katakana(text: str) -> str:
 def reading(text: str) -> str:
     """How ``text`` reads, in katakana, by MeCab's best segmentation (上州豚の味噌漬け →
     ジョウシュウブタノミソツケ); a word the dictionary lacks stays as written, kana in katakana."""
-    mecab = _mecab()
-    clean = mecab._clean(text)
-    tokens, _ = mecab.best(clean)
+    tokens, _ = _mecab().best(text)  # offsets are the text's: cleaning keeps one char for one
     # IPADIC's features: POS x4, conjugation x2, base form, reading, pronunciation
-    return "".join(t.pos[7] if len(t.pos) > 7 and t.pos[7] != "*" else _to_katakana(clean[t.start : t.end]) for t in tokens)
+    return "".join(t.pos[7] if len(t.pos) > 7 and t.pos[7] != "*" else _to_katakana(text[t.start : t.end]) for t in tokens)
 
 
 def warm_up() -> None:

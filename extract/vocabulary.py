@@ -47,8 +47,13 @@ def restore_small_kana_words(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _places_file() -> dict:
+    return yaml.safe_load(PLACES_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _places() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    raw = yaml.safe_load(PLACES_FILE.read_text(encoding="utf-8"))
+    raw = _places_file()
     prefectures = tuple(raw["prefectures"])
     municipalities = {pref: tuple(names) for pref, names in raw["municipalities"].items()}
     return prefectures, municipalities
@@ -56,7 +61,7 @@ def _places() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
 
 @lru_cache(maxsize=1)
 def _districts() -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(PLACES_FILE.read_text(encoding="utf-8"))
+    raw = _places_file()
     return {muni: tuple(names) for muni, names in (raw.get("districts") or {}).items()}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.repairs import repair_domain, tidy_text
+from extract.repairs import repair_domain, repair_kana_reading, tidy_text
 from extract.result import ExtractedField
 from forms.catalogue import get_form
 
@@ -107,8 +107,6 @@ def _fields(**values: tuple[str, str]) -> dict[str, ExtractedField]:
     ],
 )
 def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
-    from extract.repairs import repair_kana_reading
-
     result = _fields(product_name=(name, "ocr"), product_name_kana=(read, "ocr"))
     repair_kana_reading(get_form("shibukawa.form1"), result)
     assert result["product_name_kana"].value == right and result["product_name_kana"].review
@@ -123,8 +121,6 @@ def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: s
     ],
 )
 def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
-    from extract.repairs import repair_kana_reading
-
     result = _fields(product_name=(name, "ocr"), product_name_kana=(kana, "ocr"))
     repair_kana_reading(get_form("shibukawa.form1"), result)
     assert result["product_name_kana"].value == kana and not result["product_name_kana"].review
