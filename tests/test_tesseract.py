@@ -68,6 +68,22 @@ def test_failure_is_program_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         tesseract.ocr_words(_line("試験"))
 
 
+def test_pages_are_read_with_one_openmp_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # OpenMP's threads made a page 3x slower on 2 cores; plain runs for the benchmark keep the
+    # shell's default unless told
+    seen = tmp_path / "omp"
+    bindir = _fake_tesseract(tmp_path, f'echo "omp=$OMP_THREAD_LIMIT" >> {seen}; exit 1')
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(ProgramFailed):
+        tesseract.ocr_words(_line("試験"))
+    image = tmp_path / "page.png"
+    _line("試験").save(image)
+    for threads in (None, "1"):
+        with pytest.raises(ProgramFailed):
+            tesseract.run_plain(image, threads=threads)
+    assert seen.read_text().split() == ["omp=1", "omp=", "omp=1"]
+
+
 def test_reads_japanese_words_with_pixel_boxes() -> None:
     img = _line("渋川市寄附金")
     words = tesseract.ocr_words(img, dpi=300)
