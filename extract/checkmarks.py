@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from extract.pagemodel import Word
+from extract.prepare import connected_components
 
 PxBox = tuple[int, int, int, int]
 
@@ -155,8 +156,7 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
         tpl = np.zeros((h, w), np.float32)
         cv2.rectangle(tpl, (0, 0), (w - 1, h - 1), 1.0, t + 1)
         score = cv2.matchTemplate(ink01, tpl, cv2.TM_CCORR) / float(tpl.sum())
-        peaks = (score >= 0.7) & (score >= cv2.dilate(score, np.ones((3, 3), np.uint8)))
-        ys, xs = np.nonzero(peaks)
+        ys, xs = _peaks(score, score >= 0.7)
         order = np.argsort(-score[ys, xs])
         for k in order[:5000]:
             x, y = int(xs[k]), int(ys[k])
@@ -188,6 +188,29 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
         kept += now
         anchors += now
         pending = [c for c in pending if c not in now]
+
+
+def _peaks(score: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate points (rows, columns, in raster order) that no neighbour (3 × 3) tops.
+
+    The same as ``candidates & (score >= cv2.dilate(score, 3 × 3))``, looked at on the few
+    candidates only.
+    """
+    ys, xs = np.nonzero(candidates)
+    if len(ys) == 0:
+        return ys, xs
+    h, w = score.shape
+    values = score[ys, xs]
+    keep = np.ones(len(ys), bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == 0 and dx == 0:
+                continue
+            ny, nx = ys + dy, xs + dx
+            inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+            neighbour = score[np.clip(ny, 0, h - 1), np.clip(nx, 0, w - 1)]
+            keep &= ~inside | (values >= neighbour)
+    return ys[keep], xs[keep]
 
 
 def _aligned(box: PxBox, known: Sequence[Checkbox]) -> bool:
@@ -419,12 +442,12 @@ def find_circles(
         bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
         bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
         closed = cv2.bitwise_or(ink, cv2.bitwise_and(bridged, gaps))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, labels, stats = connected_components(closed)
+    ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    sized = (1.15 * th <= hs) & (hs <= 4.5 * th) & (1.05 * th <= ws) & (ws <= 14 * th) & (ws >= 1.1 * hs)
     circles: list[Circle] = []
-    for k in range(1, n):
+    for k in np.flatnonzero(sized[1:]) + 1:
         x, y, w, h, area = (int(v) for v in stats[k])
-        if not (1.15 * th <= h <= 4.5 * th and 1.05 * th <= w <= 14 * th and w >= 1.1 * h):
-            continue
         comp = labels[y : y + h, x : x + w] == k
         py, px = np.nonzero(comp)
         rx = (px + 0.5 - w / 2.0) / (w / 2.0)

@@ -118,6 +118,8 @@ def normalize_levels(grey: np.ndarray) -> np.ndarray:
     lut = (np.arange(256, dtype=np.float32) - ink) * (255.0 / (paper - ink))
     lut = np.clip(lut, 0, 255)
     lut[lut >= 0.88 * 255] = 255
+    if grey.dtype == np.uint8 and grey.ndim == 2:
+        return cv2.LUT(grey, lut.astype(np.uint8))  # (the same as indexing, a few times faster)
     return lut.astype(np.uint8)[grey]
 
 
@@ -129,7 +131,24 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     # Faint pages (light toner) push Otsu up: never call paper-white ink. On a page of pure
     # black and white Otsu answers the black level itself: never call black paper.
     thr = min(max(thr, 100.0), 200.0)
+    if grey.dtype == np.uint8:
+        # grey < thr is grey <= ceil(thr) - 1 for whole grey levels: cv2's inverted threshold
+        # (0 above the level, 255 at or under it) gives the same mask several times faster
+        return cv2.threshold(grey, math.ceil(thr) - 1, 255, cv2.THRESH_BINARY_INV)[1]
     return np.where(grey < thr, 255, 0).astype(np.uint8)
+
+
+def connected_components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats`` of a mask, 8-connectivity: (count, labels, stats).
+
+    Labels are 16-bit when there are few enough of them: the same labels and stats as with
+    32-bit ones (cv2 numbers them the same way), computed about three times faster.
+    """
+    try:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:  # more than 65535 components
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+    return n, labels, stats
 
 
 # --- orientation -------------------------------------------------------------------------
@@ -230,9 +249,9 @@ def isolated_speck_area(dpi: float) -> int:
 ISOLATION_MM = 0.5
 
 
-def _specks(ink: np.ndarray, dpi: float) -> np.ndarray:
-    """Mask of the speck pixels of an ink mask: tiny blobs, and small ones far from other ink."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+def _speck_labels(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ink's component labels, and per label whether it is a speck."""
+    n, labels, stats = connected_components(ink)
     areas = stats[:, cv2.CC_STAT_AREA]
     small = areas <= speck_area(dpi)
     small[0] = False
@@ -246,6 +265,12 @@ def _specks(ink: np.ndarray, dpi: float) -> np.ndarray:
         window = labels[max(0, y - r) : min(h, y + bh + r), max(0, x - r) : min(w, x + bw + r)]
         if not np.any((window != 0) & (window != k)):
             small[k] = True
+    return labels, small
+
+
+def _specks(ink: np.ndarray, dpi: float) -> np.ndarray:
+    """Mask of the speck pixels of an ink mask: tiny blobs, and small ones far from other ink."""
+    labels, small = _speck_labels(ink, dpi)
     return small[labels]
 
 
@@ -257,12 +282,14 @@ def despeckle(grey: np.ndarray, dpi: float, *, only_if_more_than: int = 0) -> tu
     ink = ink_mask(grey)
     if not ink.any():
         return grey, 0
-    mask = _specks(ink, dpi)
-    count = int(cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0]) - 1
+    labels, small = _speck_labels(ink, dpi)
+    # the specks are whole components of the ink, and two components never touch: there are
+    # as many specks as components taken
+    count = int(np.count_nonzero(small))
     if count <= only_if_more_than:
         return grey, 0
     out = grey.copy()
-    out[mask] = 255
+    out[small[labels]] = 255
     return out, count
 
 

@@ -199,3 +199,15 @@ def test_ticked_box_glyph_whose_walls_run_past_its_bottom() -> None:
     assert len(found) == 2
     assert found[0].ticked and found[0].box == pytest.approx((x, y, x + side, y + side), abs=3)
     assert not found[1].ticked
+
+
+def test_peaks_are_the_local_maxima_of_a_3x3_dilation() -> None:
+    from extract.checkmarks import _peaks
+
+    rng = np.random.default_rng(9)
+    for i in range(60):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        score = (rng.integers(0, 6, (h, w)) / 5.0 if i % 2 else rng.random((h, w))).astype(np.float32)
+        expected = np.nonzero((score >= 0.7) & (score >= cv2.dilate(score, np.ones((3, 3), np.uint8))))
+        ys, xs = _peaks(score, score >= 0.7)
+        assert np.array_equal(ys, expected[0]) and np.array_equal(xs, expected[1])

@@ -115,3 +115,53 @@ def test_blurred_specks_of_a_200_dpi_scan_are_removed_and_periods_kept() -> None
     assert int((cleaned[120:] < 128).sum()) == 0
     # the period of ".jp" and the middle dot stay: they are bigger, or close to other ink
     assert int((cleaned[:120] < 128).sum()) == text_ink
+
+
+def _random_masks(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    masks = []
+    for _ in range(12):
+        h, w = (int(v) for v in rng.integers(3, 300, 2))
+        masks.append(((rng.random((h, w)) < rng.random() * 0.6) * 255).astype(np.uint8))
+    return masks
+
+
+def test_connected_components_are_cv2s_with_32_bit_labels() -> None:
+    import cv2
+
+    from extract.prepare import connected_components
+
+    for mask in _random_masks(3):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        n2, labels2, stats2 = connected_components(mask)
+        assert n2 == n and np.array_equal(labels2, labels) and np.array_equal(stats2, stats)
+    # more components than 16-bit labels can hold: 32-bit ones
+    many = np.zeros((600, 600), np.uint8)
+    many[::2, ::2] = 255
+    n, labels, _ = connected_components(many)
+    assert n == 300 * 300 + 1 and labels.dtype == np.int32
+
+
+def test_ink_mask_is_the_pixels_under_the_clamped_otsu_level() -> None:
+    import cv2
+
+    from extract.prepare import ink_mask
+
+    rng = np.random.default_rng(4)
+    greys = [rng.integers(0, 256, (50, 70)), np.clip(rng.normal(200, 60, (80, 60)), 0, 255)]
+    for grey in (g.astype(np.uint8) for g in greys):
+        thr = min(max(cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0], 100.0), 200.0)
+        assert np.array_equal(ink_mask(grey), np.where(grey < thr, 255, 0).astype(np.uint8))
+
+
+def test_despeckle_count_is_the_number_of_specks_removed() -> None:
+    import cv2
+
+    rng = np.random.default_rng(5)
+    grey = np.full((200, 300), 255, np.uint8)
+    grey[rng.integers(0, 200, 80), rng.integers(0, 300, 80)] = 0
+    grey[50:60, 20:200] = 0
+    out, count = despeckle(grey, 300)
+    removed = ((out == 255) & (grey == 0)).astype(np.uint8)
+    assert count == cv2.connectedComponents(removed, connectivity=8)[0] - 1 > 0
+    assert (out[50:60, 20:200] == 0).all()

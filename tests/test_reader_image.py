@@ -267,3 +267,56 @@ def test_table_lines_keep_long_horizontals_and_every_vertical() -> None:
     mask[100:200, 600:603] = 255  # a short vertical cell wall
     out = table_lines(mask, 300)
     assert out[51, 500] and out[150, 601] and not out[201, 350]
+
+
+def _line_masks(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    masks = []
+    for _ in range(40):
+        h, w = (int(v) for v in rng.integers(3, 400, 2))
+        m = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(0, 120))):
+            x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+            if rng.random() < 0.5:
+                m[y0 : y0 + int(rng.integers(1, 4)), x0 : x0 + int(rng.integers(1, 200))] = 255
+            else:
+                m[y0 : y0 + int(rng.integers(1, 200)), x0 : x0 + int(rng.integers(1, 4))] = 255
+        masks.append(m)
+    return masks
+
+
+def test_rules_are_found_as_by_labelling_the_whole_page() -> None:
+    """find_rules works on the rows and columns holding lines only: the same segments, in the
+    same order, as labelling the closed mask of the whole page."""
+    from extract.readers.image import find_rules
+
+    for ink in _line_masks(7):
+        for dpi in (100, 300):
+            length = max(10, int(dpi * 8.0 / 25.4))
+            bridge = max(3, int(dpi * 1.0 / 25.4))
+            expected = []
+            for horizontal in (True, False):
+                kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
+                lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+                joined = cv2.morphologyEx(
+                    lines, cv2.MORPH_CLOSE,
+                    cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if horizontal else (1, bridge)),
+                )
+                n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+                for k in range(1, n):
+                    x, y, w, h, _ = (int(v) for v in stats[k])
+                    if horizontal and w >= length:
+                        expected.append((x, y + h // 2, x + w, y + h // 2))
+                    elif not horizontal and h >= length:
+                        expected.append((x + w // 2, y, x + w // 2, y + h))
+            assert find_rules(ink, dpi)[0] == expected
+
+
+def test_table_lines_keeps_long_and_vertical_components() -> None:
+    from extract.readers.image import table_lines
+
+    for mask in _line_masks(8):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        long_px = 300 * 30 / 25.4
+        keep = np.array([k > 0 and (stats[k][2] >= long_px or stats[k][3] > stats[k][2]) for k in range(n)])
+        assert np.array_equal(table_lines(mask, 300), np.where(keep[labels], 255, 0).astype(np.uint8))

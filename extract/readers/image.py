@@ -19,7 +19,7 @@ import os
 import statistics
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,11 +31,13 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from extract import checkmarks, tesseract
 from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.pagemodel import Page, Rule, Word
-from extract.prepare import Prepared, ink_mask, prepare
+from extract.prepare import Prepared, connected_components, ink_mask, prepare
 from forms.errors import CorruptFile, FileTooLarge
 
 ImageKind = Literal["png", "jpeg", "tiff"]
 Orientation = Literal["auto", "osd", "none"]
+#: Told the image Tesseract read (grey array) and its dpi.
+KeepImage = Callable[[np.ndarray, float], None]
 
 #: Words closer than this many character heights are one word (Tesseract jpn splits characters).
 MERGE_GAP = 0.75
@@ -74,18 +76,52 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[tuple[int, int, int, i
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
         mask |= lines
         # join the pieces of a broken line before naming segments
-        joined = cv2.morphologyEx(
-            lines, cv2.MORPH_CLOSE,
-            cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if horizontal else (1, bridge)),
-        )
-        n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        for k in range(1, n):
-            x, y, w, h, _ = (int(v) for v in stats[k])
+        for x, y, w, h in _line_boxes(lines, bridge, horizontal):
             if horizontal and w >= length:
                 segments.append((x, y + h // 2, x + w, y + h // 2))
             elif not horizontal and h >= length:
                 segments.append((x + w // 2, y, x + w // 2, y + h))
     return segments, mask
+
+
+def _line_boxes(lines: np.ndarray, bridge: int, horizontal: bool) -> list[tuple[int, int, int, int]]:
+    """Boxes (x, y, w, h) of the lines of a mask of horizontal (vertical) strokes, once broken
+    lines are joined by a closing ``bridge`` pixels long, in the order cv2 labels them.
+
+    Only the rows (columns) holding strokes are worked on, gathered in a compact mask: a
+    one-row kernel works on every row by itself, and runs of rows are kept apart by empty ones,
+    each row keeping its parity. cv2 labels components 2 × 2 pixels at a time, in raster
+    order; on the compact mask it meets the same components in the same order, and gives the
+    same labels and boxes as on the whole page, in a fraction of the time.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if horizontal else (1, bridge))
+    if lines.size == 0:
+        return []
+    used = np.flatnonzero(lines.max(axis=1 if horizontal else 0))
+    if len(used) == 0:
+        return []
+    gaps = np.diff(used)
+    steps = np.where(gaps == 1, 1, 2 + gaps % 2)
+    pos = int(used[0] % 2) + np.concatenate(([0], np.cumsum(steps)))
+    origin = np.zeros(int(pos[-1]) + 1, np.int64)
+    origin[pos] = used
+    if horizontal:
+        compact = np.zeros((len(origin), lines.shape[1]), np.uint8)
+        compact[pos] = lines[used]
+    else:
+        compact = np.zeros((lines.shape[0], len(origin)), np.uint8)
+        compact[:, pos] = lines[:, used]
+    joined = cv2.morphologyEx(compact, cv2.MORPH_CLOSE, kernel)
+    n, _, stats = connected_components(joined)
+    out = []
+    for k in range(1, n):
+        x, y, w, h, _ = (int(v) for v in stats[k])
+        if horizontal:
+            y = int(origin[y])
+        else:
+            x = int(origin[x])
+        out.append((x, y, w, h))
+    return out
 
 
 #: Horizontal lines at least this long (mm) are a table's, not part of a drawn mark.
@@ -95,12 +131,20 @@ TABLE_LINE_MM = 30.0
 def table_lines(rule_mask: np.ndarray, dpi: float) -> np.ndarray:
     """The ruled lines of a table: every vertical line, and horizontal ones of table length."""
     long_px = dpi * TABLE_LINE_MM / 25.4
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(rule_mask, connectivity=8)
-    keep = np.zeros(n, bool)
-    for k in range(1, n):
-        w, h = int(stats[k][2]), int(stats[k][3])
-        keep[k] = w >= long_px or h > w
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    # each 8-connected component (the outer contour of each, with cv2's hierarchy) is kept or
+    # flood-filled away: the same as labelling the components, without the labels
+    out = cv2.threshold(rule_mask, 0, 255, cv2.THRESH_BINARY)[1]
+    contours, hierarchy = cv2.findContours(out, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return out
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+        if parent != -1:
+            continue  # the outline of a hole
+        _, _, w, h = cv2.boundingRect(contour)
+        if not (w >= long_px or h > w):
+            x, y = (int(v) for v in contour[0, 0])
+            cv2.floodFill(out, None, (x, y), 0, flags=8)
+    return out
 
 
 def _within(segment: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> bool:
@@ -269,6 +313,8 @@ class PageReading:
     chars: int
     #: Share of the characters in words read with confidence >= 75.
     good_share: float = 0.0
+    #: The image Tesseract read (grey, ruled lines and marks whitened out).
+    clean: np.ndarray | None = None
 
 
 def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
@@ -304,7 +350,7 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     chars = sum(len(w.text) for w in ocr)
     mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
     good = sum(len(w.text) for w in ocr if w.conf >= 75)
-    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0)
+    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0, clean)
 
 
 def ocr_page_image(
@@ -316,12 +362,14 @@ def ocr_page_image(
     lang: str = "jpn",
     timeout: float | None = None,
     image_dir: Path | None = None,
+    keep_image: KeepImage | None = None,
 ) -> Page:
     """OCR one page image into a Page (source "ocr", words in points, conf 0..1).
 
     ``orientation``: "auto" reads the page as it is and asks OSD only when the reading is poor;
     "osd" asks OSD first; "none" never turns the page. ``image_dir``: where to save the prepared
-    page as PNG (``Page.image_path``), for review.
+    page as PNG (``Page.image_path``), for review. ``keep_image``: told the image Tesseract read
+    and its dpi, for reading parts of it again.
     """
     timeout = timeout or _timeout()
     tesseract.require(lang)
@@ -334,6 +382,8 @@ def ocr_page_image(
             if again.good_share * again.chars > reading.good_share * reading.chars:
                 reading = again
     prepared = reading.prepared
+    if keep_image is not None and reading.clean is not None:
+        keep_image(reading.clean, prepared.dpi)
     to_pt = 72.0 / prepared.dpi
     path: str | None = None
     if image_dir is not None:
@@ -432,15 +482,18 @@ def render_dpi(data: bytes, page: int, default: int = 300) -> int:
     return int(min(default, max(200, round(found))))
 
 
-def ocr_pdf_pages(data: bytes, pages: Sequence[int], *, dpi: int | None = None, image_dir: Path | None = None) -> list[Page]:
+def ocr_pdf_pages(
+    data: bytes, pages: Sequence[int], *, dpi: int | None = None, image_dir: Path | None = None, lang: str = "jpn",
+    keep_image: KeepImage | None = None,
+) -> list[Page]:
     """OCR the given pages (1-based) of a PDF, rendered by pdftoppm at ``dpi``, by default at
     the resolution of the page's scan (200-300 dpi)."""
     from extract.pdftoppm import render_pages
 
-    tesseract.require("jpn")
+    tesseract.require(lang)
     out: list[Page] = []
     for number in pages:
         page_dpi = dpi or render_dpi(data, number)
         (image,) = render_pages(data, [number], dpi=page_dpi)
-        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir))
+        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang, keep_image=keep_image))
     return out
