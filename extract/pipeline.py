@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
@@ -11,9 +16,22 @@ from extract.layout import build_lines
 from extract.locate import locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word
-from extract.result import DocumentResult, ExtractionResult
+from extract.reread import bands_around, recall, remember, reread_bands
+from extract.result import DocumentResult, ExtractedField, ExtractionResult
 from forms.catalogue import catalogue
+from forms.schema import FormDecl
 
+
+#: The model every scanned page is read with (Tesseract's ``jpn``).
+PRIMARY_MODEL = "jpn"
+#: The model that reads again the fields a scan left in doubt (``second_reading`` of a form,
+#: ``_second_reading``): Tesseract's script
+#: model for Japanese (Debian's tesseract-ocr-script-jpan). ``MADOGUCHI_OCR_SECOND_MODEL=off``
+#: turns the second reading off.
+SECOND_MODEL = "Japanese"
+SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
+
+log = logging.getLogger(__name__)
 
 #: Told after each page is read: (file name, pages done, pages in all). The CLI prints it.
 Progress = Callable[[str, int, int], None]
@@ -53,26 +71,39 @@ def read_pages(doc: Ingested, limits: Limits, progress: Progress = _noop) -> lis
     return read
 
 
-def _ocr_page(doc: Ingested, number: int, keep: Page | None = None) -> Page:
-    """One page OCR'd (from the cache when it was read before)."""
+def _ocr_page(doc: Ingested, number: int, keep: Page | None = None, lang: str = PRIMARY_MODEL) -> Page:
+    """One page OCR'd with the model ``lang`` (from the cache when it was read before)."""
     from extract.cache import cached_pages
 
-    def compute() -> list[Page]:
-        if doc.kind == "pdf":
-            from extract.readers.image import ocr_pdf_pages
-
-            return ocr_pdf_pages(doc.data, [number])
-        from extract.readers.image import image_dpi, ocr_page_image, open_frames
-
-        frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
-        return [ocr_page_image(frame, image_dpi(frame), number)]
-
-    [page] = cached_pages(f"{doc.sha256}-p{number}", compute)
+    model = "" if lang == PRIMARY_MODEL else f"-{lang}"
+    [page] = cached_pages(f"{_page_key(doc, number)}{model}", lambda: [_read_page(doc, number, lang)])
     if keep is not None and keep.form_values:
         # a scanned form with fields over it: keep what the fields hold beside the OCR
         page.form_values = keep.form_values
         page.words = page.words + [w for w in keep.words if _inside_form_value(w, keep)]
     return page
+
+
+def _page_key(doc: Ingested, number: int) -> str:
+    return f"{doc.sha256}-p{number}"
+
+
+def _read_page(doc: Ingested, number: int, lang: str) -> Page:
+    """OCR one page of a scan; the image Tesseract read is kept in memory for a second reading."""
+
+    def keep(clean: np.ndarray, dpi: float) -> None:
+        if lang == PRIMARY_MODEL:
+            remember(_page_key(doc, number), clean, dpi)
+
+    if doc.kind == "pdf":
+        from extract.readers.image import ocr_pdf_pages
+
+        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_image=keep)
+        return page
+    from extract.readers.image import image_dpi, ocr_page_image, open_frames
+
+    frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
+    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_image=keep)
 
 
 def _inside_form_value(word: Word, page: Page) -> bool:
@@ -112,6 +143,8 @@ def extract_document(
     for found, doc_pages in split_documents(pages, forms):
         text = nfkc("\n".join(line.text.replace("\t", " ") for p in doc_pages for line in build_lines(p)))
         fields = locate_fields(found.form, doc_pages) if found.form else {}
+        if found.form:
+            fields = _second_reading(doc, found.form, doc_pages, fields)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -124,6 +157,105 @@ def extract_document(
             )
         )
     return results
+
+
+def second_model() -> str | None:
+    """The model of the second reading, or None when it is turned off or not installed."""
+    from extract import tesseract
+    from forms.errors import ProgramMissing
+
+    lang = os.environ.get(SECOND_MODEL_ENV, SECOND_MODEL).strip()
+    if lang.lower() in ("", "0", "off", "none"):
+        return None
+    try:
+        tesseract.require(lang)
+    except ProgramMissing:
+        if lang not in _told_missing:
+            _told_missing.add(lang)
+            log.warning("second OCR model %s is not installed: scans are read once", lang)
+        return None
+    return lang
+
+
+_told_missing: set[str] = set()
+
+
+def _second_reading(
+    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+) -> dict[str, ExtractedField]:
+    """The form's ``second_reading`` fields that a scan left in doubt (under review, or not
+    found) read again by a second model.
+
+    Tesseract's script model for Japanese errs on other characters than ``jpn``: ``jpn`` reads
+    渋川 as 小川 or 川 where it reads 渋川 with confidence, and the reverse. Only the pages that
+    hold a doubtful field are read again (the rows around it), and a second value is taken only
+    when it is itself above the review threshold or, in doubt too, names a known place the first
+    does not; everything else stays as first read.
+    """
+    ocr_pages = {p.number for p in pages if p.source == "ocr" and not p.form_values}
+    doubtful = [key for key in form.second_reading if key not in fields or fields[key].review]
+    if not ocr_pages or not doubtful:
+        return fields
+    wanted: set[int] = set()
+    for key in doubtful:
+        got = fields.get(key)
+        if got is None or got.page is None:
+            wanted = ocr_pages  # not found: it may be on any page
+            break
+        if got.page in ocr_pages:
+            wanted.add(got.page)
+    lang = second_model() if wanted else None
+    if lang is None:
+        return fields
+    reread: list[Page] = []
+    for page in pages:
+        if page.number not in wanted:
+            reread.append(page)
+            continue
+        boxes = [fields[k].bbox for k in doubtful if k in fields and fields[k].page == page.number]
+        whole = any(k not in fields or fields[k].bbox is None for k in doubtful)
+        reread.append(_reread_page(doc, page, None if whole else bands_around(boxes, page.height), lang))  # type: ignore[arg-type]
+    again = locate_fields(form, reread)
+    better = {key: again[key] for key in doubtful if _second_is_better(fields.get(key), again.get(key), wanted)}
+    return {**fields, **better} if better else fields
+
+
+def _second_is_better(first: ExtractedField | None, second: ExtractedField | None, pages: set[int]) -> bool:
+    """A second value is taken when it is above the review threshold; when it is in doubt too,
+    only if it names a known place (群馬県渋川市) where the first does not (群馬県省市)."""
+    if second is None or second.page not in pages:
+        return False
+    if not second.review:
+        return True
+    from extract.vocabulary import names_known_place
+
+    def place(f: ExtractedField | None) -> bool:
+        return f is not None and isinstance(f.value, str) and names_known_place(f.value)
+
+    return place(second) and not place(first)
+
+
+def _reread_page(doc: Ingested, page: Page, bands: list[tuple[float, float]] | None, lang: str) -> Page:
+    """``page`` with the bands (points; None: all of it) read again with the model ``lang``.
+
+    The bands are cut from the image the first reading kept in memory; when it is gone (the
+    first reading came from the cache), the page is prepared and read once more to have it."""
+    from extract.cache import cached_pages
+
+    if bands is None:
+        return _ocr_page(doc, page.number, lang=lang)
+    key = _page_key(doc, page.number)
+
+    def compute() -> list[Page]:
+        scan = recall(key)
+        if scan is None:
+            _read_page(doc, page.number, PRIMARY_MODEL)
+            scan = recall(key)
+        return [page if scan is None else reread_bands(page, *scan, bands, lang=lang)]
+
+    tag = hashlib.sha256(repr([(round(a, 1), round(b, 1)) for a, b in bands]).encode()).hexdigest()[:12]
+    [again] = cached_pages(f"{key}-{lang}-bands-{tag}", compute)
+    return again
 
 
 def _forms_for(program: str | None) -> list:  # type: ignore[type-arg]

@@ -94,7 +94,10 @@ def languages() -> frozenset[str]:
     return _languages(tesseract_binary(), os.environ.get("TESSDATA_PREFIX"))
 
 
-_PACKAGES = {"jpn": "tesseract-ocr-jpn", "osd": "tesseract-ocr-osd", "eng": "tesseract-ocr-eng"}
+_PACKAGES = {
+    "jpn": "tesseract-ocr-jpn", "osd": "tesseract-ocr-osd", "eng": "tesseract-ocr-eng",
+    "Japanese": "tesseract-ocr-script-jpan",
+}
 
 
 def require(lang: str) -> str:

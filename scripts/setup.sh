@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd   # OCR with the Japanese model
+  tesseract-ocr-script-jpan                           # the second reading of doubtful fields
   poppler-utils                                       # pdftoppm: PDF pages to images
   libreoffice-writer-nogui                            # DOCX to PDF
   fonts-ipaexfont fonts-ipafont-gothic fonts-ipafont-mincho  # Japanese fonts
