@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ PRIMARY_MODEL = "jpn"
 #: turns the second reading off.
 SECOND_MODEL = "Japanese"
 SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
+OCR_WORKERS_ENV = "MADOGUCHI_OCR_WORKERS"
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,11 @@ def read_pages(doc: Ingested, limits: Limits, progress: Progress = _noop) -> lis
         from extract.readers.pdf import page_needs_ocr, read_pdf
 
         pages = read_pdf(doc.data, limits)
+        scans = {p.number: p for p in pages if page_needs_ocr(p)}
+        read = _ocr_pages(doc, list(scans), keep=scans)
         out: list[Page] = []
         for p in pages:
-            out.append(_ocr_page(doc, p.number, keep=p) if page_needs_ocr(p) else p)
+            out.append(next(read) if p.number in scans else p)
             progress(doc.name, len(out), len(pages))
         return out
     from extract.readers.image import open_frames
@@ -64,11 +68,34 @@ def read_pages(doc: Ingested, limits: Limits, progress: Progress = _noop) -> lis
         from forms.errors import TooManyPages
 
         raise TooManyPages(f"{doc.name}: {count} pages (limit {limits.max_pages})", pages=count)
-    read: list[Page] = []
-    for n in range(1, count + 1):
-        read.append(_ocr_page(doc, n))
-        progress(doc.name, n, count)
-    return read
+    out = []
+    for page in _ocr_pages(doc, list(range(1, count + 1))):
+        out.append(page)
+        progress(doc.name, len(out), count)
+    return out
+
+
+def ocr_workers() -> int:
+    """Pages OCR'd at once: ``MADOGUCHI_OCR_WORKERS``, by default one per core, at most 2.
+
+    Tesseract runs single-threaded; while it reads one page, the next is prepared (or read) on
+    the other core."""
+    raw = os.environ.get(OCR_WORKERS_ENV, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _ocr_pages(doc: Ingested, numbers: list[int], keep: dict[int, Page] | None = None) -> Iterator[Page]:
+    """The pages ``numbers`` OCR'd, in order, several at once (``ocr_workers``)."""
+    keep = keep or {}
+    workers = min(ocr_workers(), len(numbers))
+    if workers <= 1:
+        for n in numbers:
+            yield _ocr_page(doc, n, keep=keep.get(n))
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
+        yield from pool.map(lambda n: _ocr_page(doc, n, keep=keep.get(n)), numbers)
 
 
 def _ocr_page(doc: Ingested, number: int, keep: Page | None = None, lang: str = PRIMARY_MODEL) -> Page:

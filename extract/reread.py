@@ -10,6 +10,7 @@ the first reading's words within the band, and the fields are located again on t
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,15 +30,17 @@ BAND_GAP_IN = 0.3
 #: after the first needs no new preparation. A few pages only: each is up to 9 MB.
 _RECENT: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
 _RECENT_PAGES = 4
+_LOCK = threading.Lock()
 _MARKS = frozenset("☐☑")
 
 
 def remember(key: str, clean: np.ndarray, dpi: float) -> None:
     """Keep the image Tesseract read for page ``key`` for a second reading."""
-    _RECENT[key] = (clean, dpi)
-    _RECENT.move_to_end(key)
-    while len(_RECENT) > _RECENT_PAGES:
-        _RECENT.popitem(last=False)
+    with _LOCK:  # pages are read on several threads
+        _RECENT[key] = (clean, dpi)
+        _RECENT.move_to_end(key)
+        while len(_RECENT) > _RECENT_PAGES:
+            _RECENT.popitem(last=False)
 
 
 def recall(key: str) -> tuple[np.ndarray, float] | None:

@@ -4,6 +4,7 @@ no page OCR'd twice."""
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,26 @@ def test_progress_is_told_after_each_page() -> None:
     seen: list[tuple[str, int, int]] = []
     extract_files([GOLDEN / "form1_wagyu.pdf"], progress=lambda name, done, total: seen.append((name, done, total)))
     assert seen == [("form1_wagyu.pdf", 1, 2), ("form1_wagyu.pdf", 2, 2)]
+
+
+def test_pages_read_at_once_give_what_pages_read_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # two pages are OCR'd on two threads; the pages, their order and the fields stay the same
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "form1_001_200dpi-noisy-pen.pdf"
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    results = {}
+    real = image_reader.ocr_page_image
+    threads: set[str] = set()
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(image_reader, "ocr_page_image", spy)
+    for workers in ("1", "2"):
+        monkeypatch.setenv("MADOGUCHI_OCR_WORKERS", workers)
+        threads.clear()
+        results[workers] = (extract_files([scan]), len(threads))
+    (one, one_threads), (two, two_threads) = results["1"], results["2"]
+    assert (one_threads, two_threads) == (1, 2)
+    assert one.model_dump() == two.model_dump()
+    assert [d.first_page for d in two.documents] == [1] and two.documents[0].pages == 2
