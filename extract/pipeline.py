@@ -25,10 +25,9 @@ from forms.schema import FormDecl
 
 #: The model every scanned page is read with (Tesseract's ``jpn``).
 PRIMARY_MODEL = "jpn"
-#: The model that reads again the fields a scan left in doubt (``second_reading`` of a form,
-#: ``_second_reading``): Tesseract's script
-#: model for Japanese (Debian's tesseract-ocr-script-jpan). ``MADOGUCHI_OCR_SECOND_MODEL=off``
-#: turns the second reading off.
+#: The model that reads again the fields a scan left in doubt (a form's ``second_reading``):
+#: Tesseract's script model for Japanese (Debian's tesseract-ocr-script-jpan).
+#: ``MADOGUCHI_OCR_SECOND_MODEL=off`` turns the second reading off.
 SECOND_MODEL = "Japanese"
 SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
 OCR_WORKERS_ENV = "MADOGUCHI_OCR_WORKERS"
@@ -223,27 +222,23 @@ def _second_reading(
     doubtful = [key for key in form.second_reading if key not in fields or fields[key].review]
     if not ocr_pages or not doubtful:
         return fields
-    wanted: set[int] = set()
-    for key in doubtful:
-        got = fields.get(key)
-        if got is None or got.page is None:
-            wanted = ocr_pages  # not found: it may be on any page
-            break
-        if got.page in ocr_pages:
-            wanted.add(got.page)
+    # a field not found (or found without a place) may be on any page: those are read whole
+    whole = any(key not in fields or fields[key].bbox is None or fields[key].page is None for key in doubtful)
+    wanted = ocr_pages if whole else {fields[key].page for key in doubtful} & ocr_pages
     lang = second_model() if wanted else None
     if lang is None:
         return fields
-    reread: list[Page] = []
-    for page in pages:
+
+    def again(page: Page) -> Page:
         if page.number not in wanted:
-            reread.append(page)
-            continue
-        boxes = [fields[k].bbox for k in doubtful if k in fields and fields[k].page == page.number]
-        whole = any(k not in fields or fields[k].bbox is None for k in doubtful)
-        reread.append(_reread_page(doc, page, None if whole else bands_around(boxes, page.height), lang))  # type: ignore[arg-type]
-    again = locate_fields(form, reread)
-    better = {key: again[key] for key in doubtful if _second_is_better(fields.get(key), again.get(key), wanted)}
+            return page
+        if whole:
+            return _reread_page(doc, page, None, lang)
+        boxes = [fields[k].bbox for k in doubtful if fields[k].page == page.number]
+        return _reread_page(doc, page, bands_around(boxes, page.height), lang)  # type: ignore[arg-type]
+
+    second = locate_fields(form, [again(p) for p in pages])
+    better = {key: second[key] for key in doubtful if _second_is_better(fields.get(key), second.get(key), wanted)}
     return {**fields, **better} if better else fields
 
 

@@ -128,6 +128,18 @@ def test_only_the_page_holding_the_doubtful_field_is_read_again(monkeypatch: pyt
     assert fields["taxpayer_name"].page == 2
 
 
+def test_a_field_not_found_has_its_whole_pages_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    blank = make_page([["納税証明書"], ["上記のとおり相違ないことを証明します。"]], conf=0.95, source="ocr")
+    reader = _Reader({"jpn": [blank], "Japanese": [_certificate("株式会社渋川フーズ", conf=0.95)]})
+    monkeypatch.setattr(pipeline, "_reread_page", reader)
+    monkeypatch.setattr(pipeline, "second_model", lambda: "Japanese")
+    first = pipeline.locate_fields(TAX, [blank])
+    assert "taxpayer_name" not in first
+    fields = pipeline._second_reading(_doc(), TAX, [blank], first)
+    assert reader.asked == [(1, "Japanese")] and reader.bands is None
+    assert fields["taxpayer_name"].value == "株式会社渋川フーズ"
+
+
 def test_text_pages_are_never_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     page = _certificate("株式会社小川フーズ", conf=1.0)
     page.source = "text"
