@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 
-from extract.classify import split_documents
+from extract.classify import classify_lines, split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
 from extract.locate import locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word
-from extract.reread import bands_around, recall, remember, reread_bands
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
 from forms.catalogue import catalogue
 from forms.schema import FormDecl
 
 
-#: The model every scanned page is read with (Tesseract's ``jpn``).
+#: The model every scanned page is read with first (Tesseract's ``jpn``, tessdata_fast).
 PRIMARY_MODEL = "jpn"
-#: The model that reads again the fields a scan left in doubt (a form's ``second_reading``):
-#: Tesseract's script model for Japanese (Debian's tesseract-ocr-script-jpan).
-#: ``MADOGUCHI_OCR_SECOND_MODEL=off`` turns the second reading off.
-SECOND_MODEL = "Japanese"
+#: ``off`` keeps the first reading of every scan; a model's name reads again, with that model,
+#: the documents whose form declares a model of its own (``ocr_model``).
 SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
 OCR_WORKERS_ENV = "MADOGUCHI_OCR_WORKERS"
 
@@ -115,21 +110,16 @@ def _page_key(doc: Ingested, number: int) -> str:
 
 
 def _read_page(doc: Ingested, number: int, lang: str) -> Page:
-    """OCR one page of a scan; the image Tesseract read is kept in memory for a second reading."""
-
-    def keep(clean: np.ndarray, dpi: float) -> None:
-        if lang == PRIMARY_MODEL:
-            remember(_page_key(doc, number), clean, dpi)
-
+    """OCR one page of a scan with the model ``lang``."""
     if doc.kind == "pdf":
         from extract.readers.image import ocr_pdf_pages
 
-        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_image=keep)
+        [page] = ocr_pdf_pages(doc.data, [number], lang=lang)
         return page
     from extract.readers.image import image_dpi, ocr_page_image, open_frames
 
     frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
-    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_image=keep)
+    return ocr_page_image(frame, image_dpi(frame), number, lang=lang)
 
 
 def _inside_form_value(word: Word, page: Page) -> bool:
@@ -154,9 +144,18 @@ def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
 
         pages = {p.number: p for p in read_pdf(doc.data, limits)}
         if page in pages and page_needs_ocr(pages[page]):
-            _ocr_page(doc, page)
+            _prepare_scanned(doc, page)
         return
-    _ocr_page(doc, page)
+    _prepare_scanned(doc, page)
+
+
+def _prepare_scanned(doc: Ingested, number: int) -> None:
+    """A scanned page read, and read again when it opens a form with a model of its own (a
+    certificate), so that the extraction finds both readings in the cache."""
+    form = classify_lines(build_lines(_ocr_page(doc, number)), _forms_for(None)).form
+    lang = second_model(form) if form is not None else None
+    if lang is not None:
+        _ocr_page(doc, number, lang=lang)
 
 
 def extract_document(
@@ -185,20 +184,24 @@ def extract_document(
     return results
 
 
-def second_model() -> str | None:
-    """The model of the second reading, or None when it is turned off or not installed."""
+def second_model(form: FormDecl) -> str | None:
+    """The model that reads a document of ``form`` again: the one ``MADOGUCHI_OCR_SECOND_MODEL``
+    names, else the form's own (``ocr_model``); None when there is none, it is turned off
+    (``off``) or it is not installed (a warning, once)."""
     from extract import tesseract
     from forms.errors import ProgramMissing
 
-    lang = os.environ.get(SECOND_MODEL_ENV, SECOND_MODEL).strip()
-    if lang.lower() in ("", "0", "off", "none"):
+    if form.ocr_model is None:
+        return None
+    lang = os.environ.get(SECOND_MODEL_ENV, "").strip() or form.ocr_model
+    if lang.lower() in ("0", "off", "none") or lang == PRIMARY_MODEL:
         return None
     try:
         tesseract.require(lang)
     except ProgramMissing:
         if lang not in _told_missing:
             _told_missing.add(lang)
-            log.warning("second OCR model %s is not installed: scans are read once", lang)
+            log.warning("OCR model %s is not installed: scans are read with %s only", lang, PRIMARY_MODEL)
         return None
     return lang
 
@@ -209,75 +212,22 @@ _told_missing: set[str] = set()
 def _second_reading(
     doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
 ) -> dict[str, ExtractedField]:
-    """The form's ``second_reading`` fields that a scan left in doubt (under review, or not
-    found) read again by a second model.
+    """A scanned document of a form with a model of its own (``ocr_model``) read again, whole,
+    with that model: every field that reading finds is taken from it, the rest stay as first
+    read.
 
-    Tesseract's script model for Japanese errs on other characters than ``jpn``: ``jpn`` reads
-    渋川 as 小川 or 川 where it reads 渋川 with confidence, and the reverse. Only the pages that
-    hold a doubtful field are read again (the rows around it), and a second value is taken only
-    when it is itself above the review threshold or, in doubt too, names a known place the first
-    does not; everything else stays as first read.
+    Every page is read first with the fast ``jpn``, which reads the dense application forms
+    best and tells what each page is. tessdata_best's ``jpn`` reads the light pages of
+    certificates from many issuers far better (和牛 and 渋川 where the fast model reads 和邊
+    and 小川 with confidence) but the forms worse, so only the forms that declare it pay for a
+    second reading; it is cached like the first.
     """
-    ocr_pages = {p.number for p in pages if p.source == "ocr" and not p.form_values}
-    doubtful = [key for key in form.second_reading if key not in fields or fields[key].review]
-    if not ocr_pages or not doubtful:
-        return fields
-    # a field not found (or found without a place) may be on any page: those are read whole
-    whole = any(key not in fields or fields[key].bbox is None or fields[key].page is None for key in doubtful)
-    wanted = ocr_pages if whole else {fields[key].page for key in doubtful} & ocr_pages
-    lang = second_model() if wanted else None
+    scanned = {p.number for p in pages if p.source == "ocr" and not p.form_values}
+    lang = second_model(form) if scanned else None
     if lang is None:
         return fields
-
-    def again(page: Page) -> Page:
-        if page.number not in wanted:
-            return page
-        if whole:
-            return _reread_page(doc, page, None, lang)
-        boxes = [fields[k].bbox for k in doubtful if fields[k].page == page.number]
-        return _reread_page(doc, page, bands_around(boxes, page.height), lang)  # type: ignore[arg-type]
-
-    second = locate_fields(form, [again(p) for p in pages])
-    better = {key: second[key] for key in doubtful if _second_is_better(fields.get(key), second.get(key), wanted)}
-    return {**fields, **better} if better else fields
-
-
-def _second_is_better(first: ExtractedField | None, second: ExtractedField | None, pages: set[int]) -> bool:
-    """A second value is taken when it is above the review threshold; when it is in doubt too,
-    only if it names a known place (群馬県渋川市) where the first does not (群馬県省市)."""
-    if second is None or second.page not in pages:
-        return False
-    if not second.review:
-        return True
-    from extract.vocabulary import names_known_place
-
-    def place(f: ExtractedField | None) -> bool:
-        return f is not None and isinstance(f.value, str) and names_known_place(f.value)
-
-    return place(second) and not place(first)
-
-
-def _reread_page(doc: Ingested, page: Page, bands: list[tuple[float, float]] | None, lang: str) -> Page:
-    """``page`` with the bands (points; None: all of it) read again with the model ``lang``.
-
-    The bands are cut from the image the first reading kept in memory; when it is gone (the
-    first reading came from the cache), the page is prepared and read once more to have it."""
-    from extract.cache import cached_pages
-
-    if bands is None:
-        return _ocr_page(doc, page.number, lang=lang)
-    key = _page_key(doc, page.number)
-
-    def compute() -> list[Page]:
-        scan = recall(key)
-        if scan is None:
-            _read_page(doc, page.number, PRIMARY_MODEL)
-            scan = recall(key)
-        return [page if scan is None else reread_bands(page, *scan, bands, lang=lang)]
-
-    tag = hashlib.sha256(repr([(round(a, 1), round(b, 1)) for a, b in bands]).encode()).hexdigest()[:12]
-    [again] = cached_pages(f"{key}-{lang}-bands-{tag}", compute)
-    return again
+    again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
+    return {**fields, **locate_fields(form, again)}
 
 
 def _forms_for(program: str | None) -> list:  # type: ignore[type-arg]

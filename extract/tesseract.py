@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET  # noqa: N817 - parses our own Tesseract output only
@@ -52,6 +54,8 @@ class OcrWord(NamedTuple):
     choices: tuple[tuple[tuple[str, float], ...], ...] = ()
     #: Per character, Tesseract's confidence in it (0..100); empty when it gave none.
     char_confs: tuple[float, ...] = ()
+    #: Per character, its pixel box; empty when Tesseract gave none.
+    char_boxes: tuple[PxBox, ...] = ()
 
 
 class Orientation(NamedTuple):
@@ -73,6 +77,30 @@ def tesseract_binary() -> str:
     return found
 
 
+#: Models Madoguchi installs beside the system's, in the environment it runs from (``make
+#: setup`` puts tessdata_best's ``jpn`` there as ``jpn_best``, see scripts/fetch_models.py).
+#: Tesseract is pointed at this directory (``--tessdata-dir``) for the models found in it.
+MODELS_DIR_ENV = "MADOGUCHI_MODELS_DIR"
+
+
+def models_dir() -> Path:
+    """Where Madoguchi's own Tesseract models are: ``MADOGUCHI_MODELS_DIR``, by default
+    ``share/madoguchi/tessdata`` in the virtual environment."""
+    raw = os.environ.get(MODELS_DIR_ENV, "").strip()
+    return Path(raw) if raw else Path(sys.prefix) / "share" / "madoguchi" / "tessdata"
+
+
+def _own_model(lang: str) -> Path | None:
+    """The directory holding ``lang`` when it is one of Madoguchi's own models."""
+    folder = models_dir()
+    return folder if "+" not in lang and (folder / f"{lang}.traineddata").is_file() else None
+
+
+def _with_model_dir(lang: str, config: str) -> str:
+    folder = _own_model(lang)
+    return f"--tessdata-dir {shlex.quote(str(folder))} {config}".strip() if folder else config
+
+
 @lru_cache(maxsize=8)
 def _languages(binary: str, tessdata: str | None) -> frozenset[str]:
     try:
@@ -90,14 +118,16 @@ def _languages(binary: str, tessdata: str | None) -> frozenset[str]:
 
 
 def languages() -> frozenset[str]:
-    """The language data installed for the tesseract on PATH."""
-    return _languages(tesseract_binary(), os.environ.get("TESSDATA_PREFIX"))
+    """The language data installed for the tesseract on PATH, and Madoguchi's own models."""
+    own = frozenset(p.name.removesuffix(".traineddata") for p in models_dir().glob("*.traineddata"))
+    return _languages(tesseract_binary(), os.environ.get("TESSDATA_PREFIX")) | own
 
 
 _PACKAGES = {
     "jpn": "tesseract-ocr-jpn", "osd": "tesseract-ocr-osd", "eng": "tesseract-ocr-eng",
-    "Japanese": "tesseract-ocr-script-jpan",
 }
+#: How to get Madoguchi's own models when they are missing.
+_OWN_MODELS = {"jpn_best": "make setup (scripts/fetch_models.py)"}
 
 
 def require(lang: str) -> str:
@@ -106,13 +136,13 @@ def require(lang: str) -> str:
     Returns the binary's path.
     """
     binary = tesseract_binary()
-    have = _languages(binary, os.environ.get("TESSDATA_PREFIX"))
+    have = languages()
     for code in lang.split("+"):
         if code not in have:
-            package = _PACKAGES.get(code, f"tesseract-ocr-{code}")
+            remedy = _OWN_MODELS.get(code) or f"apt-get install {_PACKAGES.get(code, f'tesseract-ocr-{code}')}"
             raise ProgramMissing(
                 f"Tesseract の言語データ {code} がありません (traineddata for {code!r} is not "
-                f"installed): apt-get install {package}",
+                f"installed): {remedy}",
                 program="tesseract",
                 language=code,
             )
@@ -146,7 +176,7 @@ def _call(func, image: Image.Image, *, lang: str, config: str, timeout: float, w
     # pytesseract runs the command named in its module; name the one found on PATH just now
     pytesseract.pytesseract.tesseract_cmd = require(lang)
     try:
-        return func(_for_tesseract(image), lang=lang, config=config, timeout=timeout)
+        return func(_for_tesseract(image), lang=lang, config=_with_model_dir(lang, config), timeout=timeout)
     except pytesseract.TesseractNotFoundError as exc:
         raise ProgramMissing("Tesseract が見つかりません (tesseract not found)", program="tesseract") from exc
     except pytesseract.TesseractError as exc:
@@ -193,6 +223,7 @@ _BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _WCONF = re.compile(r"x_wconf (-?[\d.]+)")
 _CONFS = re.compile(r"x_confs (-?[\d.]+)")
 _CONF = re.compile(r"x_conf (-?[\d.]+)")
+_CHAR_BOX = re.compile(r"x_bboxes (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 
 
 def _classes(el: ET.Element) -> str:
@@ -234,6 +265,7 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
     text = ""
     choices: list[tuple[tuple[str, float], ...]] = []
     confs: list[float] = []
+    boxes: list[PxBox] = []
     for char in word:
         if "x_bboxes" not in char.get("title", ""):
             # an lstm_choices span: the alternatives of the character just read
@@ -249,6 +281,8 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
         choices.append(())
         found = _CONF.search(char.get("title", ""))
         confs.append(float(found.group(1)) if found else 0.0)
+        at = _CHAR_BOX.search(char.get("title", ""))
+        boxes.append(tuple(int(v) for v in at.groups()) if at else (0, 0, 0, 0))  # type: ignore[arg-type]
     if not choices:  # a word without character spans (older Tesseract): its own text
         text = "".join(word.itertext())
     text = text.strip()
@@ -262,6 +296,7 @@ def _hocr_word(word: ET.Element, line: tuple[int, int, int]) -> OcrWord | None:
         line=line,
         choices=tuple(choices) if len(choices) == len(text) else (),
         char_confs=tuple(confs) if len(confs) == len(text) else (),
+        char_boxes=tuple(boxes) if len(boxes) == len(text) else (),
     )
 
 
@@ -324,7 +359,7 @@ def run_plain(
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                [binary, str(image_path), str(Path(tmp) / "out"), "-l", lang],
+                [binary, str(image_path), str(Path(tmp) / "out"), "-l", lang, *shlex.split(_with_model_dir(lang, ""))],
                 capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL, env=env,
             )
         except subprocess.TimeoutExpired as exc:

@@ -115,16 +115,6 @@ def prefectures_in(text: str) -> tuple[str, ...]:
     return tuple(p for p in dict.fromkeys(fixed) if p in prefectures)
 
 
-def names_known_place(text: str) -> bool:
-    """Whether ``text`` names a prefecture followed by one of its known municipalities
-    (群馬県渋川市), with no space between them."""
-    prefectures, municipalities = _places()
-    folded = "".join(text.split())
-    return any(
-        f"{pref}{muni}" in folded for pref in prefectures if pref in folded for muni in municipalities.get(pref, ())
-    )
-
-
 def _near_in(token: str, prefer: tuple[str, ...]) -> str | None:
     """A known name one character off ``token``: among the preferred prefectures' first."""
     _, municipalities = _places()

@@ -148,10 +148,10 @@ class FormDecl(_Strict):
     #: Prices printed 税抜 and 税込 side by side (excl key, incl key): on a scan, one digit
     #: misread in either is set right by the other (税込 = 税抜 × 1.08 or 1.10).
     tax_pairs: tuple[tuple[str, str], ...] = ()
-    #: Fields that, when a scan leaves them in doubt (under review or not found), are read again
-    #: with a second OCR model. Worth a second reading of the page where a misread is costly and
-    #: the page is light: the name, place and date on certificates from many issuers.
-    second_reading: tuple[str, ...] = ()
+    #: The Tesseract model that reads this form's scans better than the fast ``jpn`` every page
+    #: is read with first (``jpn_best``: tessdata_best, for the light pages of certificates
+    #: from many issuers). A scanned document of this form is read again, whole, with it.
+    ocr_model: str | None = None
 
     @model_validator(mode="after")
     def _unique_keys(self) -> "FormDecl":
@@ -160,9 +160,6 @@ class FormDecl(_Strict):
             if f.key in seen:
                 raise ValueError(f"field {f.key!r} is declared twice")
             seen.add(f.key)
-        for key in self.second_reading:
-            if key not in seen:
-                raise ValueError(f"second_reading names unknown field {key!r}")
         for pair in self.tax_pairs:
             for key in pair:
                 if key not in seen:

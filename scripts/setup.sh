@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd   # OCR with the Japanese model
-  tesseract-ocr-script-jpan                           # the second reading of doubtful fields
   poppler-utils                                       # pdftoppm: PDF pages to images
   libreoffice-writer-nogui                            # DOCX to PDF
   fonts-ipaexfont fonts-ipafont-gothic fonts-ipafont-mincho  # Japanese fonts
@@ -43,3 +42,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/pip" install -q -e '.[test]'
   touch "$STAMP"
 fi
+
+# tessdata_best's jpn, which reads certificates again (not packaged by Debian); without it
+# certificates are read with jpn only, so a failed download does not stop the setup
+"$VENV/bin/python" scripts/fetch_models.py || true

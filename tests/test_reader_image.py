@@ -25,6 +25,7 @@ from extract.readers.image import (
     restore_small_kana,
     table_lines,
     tighten_boxes,
+    undouble_characters,
 )
 from forms.errors import CorruptFile
 
@@ -239,6 +240,35 @@ def test_large_kana_after_an_i_row_kana_is_read_small_when_the_model_weighed_it(
     # within one word, and katakana
     words = [_ocr_word("キヤベツ", 0, ((("キ", 99),), (("ヤ", 80), ("ャ", 60)), (("ベ", 99),), (("ツ", 99),)))]
     assert [w.text for w in restore_small_kana(words)] == ["キャベツ"]
+
+
+def _chars(text: str, boxes: list[tuple[int, int]], confs: list[float] | None = None) -> tesseract.OcrWord:
+    """A word whose characters span ``boxes`` (x0, x1), 40 px high."""
+    char_boxes = tuple((x0, 0, x1, 40) for x0, x1 in boxes)
+    box = (boxes[0][0], 0, boxes[-1][1], 40)
+    return tesseract.OcrWord(text, box, 90.0, (1, 1, 1), char_confs=tuple(confs or [95.0] * len(text)), char_boxes=char_boxes)
+
+
+def test_a_character_read_twice_over_the_space_of_one_is_read_once() -> None:
+    # 上州和和牛 as tessdata_best read it: the second 和 starts inside the first's space
+    words = [_chars("上州", [(299, 338), (343, 402)]), _chars("和", [(413, 429)], [99.0]),
+             _chars("和牛", [(428, 452), (437, 477)], [88.0, 99.0])]
+    # the surer 和 is kept (merge_characters joins the words afterwards)
+    assert [w.text for w in undouble_characters(words)] == ["上州", "和", "牛"]
+    # at the end of a line, the pair's own width tells (伊香保町町)
+    words = [_chars("伊香保町町", [(0, 40), (42, 82), (84, 124), (126, 150), (140, 166)], [99, 99, 99, 97, 60])]
+    [kept] = undouble_characters(words)
+    assert kept.text == "伊香保町" and kept.char_boxes[-1] == (126, 0, 150, 40) and len(kept.char_confs) == 4
+
+
+def test_a_true_pair_of_characters_is_kept() -> None:
+    # 佐佐木: two characters' space; 11 and ..: half-width, narrow by nature
+    words = [_chars("佐佐木", [(0, 40), (42, 82), (84, 124)])]
+    assert [w.text for w in undouble_characters(words)] == ["佐佐木"]
+    words = [_chars("11日", [(0, 12), (13, 25), (28, 68)])]
+    assert [w.text for w in undouble_characters(words)] == ["11日"]
+    # a word without character boxes is left as it is
+    assert undouble_characters([_ocr_word("和和", 0)])[0].text == "和和"
 
 
 def test_wide_circle_whose_flat_bottom_looks_like_a_ruled_line_is_still_read() -> None:

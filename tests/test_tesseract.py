@@ -107,6 +107,38 @@ def test_version_and_languages() -> None:
     assert {"jpn", "osd"} <= tesseract.languages()
 
 
+def test_setup_installs_tessdata_best_as_an_own_model() -> None:
+    # make setup fetches it (scripts/fetch_models.py) into the environment's models directory
+    assert (tesseract.models_dir() / "jpn_best.traineddata").is_file()
+    assert "jpn_best" in tesseract.languages()
+    words = tesseract.ocr_words(_line("渋川市寄附金"), lang="jpn_best", dpi=300)
+    assert "".join(w.text for w in words) == "渋川市寄附金"
+
+
+def test_own_models_are_read_from_their_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = tmp_path / "args"
+    bindir = _fake_tesseract(tmp_path, f'echo "$@" >> {seen}; exit 1')
+    models = tmp_path / "my models"
+    models.mkdir()
+    (models / "jpn_best.traineddata").write_bytes(b"model")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv(tesseract.MODELS_DIR_ENV, str(models))
+    assert "jpn_best" in tesseract.languages()
+    for lang in ("jpn_best", "jpn"):
+        with pytest.raises(ProgramFailed):
+            tesseract.ocr_words(_line("試験"), lang=lang)
+    best, fast = seen.read_text().splitlines()
+    assert "-l jpn_best" in best and f"--tessdata-dir {models}" in best
+    assert "--tessdata-dir" not in fast
+
+
+def test_a_missing_own_model_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(tesseract.MODELS_DIR_ENV, str(tmp_path))
+    with pytest.raises(ProgramMissing, match="jpn_best") as info:
+        tesseract.require("jpn_best")
+    assert "make setup" in info.value.message
+
+
 HOCR = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
     "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -151,6 +183,7 @@ def test_hocr_words_carry_boxes_lines_and_the_models_choices() -> None:
     assert words[0].box == (10, 10, 80, 50) and words[0].conf == 96
     assert words[0].choices == ((("に", 93.9), ("た", 0.0)), (("や", 89.9), ("ゃ", 31.9)))
     assert words[0].char_confs == (99.1, 96.8)
+    assert words[0].char_boxes == ((10, 10, 40, 50), (45, 14, 80, 50))
     assert words[1].choices == ((),)  # a character without choices
     assert words[0].line == words[1].line != words[2].line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.vocabulary import correct_places, names_known_place, restore_small_kana_words
+from extract.vocabulary import correct_places, restore_small_kana_words
 
 
 @pytest.mark.parametrize(
@@ -78,11 +78,3 @@ def test_misread_districts_of_known_municipalities_are_corrected(read: str, righ
 )
 def test_known_districts_and_unknown_municipalities_are_left_alone(text: str) -> None:
     assert correct_places(text, ("群馬県",)) == text
-
-
-def test_a_known_place_is_a_prefecture_and_one_of_its_municipalities() -> None:
-    assert names_known_place("群馬県渋川市伊香保町")
-    assert names_known_place("群馬県 渋川市 渋川1900")
-    assert not names_known_place("群馬県省市伊香保困")
-    assert not names_known_place("渋川市")  # no prefecture
-    assert not names_known_place("愛媛県渋川市")  # not that prefecture's

@@ -19,7 +19,7 @@ import os
 import statistics
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,8 +36,6 @@ from forms.errors import CorruptFile, FileTooLarge
 
 ImageKind = Literal["png", "jpeg", "tiff"]
 Orientation = Literal["auto", "osd", "none"]
-#: Told the image Tesseract read (grey array) and its dpi.
-KeepImage = Callable[[np.ndarray, float], None]
 
 #: Words closer than this many character heights are one word (Tesseract jpn splits characters).
 MERGE_GAP = 0.75
@@ -246,6 +244,72 @@ _I_ROW = set("きぎしじちぢにひびぴみりキギシジチヂニヒビピ
 SMALL_KANA_SCORE = 25.0
 
 
+#: Two equal full-width characters read where one stands: the pair and what follows start
+#: closer than this many character heights (a true pair, 佐佐木, spans two).
+DOUBLED_PITCH = 1.3
+
+
+def _full_width(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def undouble_characters(words: Sequence[tesseract.OcrWord]) -> list[tesseract.OcrWord]:
+    """One character where Tesseract read it twice over the space of one (上州和和牛 for
+    上州和牛, 伊香保町町 for 伊香保町), told by the characters' boxes: two equal full-width
+    characters in a row that, with the character after them (or the pair's own end when none
+    follows), start within :data:`DOUBLED_PITCH` character heights. The surer of the two is
+    kept; a word left empty is dropped."""
+    by_line: dict[tuple[int, int, int], list[int]] = {}
+    for i, w in enumerate(words):
+        by_line.setdefault(w.line, []).append(i)
+    drop: dict[int, set[int]] = {}  # word index -> character indexes
+    for idx in by_line.values():
+        chars = [
+            (i, k, w.text[k], w.char_boxes[k], w.char_confs[k] if w.char_confs else 0.0)
+            for i in sorted(idx, key=lambda i: words[i].box[0])
+            for w in (words[i],)
+            if len(w.char_boxes) == len(w.text)
+            for k in range(len(w.text))
+        ]
+        heights = [b[3] - b[1] for _, _, ch, b, _ in chars if _full_width(ch) and b[3] > b[1]]
+        if not heights:
+            continue
+        em = statistics.median(heights)
+        n = 0
+        while n + 1 < len(chars):
+            a, b = chars[n], chars[n + 1]
+            if a[2] != b[2] or not _full_width(a[2]):
+                n += 1
+                continue
+            end = chars[n + 2][3][0] if n + 2 < len(chars) else b[3][2]
+            if end - a[3][0] < DOUBLED_PITCH * em:
+                lost = b if b[4] <= a[4] else a
+                drop.setdefault(lost[0], set()).add(lost[1])
+                n += 2
+            else:
+                n += 1
+    if not drop:
+        return list(words)
+    out = []
+    for i, w in enumerate(words):
+        gone = drop.get(i)
+        if not gone:
+            out.append(w)
+            continue
+        keep = [k for k in range(len(w.text)) if k not in gone]
+        if not keep:
+            continue
+
+        def pick(values: tuple, keep: list[int] = keep) -> tuple:
+            return tuple(values[k] for k in keep) if len(values) == len(w.text) else values
+
+        out.append(w._replace(
+            text="".join(w.text[k] for k in keep), choices=pick(w.choices),
+            char_confs=pick(w.char_confs), char_boxes=pick(w.char_boxes),
+        ))
+    return out
+
+
 def restore_small_kana(words: Sequence[tesseract.OcrWord]) -> list[tesseract.OcrWord]:
     """や/ゆ/よ after an i-row kana read small when Tesseract weighed the small form too.
 
@@ -313,8 +377,6 @@ class PageReading:
     chars: int
     #: Share of the characters in words read with confidence >= 75.
     good_share: float = 0.0
-    #: The image Tesseract read (grey, ruled lines and marks whitened out).
-    clean: np.ndarray | None = None
 
 
 def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
@@ -337,7 +399,7 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in segments if s[0] == s[2]]
-    ocr = restore_small_kana(tighten_boxes(ocr, ink_mask(clean)))
+    ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(clean)))
     boxes = checkmarks.confirm_boxes(boxes, ocr, ink=cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone)))
     ocr = checkmarks.drop_box_words(ocr, boxes)
     merged = merge_characters(ocr, verticals)
@@ -350,7 +412,7 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     chars = sum(len(w.text) for w in ocr)
     mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
     good = sum(len(w.text) for w in ocr if w.conf >= 75)
-    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0, clean)
+    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0)
 
 
 def ocr_page_image(
@@ -362,14 +424,12 @@ def ocr_page_image(
     lang: str = "jpn",
     timeout: float | None = None,
     image_dir: Path | None = None,
-    keep_image: KeepImage | None = None,
 ) -> Page:
     """OCR one page image into a Page (source "ocr", words in points, conf 0..1).
 
     ``orientation``: "auto" reads the page as it is and asks OSD only when the reading is poor;
     "osd" asks OSD first; "none" never turns the page. ``image_dir``: where to save the prepared
-    page as PNG (``Page.image_path``), for review. ``keep_image``: told the image Tesseract read
-    and its dpi, for reading parts of it again.
+    page as PNG (``Page.image_path``), for review.
     """
     timeout = timeout or _timeout()
     tesseract.require(lang)
@@ -382,8 +442,6 @@ def ocr_page_image(
             if again.good_share * again.chars > reading.good_share * reading.chars:
                 reading = again
     prepared = reading.prepared
-    if keep_image is not None and reading.clean is not None:
-        keep_image(reading.clean, prepared.dpi)
     to_pt = 72.0 / prepared.dpi
     path: str | None = None
     if image_dir is not None:
@@ -484,7 +542,6 @@ def render_dpi(data: bytes, page: int, default: int = 300) -> int:
 
 def ocr_pdf_pages(
     data: bytes, pages: Sequence[int], *, dpi: int | None = None, image_dir: Path | None = None, lang: str = "jpn",
-    keep_image: KeepImage | None = None,
 ) -> list[Page]:
     """OCR the given pages (1-based) of a PDF, rendered by pdftoppm at ``dpi``, by default at
     the resolution of the page's scan (200-300 dpi)."""
@@ -495,5 +552,5 @@ def ocr_pdf_pages(
     for number in pages:
         page_dpi = dpi or render_dpi(data, number)
         (image,) = render_pages(data, [number], dpi=page_dpi)
-        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang, keep_image=keep_image))
+        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang))
     return out
