@@ -3,7 +3,8 @@
 ``jpn_best``: Tesseract's ``jpn`` from tessdata_best, integerised (4.0.0_best_int), as the npm
 package ``@tesseract.js-data/jpn`` ships it; Debian's ``tesseract-ocr-jpn`` is the smaller
 tessdata_fast model.  Certificates are read again with it: on unseen generated certificates it
-read 和牛 and 渋川 where ``jpn`` read 和邊 and 小川 with confidence (see README, "Scans").
+read 和牛 and 渋川 where ``jpn`` read 和邊 and 小川 with confidence (README, "How scans are
+read").
 
 The package comes from the npm registry, pinned by version and checked against its published
 sha512 and the model's sha256; nothing is written unless both match.  Standard library only.

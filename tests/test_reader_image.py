@@ -242,10 +242,10 @@ def test_large_kana_after_an_i_row_kana_is_read_small_when_the_model_weighed_it(
     assert [w.text for w in restore_small_kana(words)] == ["キャベツ"]
 
 
-def _chars(text: str, boxes: list[tuple[int, int]], confs: list[float] | None = None) -> tesseract.OcrWord:
-    """A word whose characters span ``boxes`` (x0, x1), 40 px high."""
-    char_boxes = tuple((x0, 0, x1, 40) for x0, x1 in boxes)
-    box = (boxes[0][0], 0, boxes[-1][1], 40)
+def _chars(text: str, boxes: list[tuple[int, int]], confs: list[float] | None = None, high: int = 40) -> tesseract.OcrWord:
+    """A word whose characters span ``boxes`` (x0, x1), ``high`` px high."""
+    char_boxes = tuple((x0, 0, x1, high) for x0, x1 in boxes)
+    box = (boxes[0][0], 0, boxes[-1][1], high)
     return tesseract.OcrWord(text, box, 90.0, (1, 1, 1), char_confs=tuple(confs or [95.0] * len(text)), char_boxes=char_boxes)
 
 
@@ -269,6 +269,15 @@ def test_a_true_pair_of_characters_is_kept() -> None:
     assert [w.text for w in undouble_characters(words)] == ["11日"]
     # a word without character boxes is left as it is
     assert undouble_characters([_ocr_word("和和", 0)])[0].text == "和和"
+    # kana are narrow in proportional fonts: いい is left alone
+    words = [_chars("いいえ", [(0, 26), (28, 54), (56, 96)])]
+    assert [w.text for w in undouble_characters(words)] == ["いいえ"]
+
+
+def test_a_true_pair_read_with_rough_boxes_is_kept() -> None:
+    # 市町村村長 in IPAex Gothic at 36 px, as Tesseract boxed it: 村村 and 長 1.6 heights apart
+    words = [_chars("市町村村長", [(0, 30), (36, 66), (72, 88), (90, 118), (130, 160)], high=36)]
+    assert [w.text for w in undouble_characters(words)] == ["市町村村長"]
 
 
 def test_wide_circle_whose_flat_bottom_looks_like_a_ruled_line_is_still_read() -> None:
