@@ -47,6 +47,13 @@ class UnknownProgram(MadoguchiError):
     code = "unknown_program"
 
 
+class AddressInUse(MadoguchiError):
+    """``madoguchi serve`` cannot listen: another program holds the address."""
+
+    exit_code = 2
+    code = "address_in_use"
+
+
 # --- bad input -----------------------------------------------------------------------
 
 
