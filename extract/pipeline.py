@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-
 from extract.classify import classify_lines, split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines

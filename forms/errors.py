@@ -47,11 +47,12 @@ class UnknownProgram(MadoguchiError):
     code = "unknown_program"
 
 
-class AddressInUse(MadoguchiError):
-    """``madoguchi serve`` cannot listen: another program holds the address."""
+class AddressUnavailable(MadoguchiError):
+    """``madoguchi serve`` cannot listen there: another program holds the address, or the
+    host name does not resolve."""
 
     exit_code = 2
-    code = "address_in_use"
+    code = "address_unavailable"
 
 
 # --- bad input -----------------------------------------------------------------------

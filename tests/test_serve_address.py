@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from forms.errors import AddressUnavailable
 from web.cli import main
 from web.serve import check_address_free
 
@@ -27,3 +28,8 @@ def test_a_free_port_passes() -> None:
         finder.bind(("127.0.0.1", 0))
         port = finder.getsockname()[1]
     check_address_free("127.0.0.1", port)
+
+
+def test_a_host_that_does_not_resolve_is_a_clear_error() -> None:
+    with pytest.raises(AddressUnavailable, match="no-such-host.invalid を解決できません"):
+        check_address_free("no-such-host.invalid", 8000)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
-from forms.errors import AddressInUse
+from forms.errors import AddressUnavailable
 from web.app import create_app
 from web.config import Settings
 
@@ -33,19 +33,19 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
 
 
 def check_address_free(host: str, port: int) -> None:
-    """AddressInUse when ``host:port`` cannot be listened on (another service, or Madoguchi
+    """AddressUnavailable when ``host:port`` cannot be listened on (another service, or Madoguchi
     already running), before anything is started."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise AddressInUse(f"{host} を解決できません (cannot resolve {host}): {exc}", host=host, port=port) from exc
+        raise AddressUnavailable(f"{host} を解決できません (cannot resolve {host}): {exc}", host=host, port=port) from exc
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
         try:
             probe.bind(address)
         except OSError as exc:
-            raise AddressInUse(
+            raise AddressUnavailable(
                 f"{host}:{port} は使用中です。--port で別のポートを指定してください "
                 f"(address in use: {exc.strerror})", host=host, port=port,
             ) from exc
