@@ -127,6 +127,8 @@ def find_checkboxes(ink: np.ndarray, dpi: float) -> list[Checkbox]:
             continue
         if _has_legs(lines, ink, box) or _strokes_inside(ink, inner):
             continue  # a character: 口 (legs below the corners), 日 国 回 (straight strokes inside)
+        if _wall_runs_through(lines, box):
+            continue  # a table rule closing a character's strokes (料 under a cell's top rule)
         found.append(_decide(box, _inside_density(ink, box)))
     found = _dedupe(found)
     return _dedupe(found + _find_like(ink, lines, found, lo, hi))
@@ -276,6 +278,32 @@ def _straight_walls(lines: np.ndarray, box: PxBox) -> bool:
         band(lines[y0:y1, x1 - t : x1], 1),
     ]
     return min(walls) >= 0.85
+
+
+def _wall_runs_through(lines: np.ndarray, box: PxBox) -> bool:
+    """One wall is part of a longer straight line that goes on past both its corners.
+
+    A drawn box stands apart. Two upright strokes of a character set under a table's rule make a
+    closed square with the rule, and that "wall" is a ruled line running on either side.
+    """
+    x0, y0, x1, y1 = box
+    hh, ww = lines.shape
+    side = min(x1 - x0, y1 - y0)
+    t = max(2, int(round(side * 0.12)))
+    reach = max(3, side // 2)
+
+    def covered(a: np.ndarray, axis: int) -> bool:
+        return a.size > 0 and a.shape[1 - axis] >= reach and float(a.any(axis=axis).mean()) >= 0.9
+
+    for ya, yb in ((y0, y0 + t), (y1 - t, y1)):  # top and bottom walls, on to the left and right
+        ya, yb = max(0, ya), min(hh, yb)
+        if covered(lines[ya:yb, max(0, x0 - reach) : x0], 0) and covered(lines[ya:yb, x1 : min(ww, x1 + reach)], 0):
+            return True
+    for xa, xb in ((x0, x0 + t), (x1 - t, x1)):  # left and right walls, on up and down
+        xa, xb = max(0, xa), min(ww, xb)
+        if covered(lines[max(0, y0 - reach) : y0, xa:xb], 1) and covered(lines[y1 : min(hh, y1 + reach), xa:xb], 1):
+            return True
+    return False
 
 
 def _largest_hole(contours: Sequence[np.ndarray], hier: np.ndarray, i: int) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -211,3 +213,24 @@ def test_peaks_are_the_local_maxima_of_a_3x3_dilation() -> None:
         expected = np.nonzero((score >= 0.7) & (score >= cv2.dilate(score, np.ones((3, 3), np.uint8))))
         ys, xs = _peaks(score, score >= 0.7)
         assert np.array_equal(ys, expected[0]) and np.array_equal(xs, expected[1])
+
+
+def test_square_closed_by_a_table_rule_is_not_a_box() -> None:
+    # two upright strokes hanging from a long rule, closed below: a character under a cell's
+    # top rule, not a box; the same square standing apart is one
+    arr = _canvas(900)
+    cv2.line(arr, (20, 40), (880, 40), 0, 2)
+    cv2.line(arr, (200, 40), (200, 72), 0, 2)
+    cv2.line(arr, (232, 40), (232, 72), 0, 2)
+    cv2.line(arr, (200, 72), (232, 72), 0, 2)
+    _box(arr, 600, 100)
+    (found,) = _boxes(arr)
+    assert found.box[0] > 590
+
+
+def test_table_header_under_its_rule_holds_no_box() -> None:
+    # regression (unseen origin certificate, 200 dpi with noise): 料 of 原料名, set right under
+    # the table's top rule, was taken for a ticked box, and the header row was not recognised
+    path = Path(__file__).resolve().parents[1] / "samples/scans/regression/origin_header_under_rule_200dpi.png"
+    grey = np.asarray(Image.open(path).convert("L"))
+    assert find_checkboxes(ink_mask(grey), 200) == []
