@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 ENV_DIR = "MADOGUCHI_CACHE_DIR"
 #: Bump when the OCR steps change what they produce.
-READER_VERSION = "ocr-3"
+READER_VERSION = "ocr-4"
 FORMAT = 1
 
 
@@ -80,6 +80,7 @@ def _page(d: dict[str, Any]) -> Page:
             for v in d.get("form_values", [])
         ],
         image_path=d.get("image_path"),
+        turn=int(d.get("turn", 0)),
     )
 
 

@@ -71,6 +71,8 @@ class Page:
     form_values: list[FormValue] = field(default_factory=list)
     #: Path of a rendered image of the page, when one exists (OCR input, review UI).
     image_path: str | None = None
+    #: Clockwise quarter turn (degrees) a scan was given to be read upright.
+    turn: int = 0
 
     @property
     def text(self) -> str:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extract.classify import classify_lines, split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
-from extract.locate import locate_fields
+from extract.locate import REVIEW_THRESHOLD, locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
 from forms.catalogue import catalogue
 from forms.schema import FormDecl
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 #: The model every scanned page is read with first (Tesseract's ``jpn``, tessdata_fast).
@@ -110,15 +118,56 @@ def _page_key(doc: Ingested, number: int) -> str:
 
 def _read_page(doc: Ingested, number: int, lang: str) -> Page:
     """OCR one page of a scan with the model ``lang``."""
+    key = _page_key(doc, number)
+
+    def keep(clean: np.ndarray, dpi: float) -> None:
+        if lang == PRIMARY_MODEL:
+            _remember_clean(key, clean, dpi)
+
     if doc.kind == "pdf":
         from extract.readers.image import ocr_pdf_pages
 
-        [page] = ocr_pdf_pages(doc.data, [number], lang=lang)
+        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_clean=keep)
         return page
     from extract.readers.image import image_dpi, ocr_page_image, open_frames
 
     frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
-    return ocr_page_image(frame, image_dpi(frame), number, lang=lang)
+    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_clean=keep)
+
+
+#: The images Tesseract read last, by page key: a field read again right after its page was
+#: read needs no new preparation. A few pages only: each is up to 9 MB.
+_CLEAN: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
+_CLEAN_PAGES = 4
+_CLEAN_LOCK = threading.Lock()  # pages are read on several threads
+
+
+def _remember_clean(key: str, clean: np.ndarray, dpi: float) -> None:
+    with _CLEAN_LOCK:
+        _CLEAN[key] = (clean, dpi)
+        _CLEAN.move_to_end(key)
+        while len(_CLEAN) > _CLEAN_PAGES:
+            _CLEAN.popitem(last=False)
+
+
+def _clean_image(doc: Ingested, page: Page) -> tuple[np.ndarray, float]:
+    """The image Tesseract read of ``page``: kept from its reading, else made again (the page
+    came from the cache)."""
+    with _CLEAN_LOCK:
+        kept = _CLEAN.get(_page_key(doc, page.number))
+    if kept is not None:
+        return kept
+    from extract.readers.image import clean_image, image_dpi, open_frames, render_dpi
+
+    if doc.kind == "pdf":
+        from extract.pdftoppm import render_pages
+
+        dpi = float(render_dpi(doc.data, page.number))
+        (frame,) = render_pages(doc.data, [page.number], dpi=int(dpi))
+    else:
+        frame = open_frames(doc.data, doc.kind)[page.number - 1]  # type: ignore[arg-type]
+        dpi = image_dpi(frame)
+    return clean_image(frame, dpi, page)
 
 
 def _inside_form_value(word: Word, page: Page) -> bool:
@@ -151,10 +200,15 @@ def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
 def _prepare_scanned(doc: Ingested, number: int) -> None:
     """A scanned page read, and read again when it opens a form with a model of its own (a
     certificate), so that the extraction finds both readings in the cache."""
-    form = classify_lines(build_lines(_ocr_page(doc, number)), _forms_for(None)).form
-    lang = second_model(form) if form is not None else None
+    page = _ocr_page(doc, number)
+    form = classify_lines(build_lines(page), _forms_for(None)).form
+    if form is None:
+        return
+    lang = second_model(form)
     if lang is not None:
         _ocr_page(doc, number, lang=lang)
+    else:
+        _fields_read_again(doc, form, [page], locate_fields(form, [page]))
 
 
 def extract_document(
@@ -169,6 +223,7 @@ def extract_document(
         fields = locate_fields(found.form, doc_pages) if found.form else {}
         if found.form:
             fields = _second_reading(doc, found.form, doc_pages, fields)
+            fields = _fields_read_again(doc, found.form, doc_pages, fields)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -187,12 +242,18 @@ def second_model(form: FormDecl) -> str | None:
     """The model that reads a document of ``form`` again: the one ``MADOGUCHI_OCR_SECOND_MODEL``
     names, else the form's own (``ocr_model``); None when there is none, it is turned off
     (``off``) or it is not installed (a warning, once)."""
+    return _usable_model(form.ocr_model)
+
+
+def _usable_model(declared: str | None) -> str | None:
+    """The model to read again with in place of ``declared`` (``MADOGUCHI_OCR_SECOND_MODEL``
+    overrides it), or None."""
     from extract import tesseract
     from forms.errors import ProgramMissing
 
-    if form.ocr_model is None:
+    if declared is None:
         return None
-    lang = os.environ.get(SECOND_MODEL_ENV, "").strip() or form.ocr_model
+    lang = os.environ.get(SECOND_MODEL_ENV, "").strip() or declared
     if lang.lower() in ("0", "off", "none") or lang == PRIMARY_MODEL:
         return None
     try:
@@ -227,6 +288,87 @@ def _second_reading(
         return fields
     again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
     return {**fields, **locate_fields(form, again)}
+
+
+def _fields_read_again(
+    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+) -> dict[str, ExtractedField]:
+    """The scanned values of fields that declare a model of their own (``ocr_model``: names)
+    read again with it, and taken where that reading is the more confident.
+
+    Only the values' boxes are read, all of a page's in one call: the cost is one start of
+    Tesseract a page, not a second reading of it. The regions' words are cached like pages.
+    """
+    from extract.cache import cached_pages
+    from extract.readers.image import read_regions
+
+    scanned = {p.number: p for p in pages if p.source == "ocr" and not p.form_values}
+    wanted: dict[tuple[int, str], list[str]] = {}
+    for f in form.fields():
+        lang = _usable_model(f.ocr_model) if scanned else None
+        found = fields.get(f.key)
+        if lang is None or found is None or found.bbox is None or found.page not in scanned:
+            continue
+        wanted.setdefault((found.page, lang), []).append(f.key)
+    if not wanted:
+        return fields
+    out = dict(fields)
+    again = {p.number: p for p in pages}
+    for (number, lang), keys in wanted.items():
+        page = scanned[number]
+        regions = [_value_region(page, fields[k].bbox) for k in keys]  # type: ignore[arg-type]
+        digest = hashlib.sha256(repr([tuple(round(v, 1) for v in r) for r in regions]).encode()).hexdigest()[:16]
+
+        def read(page: Page = page, regions: list[tuple[float, float, float, float]] = regions, lang: str = lang) -> list[Page]:
+            clean, dpi = _clean_image(doc, page)
+            words = read_regions(clean, dpi, regions, lang=lang, rules=page.rules)
+            return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=words)]
+
+        [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-regions-{digest}", read)
+        kept = [w for w in page.words if not any(_centre_in(w, r) for r in regions)]
+        again[number] = replace(page, words=kept + read_again.words)
+        located = locate_fields(form, [again[p.number] for p in pages])
+        for k in keys:
+            new = located.get(k)
+            if new is not None:
+                out[k] = _better_reading(out[k], new)
+    return out
+
+
+def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """Of two readings of a value, the more confident; where both read the same characters
+    (tessdata_best puts spaces between words where the fast model reads none, and the other way
+    round), the first reading's text, as sure as the surer of the two."""
+    if new.value is None:
+        return old
+    if isinstance(old.value, str) and isinstance(new.value, str) and _no_spaces(old.value) == _no_spaces(new.value):
+        confidence = max(old.confidence, new.confidence)
+        return old.model_copy(update={"confidence": confidence, "review": confidence < REVIEW_THRESHOLD})
+    return new if new.confidence > old.confidence else old
+
+
+def _no_spaces(text: str) -> str:
+    return "".join(text.split())
+
+
+def _value_region(page: Page, bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    """The region around a value read again: a line's height of margin each side, short of the
+    ruled lines that close its cell, and a third above and below."""
+    x0, y0, x1, y1 = bbox
+    height = y1 - y0
+    left, right = x0 - height, x1 + height
+    for r in page.rules:
+        if r.x0 == r.x1 and r.y0 <= (y0 + y1) / 2 <= r.y1:
+            if left < r.x0 <= x0:
+                left = r.x0 + 0.5
+            if x1 <= r.x0 < right:
+                right = r.x0 - 0.5
+    return (max(0.0, left), max(0.0, y0 - height / 3), min(page.width, right), min(page.height, y1 + height / 3))
+
+
+def _centre_in(word: Word, region: Sequence[float]) -> bool:
+    cx, cy = (word.x0 + word.x1) / 2, (word.y0 + word.y1) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
 def _forms_for(program: str | None) -> list:  # type: ignore[type-arg]

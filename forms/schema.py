@@ -79,6 +79,10 @@ class FieldDecl(_Strict):
     #: ``boxes``: choices are ticked boxes; ``phrases``: the choice whose label (a statement
     #: such as 滞納はありません) appears anywhere in the document.
     read_as: Literal["boxes", "phrases"] = "boxes"
+    #: A Tesseract model that reads this field's value again on a scan, the reading with the
+    #: higher confidence kept: ``jpn_best`` for names, where the fast ``jpn`` reads 渋川 as
+    #: 小川 with confidence.
+    ocr_model: str | None = None
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> "FieldDecl":

@@ -1,0 +1,128 @@
+"""Fields read again: the scanned values of fields that declare a model of their own
+(``ocr_model``: names) are read again with it, and the more confident reading is kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+import extract.pipeline as pipeline
+from extract.ingest import Ingested
+from extract.pagemodel import Page, Rule, Word
+from extract.readers.image import read_regions
+from forms.catalogue import catalogue, get_form
+from tests.pagebuild import make_page
+
+GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+FORM = get_form("tateyama.form2")
+
+
+def _doc() -> Ingested:
+    return Ingested(name="scan.png", kind="png", sha256="1" * 64, size=0, data=b"")
+
+
+def _proposal(name: str, conf: float) -> Page:
+    rows = [["館山市ふるさと納税返礼品提案書"], ["事業者名", name], ["1", "返礼品名", "館山の干物セット"]]
+    return make_page(rows, conf=conf, source="ocr")
+
+
+def test_names_declare_tessdata_best_and_nothing_else_does() -> None:
+    declared = {(form.id, f.key) for form in catalogue().values() for f in form.fields() if f.ocr_model}
+    assert ("shibukawa.form1", "applicant_name") in declared
+    assert ("shibukawa.form1", "applicant_representative") in declared
+    assert ("tateyama.form2", "product_name") in declared
+    assert {key for _, key in declared} == {"applicant_name", "applicant_representative", "contact_person", "product_name"}
+    assert {f.ocr_model for form in catalogue().values() for f in form.fields() if f.ocr_model} == {"jpn_best"}
+
+
+def test_value_region_stops_at_the_rules_of_its_cell() -> None:
+    page = Page(
+        number=1, width=595, height=842, source="ocr",
+        rules=[Rule(100, 90, 100, 130), Rule(300, 90, 300, 130), Rule(250, 200, 250, 240)],
+    )
+    # a line's height of margin, short of the cell's walls; a rule on another row does not count
+    assert pipeline._value_region(page, (104, 100, 280, 110)) == pytest.approx((100.5, 100 - 10 / 3, 290, 110 + 10 / 3))
+    assert pipeline._value_region(page, (130, 100, 240, 110)) == pytest.approx((120, 100 - 10 / 3, 250, 110 + 10 / 3))
+
+
+class _Regions:
+    """Stands in for reading regions again: gives the words for a region, and counts calls."""
+
+    def __init__(self, text: str, conf: float) -> None:
+        self.text, self.conf, self.calls = text, conf, 0
+
+    def __call__(self, clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
+        self.calls += 1
+        assert lang == "jpn_best"
+        x0, y0, x1, y1 = regions[0]
+        return [Word(self.text, x0 + 2, y0 + 2, x0 + 2 + 10.5 * len(self.text), y0 + 12.5, self.conf)]
+
+
+def _read_again(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions) -> dict:
+    monkeypatch.setattr("extract.readers.image.read_regions", regions)
+    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
+    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    return pipeline._fields_read_again(_doc(), FORM, [page], pipeline.locate_fields(FORM, [page]))
+
+
+def test_the_more_confident_reading_of_a_name_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _proposal("小川水産株式会社", 0.8)
+    regions = _Regions("渋川水産株式会社", 0.95)
+    fields = _read_again(monkeypatch, page, regions)
+    assert regions.calls == 1  # the page's names in one call
+    assert fields["applicant_name"].value == "渋川水産株式会社"
+    assert fields["product_name"].value == "館山の干物セット"
+
+
+def test_a_less_confident_reading_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _proposal("渋川水産株式会社", 0.9)
+    fields = _read_again(monkeypatch, page, _Regions("小川水産株式会社", 0.6))
+    assert fields["applicant_name"].value == "渋川水産株式会社"
+
+
+def test_text_layers_and_a_model_turned_off_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    regions = _Regions("渋川水産株式会社", 0.95)
+    text_page = make_page([["館山市ふるさと納税返礼品提案書"], ["事業者名", "小川水産株式会社"]])
+    assert _read_again(monkeypatch, text_page, regions)["applicant_name"].value == "小川水産株式会社"
+    monkeypatch.setenv(pipeline.SECOND_MODEL_ENV, "off")
+    assert _read_again(monkeypatch, _proposal("小川水産株式会社", 0.8), regions)["applicant_name"].value == "小川水産株式会社"
+    assert regions.calls == 0
+
+
+def _render(lines: list[tuple[int, int, str]], size: tuple[int, int] = (1800, 900)) -> np.ndarray:
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(GOTHIC, 44)  # 10.5 pt at 300 dpi
+    for x, y, text in lines:
+        draw.text((x, y), text, font=font, fill=0)
+    return np.asarray(image)
+
+
+def test_regions_are_read_in_one_call_and_their_words_put_back_on_the_page() -> None:
+    clean = _render([(150, 120, "株式会社渋川フーズ"), (900, 600, "代表取締役 赤城一郎"), (150, 400, "読まない行")])
+    pt = 72 / 300
+    regions = [(130 * pt, 100 * pt, 700 * pt, 190 * pt), (880 * pt, 580 * pt, 1600 * pt, 670 * pt)]
+    words = read_regions(clean, 300, regions, lang="jpn")
+    text = "".join(w.text for w in words)
+    assert "渋川フーズ" in text and "赤城" in text and "読まない" not in text
+    for w in words:
+        # each word lies inside the region it was read from, where it stands on the page
+        assert any(r[0] <= w.x0 and w.x1 <= r[2] and r[1] <= w.y0 and w.y1 <= r[3] for r in regions), w
+    first = min(words, key=lambda w: (w.y0, w.x0))  # 株式会社, where it was drawn
+    assert first.x0 == pytest.approx(150 * pt, abs=3) and first.y0 == pytest.approx(125 * pt, abs=4)
+
+
+def test_no_regions_no_reading() -> None:
+    assert read_regions(np.full((100, 100), 255, np.uint8), 300, [], lang="jpn") == []
+
+
+def test_readings_that_differ_only_in_spaces_keep_the_first_text_and_the_surer_confidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # tessdata_best read こんにゃく詰め合わせ as こんにゃく 詰め合わせ, surer than the fast model
+    page = _proposal("館山水産株式会社", 0.5)
+    fields = _read_again(monkeypatch, page, _Regions("館山水産 株式会社", 0.95))
+    assert fields["applicant_name"].value == "館山水産株式会社"
+    assert fields["applicant_name"].confidence > 0.8 and not fields["applicant_name"].review
