@@ -26,6 +26,8 @@ from forms.schema import FormDecl
 if TYPE_CHECKING:
     import numpy as np
 
+    from extract.readers.image import MarkedPage
+
 
 #: The model every scanned page is read with first (Tesseract's ``jpn``, tessdata_fast).
 PRIMARY_MODEL = "jpn"
@@ -117,46 +119,49 @@ def _page_key(doc: Ingested, number: int) -> str:
 
 
 def _read_page(doc: Ingested, number: int, lang: str) -> Page:
-    """OCR one page of a scan with the model ``lang``."""
+    """OCR one page of a scan with the model ``lang``: a page just read with the first model is
+    read again with another as it was prepared then."""
     key = _page_key(doc, number)
+    with _MARKED_LOCK:
+        marked = _MARKED.get(key) if lang != PRIMARY_MODEL else None
+    if marked is not None:
+        from extract.readers.image import ocr_marked_page
 
-    def keep(clean: np.ndarray, dpi: float) -> None:
-        if lang == PRIMARY_MODEL:
-            _remember_clean(key, clean, dpi)
+        return ocr_marked_page(marked, number, lang=lang)
+
+    def keep(marked: MarkedPage) -> None:
+        with _MARKED_LOCK:
+            _MARKED[key] = marked
+            _MARKED.move_to_end(key)
+            while len(_MARKED) > _MARKED_PAGES:
+                _MARKED.popitem(last=False)
 
     if doc.kind == "pdf":
         from extract.readers.image import ocr_pdf_pages
 
-        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_clean=keep)
+        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_marked=keep)
         return page
     from extract.readers.image import image_dpi, ocr_page_image, open_frames
 
     frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
-    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_clean=keep)
+    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_marked=keep)
 
 
-#: The images Tesseract read last, by page key: a field read again right after its page was
-#: read needs no new preparation. A few pages only: each is up to 9 MB.
-_CLEAN: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
-_CLEAN_PAGES = 4
-_CLEAN_LOCK = threading.Lock()  # pages are read on several threads
-
-
-def _remember_clean(key: str, clean: np.ndarray, dpi: float) -> None:
-    with _CLEAN_LOCK:
-        _CLEAN[key] = (clean, dpi)
-        _CLEAN.move_to_end(key)
-        while len(_CLEAN) > _CLEAN_PAGES:
-            _CLEAN.popitem(last=False)
+#: The pages read last as Tesseract read them, by page key: a page or a field read again right
+#: after is not prepared again. A few pages only: each holds three page images (9 MB each at
+#: 300 dpi).
+_MARKED: OrderedDict[str, MarkedPage] = OrderedDict()
+_MARKED_PAGES = 3
+_MARKED_LOCK = threading.Lock()  # pages are read on several threads
 
 
 def _clean_image(doc: Ingested, page: Page) -> tuple[np.ndarray, float]:
     """The image Tesseract read of ``page``: kept from its reading, else made again (the page
     came from the cache)."""
-    with _CLEAN_LOCK:
-        kept = _CLEAN.get(_page_key(doc, page.number))
+    with _MARKED_LOCK:
+        kept = _MARKED.get(_page_key(doc, page.number))
     if kept is not None:
-        return kept
+        return kept.clean, kept.prepared.dpi
     from extract.readers.image import clean_image, image_dpi, open_frames, render_dpi
 
     if doc.kind == "pdf":

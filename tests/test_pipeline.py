@@ -51,20 +51,20 @@ def test_mixed_pdf_is_read_page_by_page_and_split_into_documents(mixed_pdf: Path
 
 def test_a_prepared_page_is_not_ocred_again(mixed_pdf: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MADOGUCHI_CACHE_DIR", str(tmp_path / "cache"))
-    calls: list[list[int]] = []
-    real = image_reader.ocr_pdf_pages
+    readings: list[str] = []
+    real = image_reader.read_marked
 
-    def counting(data: bytes, pages: list[int], **kw):  # type: ignore[no-untyped-def]
-        calls.append(list(pages))
-        return real(data, pages, **kw)
+    def counting(marked, *, timeout: float, lang: str):  # type: ignore[no-untyped-def]
+        readings.append(lang)
+        return real(marked, timeout=timeout, lang=lang)
 
-    monkeypatch.setattr(image_reader, "ocr_pdf_pages", counting)
+    monkeypatch.setattr(image_reader, "read_marked", counting)
     prepare_page(mixed_pdf, 1)  # a text page: nothing to do
     prepare_page(mixed_pdf, 2)  # the scanned page: OCR'd, and read again as a certificate
-    assert calls == [[2], [2]]
+    assert readings == ["jpn", "jpn_best"]
     extract_files([mixed_pdf])
     extract_files([mixed_pdf])
-    assert calls == [[2], [2]]
+    assert readings == ["jpn", "jpn_best"]
 
 
 def test_progress_is_told_after_each_page() -> None:

@@ -150,3 +150,27 @@ def test_a_scan_where_jpn_reads_wagyu_as_a_rare_kanji() -> None:
     fields = _extract(scan)
     for key in ("product_name", "origin", "issue_date"):
         assert str(fields[key].value) == str(truth[key])
+
+
+def test_the_second_reading_reads_the_page_as_first_prepared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the page is turned, deskewed, cleaned and its lines and boxes found once; only the OCR is
+    # done again with the second model
+    import extract.readers.image as image_reader
+
+    prepared: list[int] = []
+    readings: list[str] = []
+    real_prepare, real_read = image_reader.prepare, image_reader.read_marked
+
+    def preparing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared.append(1)
+        return real_prepare(*args, **kwargs)
+
+    def reading(marked, *, timeout: float, lang: str):  # type: ignore[no-untyped-def]
+        readings.append(lang)
+        return real_read(marked, timeout=timeout, lang=lang)
+
+    monkeypatch.setattr(image_reader, "prepare", preparing)
+    monkeypatch.setattr(image_reader, "read_marked", reading)
+    scan = REGRESSION / "tax_shibukawa_200dpi-noisy.jpg"
+    assert _extract(scan)["taxpayer_name"].value == _truth(scan)["taxpayer_name"]
+    assert (len(prepared), readings) == (1, ["jpn", "jpn_best"])

@@ -48,8 +48,8 @@ FLAT_BOX = 0.35
 #: Ruled lines are at least this long (mm); shorter straight strokes belong to characters.
 RULE_MIN_MM = 8.0
 ENV_TIMEOUT = "MADOGUCHI_OCR_TIMEOUT"
-#: Is given the image Tesseract read of a page (grey array, dpi), to read parts of it again.
-KeepClean = Callable[[np.ndarray, float], None]
+#: Is given a page as Tesseract read it (``MarkedPage``), to read it or parts of it again.
+KeepMarked = Callable[["MarkedPage"], None]
 
 
 def _timeout() -> float:
@@ -383,14 +383,27 @@ class PageReading:
     chars: int
     #: Share of the characters in words read with confidence >= 75.
     good_share: float = 0.0
-    #: The image Tesseract read: ruled lines, boxes and circles whitened.
-    clean: np.ndarray | None = None
+    #: The page as Tesseract read it.
+    marked: MarkedPage | None = None
 
 
-def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
+@dataclass
+class MarkedPage:
+    """A prepared page with its ruled lines, boxes and circles found, and the image Tesseract
+    reads (``clean``: those whitened). Any model reads the same MarkedPage."""
+
+    prepared: Prepared
+    clean: np.ndarray
+    #: Ink off the ruled lines: what confirms a box after the OCR.
+    box_ink: np.ndarray
+    segments: list[tuple[int, int, int, int]]
+    boxes: list[checkmarks.Checkbox]
+    circles: list[checkmarks.Circle]
+
+
+def mark_page(prepared: Prepared) -> MarkedPage:
     grey = prepared.array
     dpi = prepared.dpi
-    to_pt = 72.0 / dpi
     ink = ink_mask(grey)
     segments, rule_mask = find_rules(ink, dpi)
     boxes = checkmarks.find_checkboxes(ink, dpi)
@@ -405,22 +418,33 @@ def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageRead
     # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
     clean[rule_zone > 0] = 255
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
+    return MarkedPage(prepared, clean, cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone)), segments, boxes, circles)
+
+
+def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading:
+    dpi = marked.prepared.dpi
+    to_pt = 72.0 / dpi
+    clean = marked.clean
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
-    verticals = [s for s in segments if s[0] == s[2]]
+    verticals = [s for s in marked.segments if s[0] == s[2]]
     ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(clean)))
-    boxes = checkmarks.confirm_boxes(boxes, ocr, ink=cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone)))
+    boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink)
     ocr = checkmarks.drop_box_words(ocr, boxes)
     merged = merge_characters(ocr, verticals)
     words = [
         Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
         for text, box, conf in merged
     ]
-    words = checkmarks.apply_marks(drop_noise(words), boxes, circles, to_pt)
-    rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in segments]
+    words = checkmarks.apply_marks(drop_noise(words), boxes, marked.circles, to_pt)
+    rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in marked.segments]
     chars = sum(len(w.text) for w in ocr)
     mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
     good = sum(len(w.text) for w in ocr if w.conf >= 75)
-    return PageReading(prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0, clean)
+    return PageReading(marked.prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0, marked)
+
+
+def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
+    return read_marked(mark_page(prepared), timeout=timeout, lang=lang)
 
 
 def ocr_page_image(
@@ -432,14 +456,15 @@ def ocr_page_image(
     lang: str = "jpn",
     timeout: float | None = None,
     image_dir: Path | None = None,
-    keep_clean: KeepClean | None = None,
+    keep_marked: KeepMarked | None = None,
 ) -> Page:
     """OCR one page image into a Page (source "ocr", words in points, conf 0..1).
 
     ``orientation``: "auto" reads the page as it is and asks OSD only when the reading is poor;
     "osd" asks OSD first; "none" never turns the page. ``image_dir``: where to save the prepared
-    page as PNG (``Page.image_path``), for review. ``keep_clean`` is given the image Tesseract
-    read and its resolution, for reading parts of it again (``read_regions``).
+    page as PNG (``Page.image_path``), for review. ``keep_marked`` is given the page as
+    Tesseract read it, to read it again with another model (``ocr_marked_page``) or parts of it
+    (``read_regions``) without preparing it again.
     """
     timeout = timeout or _timeout()
     tesseract.require(lang)
@@ -451,10 +476,21 @@ def ocr_page_image(
             again = _read_prepared(prepare(image, dpi=dpi, rotate=turn), timeout=timeout, lang=lang)
             if again.good_share * again.chars > reading.good_share * reading.chars:
                 reading = again
+    if keep_marked is not None and reading.marked is not None:
+        keep_marked(reading.marked)
+    return _to_page(reading, page_number, image_dir)
+
+
+def ocr_marked_page(marked: MarkedPage, page_number: int, *, lang: str, timeout: float | None = None) -> Page:
+    """A page read before (``keep_marked``) read again with the model ``lang``: the same
+    preparation, turn, lines and boxes, only the OCR again."""
+    tesseract.require(lang)
+    return _to_page(read_marked(marked, timeout=timeout or _timeout(), lang=lang), page_number, None)
+
+
+def _to_page(reading: PageReading, page_number: int, image_dir: Path | None) -> Page:
     prepared = reading.prepared
     to_pt = 72.0 / prepared.dpi
-    if keep_clean is not None and reading.clean is not None:
-        keep_clean(reading.clean, prepared.dpi)
     path: str | None = None
     if image_dir is not None:
         image_dir.mkdir(parents=True, exist_ok=True)
@@ -631,7 +667,7 @@ def ocr_pdf_pages(
     dpi: int | None = None,
     image_dir: Path | None = None,
     lang: str = "jpn",
-    keep_clean: KeepClean | None = None,
+    keep_marked: KeepMarked | None = None,
 ) -> list[Page]:
     """OCR the given pages (1-based) of a PDF, rendered by pdftoppm at ``dpi``, by default at
     the resolution of the page's scan (200-300 dpi)."""
@@ -642,5 +678,5 @@ def ocr_pdf_pages(
     for number in pages:
         page_dpi = dpi or render_dpi(data, number)
         (image,) = render_pages(data, [number], dpi=page_dpi)
-        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang, keep_clean=keep_clean))
+        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang, keep_marked=keep_marked))
     return out
