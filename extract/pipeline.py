@@ -204,16 +204,13 @@ def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
 
 def _prepare_scanned(doc: Ingested, number: int) -> None:
     """A scanned page read, and read again when it opens a form with a model of its own (a
-    certificate), so that the extraction finds both readings in the cache."""
-    page = _ocr_page(doc, number)
-    form = classify_lines(build_lines(page), _forms_for(None)).form
-    if form is None:
-        return
-    lang = second_model(form)
+    certificate), so that the extraction finds both readings in the cache. Names read again
+    (a field's ``ocr_model``) are left to the extraction: where they stand is known only once
+    all the document's pages are read."""
+    form = classify_lines(build_lines(_ocr_page(doc, number)), _forms_for(None)).form
+    lang = second_model(form) if form is not None else None
     if lang is not None:
         _ocr_page(doc, number, lang=lang)
-    else:
-        _fields_read_again(doc, form, [page], locate_fields(form, [page]))
 
 
 def extract_document(

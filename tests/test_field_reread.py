@@ -126,3 +126,22 @@ def test_readings_that_differ_only_in_spaces_keep_the_first_text_and_the_surer_c
     fields = _read_again(monkeypatch, page, _Regions("館山水産 株式会社", 0.95))
     assert fields["applicant_name"].value == "館山水産株式会社"
     assert fields["applicant_name"].confidence > 0.8 and not fields["applicant_name"].review
+
+
+@pytest.mark.parametrize("name", ["tax_shibukawa_200dpi-noisy.jpg"])
+def test_the_image_read_is_made_again_for_a_page_from_the_cache(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    # a page from the cache has no image kept: the same preparation (turn, deskew, despeckle)
+    # gives it again, ruled lines whitened
+    from pathlib import Path
+
+    from extract.ingest import ingest
+
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    doc = ingest(Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / name)
+    pipeline._MARKED.clear()
+    page = pipeline._ocr_page(doc, 1)
+    kept, dpi = pipeline._clean_image(doc, page)
+    pipeline._MARKED.clear()
+    again, dpi_again = pipeline._clean_image(doc, page)
+    assert dpi_again == dpi and again.shape == kept.shape
+    assert float(np.mean(np.abs(again.astype(int) - kept.astype(int)) > 96)) < 0.003

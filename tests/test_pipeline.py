@@ -94,3 +94,36 @@ def test_pages_read_at_once_give_what_pages_read_in_turn(monkeypatch: pytest.Mon
     assert (one_threads, two_threads) == (1, 2)
     assert one.model_dump() == two.model_dump()
     assert [d.first_page for d in two.documents] == [1] and two.documents[0].pages == 2
+
+
+def test_a_prepared_form_is_not_read_whole_again_at_extraction(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the workers read the pages; the extraction reads only the names again (ocr_model), all of
+    # a page's in one call, from the page made again (it came from the cache)
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "form1_001_200dpi-noisy-pen.pdf"
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", str(tmp_path / "cache"))
+    prepare_page(scan, 1)
+    prepare_page(scan, 2)
+    import extract.pipeline as pipeline
+
+    pipeline._MARKED.clear()  # as in another process
+    whole: list[str] = []
+    regions: list[int] = []
+    real_read, real_regions = image_reader.read_marked, image_reader.read_regions
+
+    def reading(marked, *, timeout: float, lang: str):  # type: ignore[no-untyped-def]
+        whole.append(lang)
+        return real_read(marked, timeout=timeout, lang=lang)
+
+    def reading_regions(clean, dpi, boxes, **kwargs):  # type: ignore[no-untyped-def]
+        regions.append(len(boxes))
+        return real_regions(clean, dpi, boxes, **kwargs)
+
+    monkeypatch.setattr(image_reader, "read_marked", reading)
+    monkeypatch.setattr(image_reader, "read_regions", reading_regions)
+    fields = extract_files([scan]).documents[0].fields
+    assert whole == [] and regions and all(n >= 1 for n in regions)
+    assert 1 <= len(regions) <= 2  # one call a page at most
+    assert fields["applicant_name"].value
+    calls = len(regions)
+    extract_files([scan])
+    assert whole == [] and len(regions) == calls  # the names' reading is cached too
