@@ -23,6 +23,22 @@ from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
 
+#: A full stop between a number and the counter or unit after it (年間700.個) is a speck: a
+#: decimal point has a digit after it.
+_SPECK_AFTER_NUMBER = re.compile(r"(?<=[0-9])[.,](?=[\u3040-\u9fff])")
+#: 日 after a number read as 晶 (three 日): no count of 晶 is written (常温で180晶).
+_DAYS_AS_CRYSTAL = re.compile(r"(?<=[0-9])晶")
+_BRACKETS = {"「": "」", "『": "』", "（": "）", "(": ")"}
+
+
+def _unpaired_opening_bracket(value: str) -> str:
+    """An opening bracket before a value with none closing it is a speck or a ruled line's end
+    (「60サイズ・1.2kg)."""
+    if value and value[0] in _BRACKETS and _BRACKETS[value[0]] not in value:
+        return value[1:].lstrip()
+    return value
+
+
 #: Specks a scan leaves before a value (. , ・) are not part of it.
 LEADING_SPECKS = ".,・、。'\"`"
 _STRIP = " \t\n：:　"
@@ -100,6 +116,9 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
         value = _TIMES.sub("×", value)
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
         value = re.sub(r"([%％])\1+", r"\1", value)  # 100%% : no text writes a sign twice
+        value = _SPECK_AFTER_NUMBER.sub("", value)
+        value = _DAYS_AS_CRYSTAL.sub("日", value)
+        value = _unpaired_opening_bracket(value)
         value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
         value = _correct_entity_types(value)

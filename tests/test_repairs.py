@@ -127,3 +127,22 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
     typed = _fields(product_name=("上州豚の味噌漬け", "text"), product_name_kana=("ジョウシュウブタノミソゾヅケ", "text"))
     repair_kana_reading(get_form("shibukawa.form1"), typed)
     assert typed["product_name_kana"].value == "ジョウシュウブタノミソゾヅケ"
+
+
+@pytest.mark.parametrize(
+    ("read", "right"),
+    [
+        # regressions (unseen scans)
+        ("常温で180晶", "常温で180日"),
+        ("年間 700.個", "年間 700個"),
+        ("「60サイズ・1.2kg", "60サイズ・1.2kg"),
+        # left alone
+        ("水晶の置物", "水晶の置物"),
+        ("1.2kg", "1.2kg"),
+        ("「上州和牛」すき焼きセット", "「上州和牛」すき焼きセット"),
+        ("(株)渋川フーズ", "(株)渋川フーズ"),
+        ("3,000円", "3,000円"),
+    ],
+)
+def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
+    assert tidy_text(_spec_field(read), spec_row, ()).value == right
