@@ -25,6 +25,7 @@ from forms.schema import FormDecl
 
 if TYPE_CHECKING:
     import numpy as np
+    from PIL import Image
 
     from extract.readers.image import MarkedPage
 
@@ -136,15 +137,25 @@ def _read_page(doc: Ingested, number: int, lang: str) -> Page:
             while len(_MARKED) > _MARKED_PAGES:
                 _MARKED.popitem(last=False)
 
+    from extract.readers.image import ocr_page_image
+
+    frame, dpi = _page_image(doc, number)
+    return ocr_page_image(frame, dpi, number, lang=lang, keep_marked=keep)
+
+
+def _page_image(doc: Ingested, number: int) -> tuple[Image.Image, float]:
+    """A scanned page's image and resolution: a PDF's page rendered at its scan's resolution,
+    an image file's frame."""
+    from extract.readers.image import image_dpi, open_frames, render_dpi
+
     if doc.kind == "pdf":
-        from extract.readers.image import ocr_pdf_pages
+        from extract.pdftoppm import render_pages
 
-        [page] = ocr_pdf_pages(doc.data, [number], lang=lang, keep_marked=keep)
-        return page
-    from extract.readers.image import image_dpi, ocr_page_image, open_frames
-
+        dpi = render_dpi(doc.data, number)
+        (frame,) = render_pages(doc.data, [number], dpi=dpi)
+        return frame, float(dpi)
     frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
-    return ocr_page_image(frame, image_dpi(frame), number, lang=lang, keep_marked=keep)
+    return frame, image_dpi(frame)
 
 
 #: The pages read last as Tesseract read them, by page key: a page or a field read again right
@@ -162,17 +173,9 @@ def _clean_image(doc: Ingested, page: Page) -> tuple[np.ndarray, float]:
         kept = _MARKED.get(_page_key(doc, page.number))
     if kept is not None:
         return kept.clean, kept.prepared.dpi
-    from extract.readers.image import clean_image, image_dpi, open_frames, render_dpi
+    from extract.readers.image import clean_image
 
-    if doc.kind == "pdf":
-        from extract.pdftoppm import render_pages
-
-        dpi = float(render_dpi(doc.data, page.number))
-        (frame,) = render_pages(doc.data, [page.number], dpi=int(dpi))
-    else:
-        frame = open_frames(doc.data, doc.kind)[page.number - 1]  # type: ignore[arg-type]
-        dpi = image_dpi(frame)
-    return clean_image(frame, dpi, page)
+    return clean_image(*_page_image(doc, page.number), page)
 
 
 def _inside_form_value(word: Word, page: Page) -> bool:

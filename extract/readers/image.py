@@ -430,12 +430,7 @@ def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading
     ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(clean)))
     boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink)
     ocr = checkmarks.drop_box_words(ocr, boxes)
-    merged = merge_characters(ocr, verticals)
-    words = [
-        Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
-        for text, box, conf in merged
-    ]
-    words = checkmarks.apply_marks(drop_noise(words), boxes, marked.circles, to_pt)
+    words = checkmarks.apply_marks(_page_words(ocr, verticals, to_pt), boxes, marked.circles, to_pt)
     rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in marked.segments]
     chars = sum(len(w.text) for w in ocr)
     mean_conf = sum(w.conf * len(w.text) for w in ocr) / chars if chars else 0.0
@@ -573,10 +568,15 @@ def read_regions(
     verticals = [
         (round(r.x0 * to_px), round(r.y0 * to_px), round(r.x1 * to_px), round(r.y1 * to_px)) for r in rules if r.x0 == r.x1
     ]
-    to_pt = 1.0 / to_px
+    return _page_words(on_page, verticals, 1.0 / to_px)
+
+
+def _page_words(ocr: Sequence[tesseract.OcrWord], verticals: Sequence[tuple[int, int, int, int]], to_pt: float) -> list[Word]:
+    """Tesseract's characters (pixels) as the page's words (points, confidence 0..1): merged
+    into words up to the ruled lines, specks dropped."""
     return drop_noise([
         Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
-        for text, box, conf in merge_characters(on_page, verticals)
+        for text, box, conf in merge_characters(ocr, verticals)
     ])
 
 
@@ -661,13 +661,7 @@ def render_dpi(data: bytes, page: int, default: int = 300) -> int:
 
 
 def ocr_pdf_pages(
-    data: bytes,
-    pages: Sequence[int],
-    *,
-    dpi: int | None = None,
-    image_dir: Path | None = None,
-    lang: str = "jpn",
-    keep_marked: KeepMarked | None = None,
+    data: bytes, pages: Sequence[int], *, dpi: int | None = None, image_dir: Path | None = None, lang: str = "jpn",
 ) -> list[Page]:
     """OCR the given pages (1-based) of a PDF, rendered by pdftoppm at ``dpi``, by default at
     the resolution of the page's scan (200-300 dpi)."""
@@ -678,5 +672,5 @@ def ocr_pdf_pages(
     for number in pages:
         page_dpi = dpi or render_dpi(data, number)
         (image,) = render_pages(data, [number], dpi=page_dpi)
-        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang, keep_marked=keep_marked))
+        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang))
     return out
