@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from extract.classify import classify_lines, split_documents
+from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
 from extract.locate import REVIEW_THRESHOLD, locate_fields
@@ -38,6 +38,9 @@ SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
 OCR_WORKERS_ENV = "MADOGUCHI_OCR_WORKERS"
 
 log = logging.getLogger(__name__)
+
+#: A part of a page, in points: (x0, y0, x1, y1).
+Region = tuple[float, float, float, float]
 
 #: Told after each page is read: (file name, pages done, pages in all). The CLI prints it.
 Progress = Callable[[str, int, int], None]
@@ -206,14 +209,10 @@ def prepare_page(path: Path, page: int, limits: Limits | None = None) -> None:
 
 
 def _prepare_scanned(doc: Ingested, number: int) -> None:
-    """A scanned page read, and read again when it opens a form with a model of its own (a
-    certificate), so that the extraction finds both readings in the cache. Names read again
-    (a field's ``ocr_model``) are left to the extraction: where they stand is known only once
-    all the document's pages are read."""
-    form = classify_lines(build_lines(_ocr_page(doc, number)), _forms_for(None)).form
-    lang = second_model(form) if form is not None else None
-    if lang is not None:
-        _ocr_page(doc, number, lang=lang)
+    """A scanned page read, so that the extraction finds it in the cache. What is read again
+    with a second model (a certificate's values, names) is left to the extraction: where the
+    values stand is known only once all the document's pages are read."""
+    _ocr_page(doc, number)
 
 
 def extract_document(
@@ -277,29 +276,48 @@ _told_missing: set[str] = set()
 def _second_reading(
     doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
 ) -> dict[str, ExtractedField]:
-    """A scanned document of a form with a model of its own (``ocr_model``) read again, whole,
-    with that model: every field that reading finds is taken from it, the rest stay as first
-    read.
+    """A scanned document of a form with a model of its own (``ocr_model``) read again with
+    that model: every value that reading finds is taken from it, the rest stay as first read.
 
     Every page is read first with the fast ``jpn``, which reads the dense application forms
     best and tells what each page is. tessdata_best's ``jpn`` reads the light pages of
     certificates from many issuers far better (和牛 and 渋川 where the fast model reads 和邊
     and 小川 with confidence) but the forms worse, so only the forms that declare it pay for a
-    second reading; it is cached like the first.
+    second reading. Only the values' boxes are read again, as names are
+    (:func:`_values_read_again`); where the first reading missed a required field (its label
+    unread), the pages are read again whole. Both readings are cached like the first.
     """
-    scanned = {p.number for p in pages if p.source == "ocr" and not p.form_values}
+    scanned = _scanned(pages)
     lang = second_model(form) if scanned else None
     if lang is None:
         return fields
-    again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
-    return {**fields, **locate_fields(form, again)}
+    if any(f.required and f.key not in fields for f in form.fields()):
+        again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
+        return {**fields, **locate_fields(form, again)}
+    return _values_read_again(doc, form, pages, fields, dict.fromkeys(fields, lang), _second_model_reading)
 
 
 def _fields_read_again(
     doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
 ) -> dict[str, ExtractedField]:
     """The scanned values of fields that declare a model of their own (``ocr_model``: names)
-    read again with it, and taken where that reading is the more confident.
+    read again with it, and taken where that reading is the more confident."""
+    if not _scanned(pages):
+        return fields
+    wanted = {f.key: lang for f in form.fields() if (lang := _usable_model(f.ocr_model)) is not None}
+    return _values_read_again(doc, form, pages, fields, wanted, _better_reading)
+
+
+def _values_read_again(
+    doc: Ingested,
+    form: FormDecl,
+    pages: list[Page],
+    fields: dict[str, ExtractedField],
+    wanted: dict[str, str],
+    choose: Callable[[ExtractedField, ExtractedField], ExtractedField],
+) -> dict[str, ExtractedField]:
+    """The scanned values of the ``wanted`` fields (key → model) read again with their model,
+    ``choose`` deciding between the first reading and the second.
 
     Only the values' boxes are read, all of a page's in one call: the cost is one start of
     Tesseract a page, not a second reading of it. The regions' words are cached like pages.
@@ -307,24 +325,23 @@ def _fields_read_again(
     from extract.cache import cached_pages
     from extract.readers.image import read_regions
 
-    scanned = {p.number: p for p in pages if p.source == "ocr" and not p.form_values}
-    wanted: dict[tuple[int, str], list[str]] = {}
-    for f in form.fields():
-        lang = _usable_model(f.ocr_model) if scanned else None
-        found = fields.get(f.key)
-        if lang is None or found is None or found.bbox is None or found.page not in scanned:
+    scanned = _scanned(pages)
+    groups: dict[tuple[int, str], list[str]] = {}
+    for key, lang in wanted.items():
+        found = fields.get(key)
+        if found is None or found.bbox is None or found.page not in scanned:
             continue
-        wanted.setdefault((found.page, lang), []).append(f.key)
-    if not wanted:
+        groups.setdefault((found.page, lang), []).append(key)
+    if not groups:
         return fields
     out = dict(fields)
     again = {p.number: p for p in pages}
-    for (number, lang), keys in wanted.items():
+    for (number, lang), keys in groups.items():
         page = scanned[number]
-        regions = [_value_region(page, fields[k].bbox) for k in keys]  # type: ignore[arg-type]
+        regions = _merged([_value_region(page, fields[k].bbox) for k in keys])  # type: ignore[arg-type]
         digest = hashlib.sha256(repr([tuple(round(v, 1) for v in r) for r in regions]).encode()).hexdigest()[:16]
 
-        def read(page: Page = page, regions: list[tuple[float, float, float, float]] = regions, lang: str = lang) -> list[Page]:
+        def read(page: Page = page, regions: list[Region] = regions, lang: str = lang) -> list[Page]:
             clean, dpi = _clean_image(doc, page)
             words = read_regions(clean, dpi, regions, lang=lang, rules=page.rules)
             return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=words)]
@@ -336,8 +353,32 @@ def _fields_read_again(
         for k in keys:
             new = located.get(k)
             if new is not None:
-                out[k] = _better_reading(out[k], new)
+                out[k] = choose(out[k], new)
     return out
+
+
+def _scanned(pages: list[Page]) -> dict[int, Page]:
+    """The pages read by OCR (not a text layer, not a form's filled fields), by number."""
+    return {p.number: p for p in pages if p.source == "ocr" and not p.form_values}
+
+
+def _second_model_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """The second model's reading wherever it found the value where the first did, however
+    sure: the form declared it the better, and the fast model is wrong with confidence where it
+    is (小川 for 渋川, 和邊 for 和牛). A value found elsewhere means the second reading of the
+    labels around it moved it (a table's header read as its row), and the first reading
+    stands."""
+    return new if new.value is not None and _same_place(old, new) else old
+
+
+def _same_place(a: ExtractedField, b: ExtractedField) -> bool:
+    """Two readings of a value on the same page and line, overlapping across it."""
+    if a.bbox is None or b.bbox is None or a.page != b.page:
+        return False
+    ax0, ay0, ax1, ay1 = a.bbox
+    bx0, by0, bx1, by1 = b.bbox
+    across = min(ay1, by1) - max(ay0, by0)
+    return min(ax1, bx1) > max(ax0, bx0) and across >= 0.5 * min(ay1 - ay0, by1 - by0)
 
 
 def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
@@ -356,7 +397,7 @@ def _no_spaces(text: str) -> str:
     return "".join(text.split())
 
 
-def _value_region(page: Page, bbox: Sequence[float]) -> tuple[float, float, float, float]:
+def _value_region(page: Page, bbox: Sequence[float]) -> Region:
     """The region around a value read again: a line's height of margin each side, short of the
     ruled lines that close its cell, and a third above and below."""
     x0, y0, x1, y1 = bbox
@@ -369,6 +410,21 @@ def _value_region(page: Page, bbox: Sequence[float]) -> tuple[float, float, floa
             if x1 <= r.x0 < right:
                 right = r.x0 - 0.5
     return (max(0.0, left), max(0.0, y0 - height / 3), min(page.width, right), min(page.height, y1 + height / 3))
+
+
+def _merged(regions: list[Region]) -> list[Region]:
+    """Regions that overlap joined into one, so that no part of the page is read twice."""
+    out: list[Region] = []
+    for r in regions:
+        while True:
+            touching = [o for o in out if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]]
+            if not touching:
+                break
+            for o in touching:
+                out.remove(o)
+                r = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
+        out.append(r)
+    return out
 
 
 def _centre_in(word: Word, region: Sequence[float]) -> bool:

@@ -145,3 +145,11 @@ def test_the_image_read_is_made_again_for_a_page_from_the_cache(monkeypatch: pyt
     again, dpi_again = pipeline._clean_image(doc, page)
     assert dpi_again == dpi and again.shape == kept.shape
     assert float(np.mean(np.abs(again.astype(int) - kept.astype(int)) > 96)) < 0.003
+
+
+def test_regions_that_overlap_are_joined_so_nothing_is_read_twice() -> None:
+    # a date and an issuer on one line, the line below touching the first, one far away
+    regions = [(100, 100, 200, 112), (190, 101, 300, 111), (120, 110, 180, 122), (100, 300, 200, 312)]
+    assert pipeline._merged(regions) == [(100, 100, 300, 122), (100, 300, 200, 312)]
+    assert pipeline._merged([(0, 0, 10, 10), (10, 0, 20, 10)]) == [(0, 0, 10, 10), (10, 0, 20, 10)]  # touching only
+

@@ -60,11 +60,14 @@ def test_a_prepared_page_is_not_ocred_again(mixed_pdf: Path, monkeypatch: pytest
 
     monkeypatch.setattr(image_reader, "read_marked", counting)
     prepare_page(mixed_pdf, 1)  # a text page: nothing to do
-    prepare_page(mixed_pdf, 2)  # the scanned page: OCR'd, and read again as a certificate
-    assert readings == ["jpn", "jpn_best"]
+    prepare_page(mixed_pdf, 2)  # the scanned page: OCR'd (its values are read again at extraction)
+    assert readings == ["jpn"]
     extract_files([mixed_pdf])
+    # read again whole at most: the fast model missed the issuer (南房総市長) of this scan
+    assert readings in (["jpn"], ["jpn", "jpn_best"])
+    read = list(readings)
     extract_files([mixed_pdf])
-    assert readings == ["jpn", "jpn_best"]
+    assert readings == read
 
 
 def test_progress_is_told_after_each_page() -> None:
