@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import statistics
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -398,18 +399,25 @@ def _no_spaces(text: str) -> str:
 
 
 def _value_region(page: Page, bbox: Sequence[float]) -> Region:
-    """The region around a value read again: a line's height of margin each side, short of the
-    ruled lines that close its cell, and a third above and below."""
+    """The region around a value read again: a line's height of margin each side and a third
+    of one above and below, short of the ruled lines that close its cell."""
     x0, y0, x1, y1 = bbox
-    height = y1 - y0
+    heights = [w.y1 - w.y0 for w in page.words if _centre_in(w, bbox)]
+    height = min(y1 - y0, statistics.median(heights)) if heights else y1 - y0  # of a line
     left, right = x0 - height, x1 + height
+    top, bottom = y0 - height / 3, y1 + height / 3
     for r in page.rules:
         if r.x0 == r.x1 and r.y0 <= (y0 + y1) / 2 <= r.y1:
             if left < r.x0 <= x0:
                 left = r.x0 + 0.5
             if x1 <= r.x0 < right:
                 right = r.x0 - 0.5
-    return (max(0.0, left), max(0.0, y0 - height / 3), min(page.width, right), min(page.height, y1 + height / 3))
+        elif r.y0 == r.y1 and r.x0 <= (x0 + x1) / 2 <= r.x1:
+            if top < r.y0 <= y0:
+                top = r.y0 + 0.5
+            if y1 <= r.y0 < bottom:
+                bottom = r.y0 - 0.5
+    return (max(0.0, left), max(0.0, top), min(page.width, right), min(page.height, bottom))
 
 
 def _merged(regions: list[Region]) -> list[Region]:

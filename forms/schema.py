@@ -81,7 +81,7 @@ class FieldDecl(_Strict):
     read_as: Literal["boxes", "phrases"] = "boxes"
     #: A Tesseract model that reads this field's value again on a scan, the reading with the
     #: higher confidence kept: ``jpn_best`` for names, where the fast ``jpn`` reads 渋川 as
-    #: 小川 with confidence.
+    #: 小川 with confidence, and short phrases (入金 read as 信金, 個入り as 個人入り).
     ocr_model: str | None = None
 
     @model_validator(mode="after")

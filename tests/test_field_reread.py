@@ -27,12 +27,13 @@ def _proposal(name: str, conf: float) -> Page:
     return make_page(rows, conf=conf, source="ocr")
 
 
-def test_names_declare_tessdata_best_and_nothing_else_does() -> None:
+def test_names_and_short_phrases_declare_tessdata_best_and_nothing_else_does() -> None:
     declared = {(form.id, f.key) for form in catalogue().values() for f in form.fields() if f.ocr_model}
     assert ("shibukawa.form1", "applicant_name") in declared
     assert ("shibukawa.form1", "applicant_representative") in declared
     assert ("tateyama.form2", "product_name") in declared
-    assert {key for _, key in declared} == {"applicant_name", "applicant_representative", "contact_person", "product_name"}
+    assert {key for _, key in declared} == {
+        "applicant_name", "applicant_representative", "contact_person", "product_name", "product_spec", "shipping_timing"}
     assert {f.ocr_model for form in catalogue().values() for f in form.fields() if f.ocr_model} == {"jpn_best"}
 
 
@@ -44,6 +45,20 @@ def test_value_region_stops_at_the_rules_of_its_cell() -> None:
     # a line's height of margin, short of the cell's walls; a rule on another row does not count
     assert pipeline._value_region(page, (104, 100, 280, 110)) == pytest.approx((100.5, 100 - 10 / 3, 290, 110 + 10 / 3))
     assert pipeline._value_region(page, (130, 100, 240, 110)) == pytest.approx((120, 100 - 10 / 3, 250, 110 + 10 / 3))
+
+
+def test_value_region_of_a_value_on_two_lines_has_a_line_s_margin_within_its_cell() -> None:
+    # regression: a value's box ran over two lines and a pen stroke (30 pt); its margins were
+    # taken as 30 pt, and the region reached the next row's checkboxes
+    page = Page(
+        number=1, width=595, height=842, source="ocr",
+        words=[
+            Word("入金確認後1", 176, 661, 234, 671, 0.9), Word("週間以内", 243, 661, 279, 671, 0.9),
+            Word("プ", 261, 686, 265, 691, 0.8),
+        ],
+        rules=[Rule(52, 658.8, 535, 658.8), Rule(52, 693, 535, 693), Rule(170, 600, 170, 760), Rule(60, 500, 160, 500)],
+    )
+    assert pipeline._value_region(page, (176, 661, 279, 691)) == pytest.approx((170.5, 659.3, 289, 692.5))
 
 
 class _Regions:
@@ -112,6 +127,22 @@ def test_regions_are_read_in_one_call_and_their_words_put_back_on_the_page() -> 
         assert any(r[0] <= w.x0 and w.x1 <= r[2] and r[1] <= w.y0 and w.y1 <= r[3] for r in regions), w
     first = min(words, key=lambda w: (w.y0, w.x0))  # 株式会社, where it was drawn
     assert first.x0 == pytest.approx(150 * pt, abs=3) and first.y0 == pytest.approx(125 * pt, abs=4)
+
+
+def test_a_sliver_of_a_character_the_cut_went_through_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # regression: the cut went through the colon after 名称, read as ! before the name
+    from extract import tesseract
+
+    read = [
+        tesseract.OcrWord("!", (75, 120, 78, 140), 58.0, (1, 1, 1)),
+        tesseract.OcrWord("伊香保", (90, 110, 200, 150), 91.0, (1, 1, 1)),
+        tesseract.OcrWord("(", (202, 110, 210, 150), 90.0, (1, 1, 1)),  # inside: kept
+    ]
+    monkeypatch.setattr(tesseract, "ocr_words", lambda image, **kwargs: read)
+    clean = np.full((400, 600), 255, np.uint8)
+    # the region is cut from x 300 px (72 pt); the stack puts it at x 75 px, a gap in
+    words = read_regions(clean, 300, [(72, 24, 144, 48)], lang="jpn_best")
+    assert [w.text for w in words] == ["伊香保("]
 
 
 def test_no_regions_no_reading() -> None:

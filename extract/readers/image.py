@@ -561,9 +561,12 @@ def read_regions(
     on_page: list[tesseract.OcrWord] = []
     for w in read:
         middle = (w.box[1] + w.box[3]) / 2
-        for top, size, dx, dy in placed:
+        for (top, size, dx, dy), (a, _, b, _) in zip(placed, cuts):
             if top <= middle < top + size:
-                on_page.append(w._replace(box=(w.box[0] + dx, w.box[1] + dy, w.box[2] + dx, w.box[3] + dy)))
+                box = (w.box[0] + dx, w.box[1] + dy, w.box[2] + dx, w.box[3] + dy)
+                # a sliver of a character or a colon the cut went through, read as ! or :
+                if not (_symbols_only(w.text) and (box[0] <= a + 2 or box[2] >= b - 2)):
+                    on_page.append(w._replace(box=box))
                 break
     verticals = [
         (round(r.x0 * to_px), round(r.y0 * to_px), round(r.x1 * to_px), round(r.y1 * to_px)) for r in rules if r.x0 == r.x1
