@@ -23,7 +23,7 @@ from celery import Celery, chord, group, shared_task, signals
 from sqlalchemy import delete, select, update
 
 from forms.errors import MadoguchiError
-from web import services
+from web import broker, services
 from web.config import Settings
 from web.db_session import Runtime
 from web.models import (
@@ -74,6 +74,7 @@ def configure(settings: Settings, rt: Runtime | None = None) -> Runtime:
         folder = settings.broker_dir
         for sub in ("queue", "processed"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+        conf["broker_transport"] = broker.TRANSPORT
         conf["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
