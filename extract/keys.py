@@ -15,7 +15,7 @@ TO_LARGE = str.maketrans(SMALL_KANA, "やゆよつあいうえおヤユヨツア
 #: The small kana of a contracted sound (きゃ, しゅ, ちょ).
 CONTRACTED_SMALL = "ゃゅょャュョ"
 #: What may stand before a row's label: its numbering, and specks a scan leaves (_6 一般小売価格).
-ROW_LEAD = NUMBERING | set("_|'`~;")
+ROW_LEAD = NUMBERING | set("_|'\"`~;")
 _SKIP_IN_KEYS = set(" \t\u3000：:・･")
 
 

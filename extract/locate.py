@@ -1071,7 +1071,21 @@ def _finish(f: FieldDecl, region: Region, span: Span, label_score: float) -> Fie
 # --- a whole form --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Located:
+    #: The values found, by key.
+    fields: dict[str, ExtractedField]
+    #: Text found where a field's value stands that did not read as its type (an e-mail
+    #: address with a character misread): value None, with the text, page and box, so that a
+    #: second reading knows where to look.
+    unparsed: dict[str, ExtractedField]
+
+
 def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField]:
+    return locate_all(form, pages).fields
+
+
+def locate_all(form: FormDecl, pages: list[Page]) -> Located:
     lines = [line for page in pages for line in build_lines(page)]
     sources = {page.number: page.source for page in pages}
     document = Region()
@@ -1080,6 +1094,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
     anchors = anchor_unlabelled_rows(form, lines, find_anchors(form, lines))
     prefer = prefectures_in(nfkc(document.text))
     result: dict[str, ExtractedField] = {}
+    unparsed: dict[str, ExtractedField] = {}
     headers = header_lines(anchors, lines)
     # a date anchored on a sentence may stand above it (dated at the top right): read anywhere
     whole = _whole_document_anchor(form, lines)
@@ -1097,7 +1112,11 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
                 else:
                     regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan, prev=prev)
             reading = read_field(f, anchor.row, regions[shape], fields, document)
-            if reading is None or reading.value is None:
+            if reading is None:
+                continue
+            if reading.value is None:
+                if reading.span is not None and reading.raw:
+                    unparsed[f.key] = _to_extracted(reading, anchor, sources, lines)
                 continue
             extracted = _to_extracted(reading, anchor, sources, lines)
             if anchor.positional:
@@ -1123,7 +1142,7 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
     repair_kana_reading(form, result)
     _apply_form_values(form, pages, result)
     _apply_implications(form.implications, result, pages)
-    return result
+    return Located(result, {k: v for k, v in unparsed.items() if k not in result})
 
 
 def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Source], lines: list[Line]) -> ExtractedField:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
-from extract.locate import REVIEW_THRESHOLD, locate_fields
+from extract.locate import REVIEW_THRESHOLD, locate_all, locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
@@ -225,10 +225,11 @@ def extract_document(
     results: list[DocumentResult] = []
     for found, doc_pages in split_documents(pages, forms):
         text = nfkc("\n".join(line.text.replace("\t", " ") for p in doc_pages for line in build_lines(p)))
-        fields = locate_fields(found.form, doc_pages) if found.form else {}
+        fields: dict[str, ExtractedField] = {}
         if found.form:
-            fields = _second_reading(doc, found.form, doc_pages, fields)
-            fields = _fields_read_again(doc, found.form, doc_pages, fields)
+            located = locate_all(found.form, doc_pages)
+            fields = _second_reading(doc, found.form, doc_pages, located.fields)
+            fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -253,14 +254,19 @@ def second_model(form: FormDecl) -> str | None:
 def _usable_model(declared: str | None) -> str | None:
     """The model to read again with in place of ``declared`` (``MADOGUCHI_OCR_SECOND_MODEL``
     overrides it), or None."""
-    from extract import tesseract
-    from forms.errors import ProgramMissing
-
     if declared is None:
         return None
     lang = os.environ.get(SECOND_MODEL_ENV, "").strip() or declared
     if lang.lower() in ("0", "off", "none") or lang == PRIMARY_MODEL:
         return None
+    return _installed(lang)
+
+
+def _installed(lang: str) -> str | None:
+    """``lang`` if Tesseract has that model, else None (a warning, once)."""
+    from extract import tesseract
+    from forms.errors import ProgramMissing
+
     try:
         tesseract.require(lang)
     except ProgramMissing:
@@ -299,14 +305,35 @@ def _second_reading(
 
 
 def _fields_read_again(
-    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+    doc: Ingested,
+    form: FormDecl,
+    pages: list[Page],
+    fields: dict[str, ExtractedField],
+    unparsed: dict[str, ExtractedField] | None = None,
 ) -> dict[str, ExtractedField]:
     """The scanned values of fields that declare a model of their own (``ocr_model``: names)
-    read again with it, and taken where that reading is the more confident."""
+    read again with it, and taken where that reading is the more confident.
+
+    So are the values of Latin types (:data:`LATIN_TYPES`) that the first reading got unsure
+    or not at all (``unparsed``: text in the value's place that is no e-mail address), with
+    Tesseract's English model: the Japanese one reads ``sales@ikaho-bussan.jp`` as
+    ``sales(@ikaho-bussan.Jjp``.
+    """
     if not _scanned(pages):
         return fields
     wanted = {f.key: lang for f in form.fields() if (lang := _usable_model(f.ocr_model)) is not None}
-    return _values_read_again(doc, form, pages, fields, wanted, _better_reading)
+    pending = dict(unparsed or {})
+    latin = [f.key for f in form.fields() if f.type in LATIN_TYPES and f.ocr_model is None]
+    unsure = [k for k in latin if (k in fields and fields[k].review) or (k not in fields and k in pending)]
+    if unsure and (lang := _installed(LATIN_MODEL)) is not None:
+        wanted.update(dict.fromkeys(unsure, lang))
+    again = _values_read_again(doc, form, pages, {**pending, **fields}, wanted, _better_reading)
+    return {k: v for k, v in again.items() if v.value is not None}
+
+
+#: Field types written in Latin letters, digits and signs, and the model that reads them.
+LATIN_TYPES = frozenset({"email", "url"})
+LATIN_MODEL = "eng"
 
 
 def _values_read_again(

@@ -184,3 +184,56 @@ def test_regions_that_overlap_are_joined_so_nothing_is_read_twice() -> None:
     assert pipeline._merged(regions) == [(100, 100, 300, 122), (100, 300, 200, 312)]
     assert pipeline._merged([(0, 0, 10, 10), (10, 0, 20, 10)]) == [(0, 0, 10, 10), (10, 0, 20, 10)]  # touching only
 
+
+
+# --- e-mail addresses and websites: read again with the English model when unsure -----------
+
+REGISTRATION = get_form("tateyama.form1")
+
+
+def _registration(email: str, conf: float) -> Page:
+    rows = [["館山市ふるさと納税返礼品提供事業者登録申請書"], ["名称", "館山水産株式会社"], ["メールアドレス", email]]
+    return make_page(rows, conf=conf, source="ocr")
+
+
+class _English(_Regions):
+    def __call__(self, clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
+        if lang != "eng":
+            return []
+        self.calls += 1
+        x0, y0, x1, y1 = regions[0]
+        return [Word(self.text, x0 + 2, y0 + 2, x0 + 2 + 6 * len(self.text), y0 + 12.5, self.conf)]
+
+
+def _read_registration(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions) -> dict:
+    monkeypatch.setattr("extract.readers.image.read_regions", regions)
+    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
+    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    located = pipeline.locate_all(REGISTRATION, [page])
+    return pipeline._fields_read_again(_doc(), REGISTRATION, [page], located.fields, located.unparsed)
+
+
+def test_an_address_that_is_no_address_is_kept_with_its_place_for_a_second_reading() -> None:
+    located = pipeline.locate_all(REGISTRATION, [_registration("sales(@ikaho-bussan.Jjp", 0.4)])
+    assert "applicant_email" not in located.fields
+    unparsed = located.unparsed["applicant_email"]
+    # the end of the domain set right (.Jjp), the bracket before the @ no repair knows of
+    assert unparsed.value is None and unparsed.raw == "sales(@ikaho-bussan.jp" and unparsed.bbox is not None
+
+
+def test_an_address_the_japanese_model_garbled_is_read_with_the_english_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (seed 202, 300 dpi): sales(@ikaho-bussan.Jjp gave no e-mail address."""
+    regions = _English("sales@ikaho-bussan.jp", 0.9)
+    fields = _read_registration(monkeypatch, _registration("sales(@ikaho-bussan.Jjp", 0.4), regions)
+    assert regions.calls == 1
+    assert fields["applicant_email"].value == "sales@ikaho-bussan.jp"
+
+
+def test_a_sure_address_is_not_read_again_and_a_failed_second_reading_adds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    regions = _English("sales@ikaho-bussan.jp", 0.9)
+    fields = _read_registration(monkeypatch, _registration("info@tateyama-suisan.jp", 0.95), regions)
+    assert regions.calls == 0 and fields["applicant_email"].value == "info@tateyama-suisan.jp"
+    garbled = _English("sales(@ikaho", 0.9)
+    fields = _read_registration(monkeypatch, _registration("sales(@ikaho-bussan.Jjp", 0.4), garbled)
+    assert garbled.calls == 1 and "applicant_email" not in fields

@@ -124,6 +124,9 @@ def test_field_has_page_box_and_confidence():
         ("名称", "名称：渋川", True),
         ("名称", "返礼品の名称", False),
         ("商品の説明・特徴", "3 商品の説明特徴", True),
+        # a speck read as a double quote before a sub-label (200 dpi scan, seed 101)
+        ("ウェブサイトURL", '"ウェブサイト URL', True),
+        ("ウェブサイトURL", "旧ウェブサイト URL", False),
     ],
 )
 def test_find_label(label, text, found):
