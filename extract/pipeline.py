@@ -347,41 +347,66 @@ def _values_read_again(
     """The scanned values of the ``wanted`` fields (key → model) read again with their model,
     ``choose`` deciding between the first reading and the second.
 
-    Only the values' boxes are read, all of a page's in one call: the cost is one start of
-    Tesseract a page, not a second reading of it. The regions' words are cached like pages.
+    Only the values' boxes are read, all of a page's for one model in one call: the cost is
+    one start of Tesseract a page and model, not a second reading of the page; pages are read
+    at once as they were first, and the form is located once with every page's new words. The
+    regions' words are cached like pages.
     """
     from extract.cache import cached_pages
     from extract.readers.image import read_regions
 
     scanned = _scanned(pages)
-    groups: dict[tuple[int, str], list[str]] = {}
+    groups: dict[int, dict[str, list[str]]] = {}
     for key, lang in wanted.items():
         found = fields.get(key)
         if found is None or found.bbox is None or found.page not in scanned:
             continue
-        groups.setdefault((found.page, lang), []).append(key)
+        groups.setdefault(found.page, {}).setdefault(lang, []).append(key)
     if not groups:
         return fields
-    out = dict(fields)
-    again = {p.number: p for p in pages}
-    for (number, lang), keys in groups.items():
+
+    def read_page_again(number: int) -> tuple[list[Region], list[Word]]:
         page = scanned[number]
-        regions = _merged([_value_region(page, fields[k].bbox) for k in keys])  # type: ignore[arg-type]
-        digest = hashlib.sha256(repr([tuple(round(v, 1) for v in r) for r in regions]).encode()).hexdigest()[:16]
+        clean: tuple[np.ndarray, float] | None = None
+        regions: list[Region] = []
+        words: list[Word] = []
+        for lang, keys in groups[number].items():
+            boxes = _merged([_value_region(page, fields[k].bbox) for k in keys])  # type: ignore[arg-type]
+            digest = hashlib.sha256(repr([tuple(round(v, 1) for v in r) for r in boxes]).encode()).hexdigest()[:16]
 
-        def read(page: Page = page, regions: list[Region] = regions, lang: str = lang) -> list[Page]:
-            clean, dpi = _clean_image(doc, page)
-            words = read_regions(clean, dpi, regions, lang=lang, rules=page.rules)
-            return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=words)]
+            def read(boxes: list[Region] = boxes, lang: str = lang) -> list[Page]:
+                nonlocal clean
+                if clean is None:
+                    clean = _clean_image(doc, page)
+                found = read_regions(clean[0], clean[1], boxes, lang=lang, rules=page.rules)
+                return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=found)]
 
-        [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-regions-{digest}", read)
+            [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-regions-{digest}", read)
+            regions += boxes
+            words += read_again.words
+        return regions, words
+
+    # pages at once, as they were read first; a page's models one after the other, on one image
+    numbers = sorted(groups)
+    workers = min(ocr_workers(), len(numbers))
+    if workers <= 1:
+        readings = [read_page_again(n) for n in numbers]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reread") as pool:
+            readings = list(pool.map(read_page_again, numbers))
+    again = {p.number: p for p in pages}
+    for number, (regions, words) in zip(numbers, readings):
+        page = scanned[number]
         kept = [w for w in page.words if not any(_centre_in(w, r) for r in regions)]
-        again[number] = replace(page, words=kept + read_again.words)
-        located = locate_fields(form, [again[p.number] for p in pages])
-        for k in keys:
-            new = located.get(k)
-            if new is not None:
-                out[k] = choose(out[k], new)
+        again[number] = replace(page, words=kept + words)
+    located = locate_fields(form, [again[p.number] for p in pages])
+    out = dict(fields)
+    for number in numbers:
+        for keys in groups[number].values():
+            for k in keys:
+                new = located.get(k)
+                if new is not None:
+                    out[k] = choose(out[k], new)
     return out
 
 
