@@ -15,6 +15,7 @@ from extract import tesseract
 from extract.layout import build_lines
 from extract.pagemodel import Page, Word
 from extract.readers.image import (
+    drop_noise,
     find_rules,
     image_dpi,
     merge_characters,
@@ -359,3 +360,23 @@ def test_table_lines_keeps_long_and_vertical_components() -> None:
         long_px = 300 * 30 / 25.4
         keep = np.array([k > 0 and (stats[k][2] >= long_px or stats[k][3] > stats[k][2]) for k in range(n)])
         assert np.array_equal(table_lines(mask, 300), np.where(keep[labels], 255, 0).astype(np.uint8))
+
+
+def test_a_pen_stroke_s_fragment_alone_between_rows_is_dropped() -> None:
+    """Regression (200 dpi scans, seeds 7 and 101): the tick of a carrier's box crossed the rule
+    above it and was read as プ, 4 or チ at the end of the shipping time above."""
+    words = [
+        Word("入金確認後1", 176, 661, 234, 671, 0.7), Word("週間以内", 243, 661, 279, 671, 0.9),
+        Word("プ", 261, 716, 265, 721.4, 0.8), Word("4", 328, 717, 331, 721.2, 0.5),
+        Word("ゆうパック", 200, 724, 234, 734, 0.9), Word("佐川急便", 267, 724, 306, 734, 0.9),
+    ]
+    assert [w.text for w in drop_noise(words)] == ["入金確認後1", "週間以内", "ゆうパック", "佐川急便"]
+
+
+def test_small_characters_on_a_line_with_others_and_full_size_ones_are_kept() -> None:
+    words = [
+        Word("注", 100, 100, 110, 110, 0.9), Word("の", 112, 104, 117, 109, 0.9),  # small, but on a line
+        Word("市", 300, 200, 310, 210, 0.9),  # alone, but full size
+        Word("一括表示", 100, 300, 140, 310, 0.9), Word("(注)", 150, 300, 170, 310, 0.9),
+    ]
+    assert [w.text for w in drop_noise(words)] == ["注", "の", "市", "一括表示", "(注)"]
