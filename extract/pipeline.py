@@ -361,6 +361,8 @@ def _values_read_again(
         found = fields.get(key)
         if found is None or found.bbox is None or found.page not in scanned:
             continue
+        if _part_of_a_word(scanned[found.page], found.bbox):
+            continue
         groups.setdefault(found.page, {}).setdefault(lang, []).append(key)
     if not groups:
         return fields
@@ -485,6 +487,20 @@ def _merged(regions: list[Region]) -> list[Region]:
                 r = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
         out.append(r)
     return out
+
+
+def _part_of_a_word(page: Page, bbox: Sequence[float]) -> bool:
+    """The value was read as the end of a longer word (証明する税目:市県民税, label and value
+    run together): its box read again would come back beside that word, which stays, and the
+    value would stand twice (市県民税:市県民税). Such a value keeps its first reading."""
+    x0, y0, x1, y1 = bbox
+    region = _value_region(page, bbox)
+    for w in page.words:
+        across = min(y1, w.y1) - max(y0, w.y0)
+        into = min(x1, w.x1) - max(x0, w.x0)
+        if across > 0.5 * min(y1 - y0, w.height) and into > 0.5 * w.height and not _centre_in(w, region):
+            return True
+    return False
 
 
 def _centre_in(word: Word, region: Sequence[float]) -> bool:

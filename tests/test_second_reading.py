@@ -213,3 +213,23 @@ def test_the_second_reading_reads_the_page_as_first_prepared(monkeypatch: pytest
     scan = REGRESSION / "tax_shibukawa_200dpi-noisy.jpg"
     assert _extract(scan)["taxpayer_name"].value == _truth(scan)["taxpayer_name"]
     assert (len(prepared), readings) == (1, ["jpn", "jpn_best regions"])
+
+
+def test_a_value_read_as_the_end_of_its_label_s_word_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (seed 202, tax certificate layout 1): 証明する税目:市県民税 was one word; its
+    value's box read again came back beside the word, which stayed: 市県民税:市県民税."""
+    rows = [["納税証明書"], ["住所", "群馬県渋川市渋川1900番地1"], ["氏名", "株式会社小川フーズ"], ["証明する税目:市県民税"],
+            ["上記のとおり相違ないことを証明します。"], ["令和7年10月8日 前橋税務署長"], ["滞納はありません"]]
+    first = [make_page(rows, conf=0.9, source="ocr")]
+    located = pipeline.locate_fields(TAX, first)
+    assert located["tax_kind"].value == "市県民税"
+    assert pipeline._part_of_a_word(first[0], located["tax_kind"].bbox)
+    assert not pipeline._part_of_a_word(first[0], located["taxpayer_name"].bbox)
+    # the second model reads the value in its box where the first read it
+    joined = next(w for w in first[0].words if w.text == "証明する税目:市県民税")
+    x0, y0, x1, y1 = located["tax_kind"].bbox
+    value = Word("市県民税", x0, y0, x1, y1, 0.95)
+    second = replace(first[0], words=[w for w in first[0].words if w is not joined] + [value])
+    reader, fields = _read_again(monkeypatch, first, [second])
+    assert fields["tax_kind"].value == "市県民税"
+    assert reader.asked == [] and reader.regions  # the rest was read again, in its regions
