@@ -36,6 +36,7 @@ from extract.repairs import (
     repair_kana_reading,
     repair_mail_domain,
     repair_tax_pairs,
+    snap_to_known,
     tidy_text,
 )
 from extract.result import ExtractedField
@@ -1122,7 +1123,7 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
             if anchor.positional:
                 extracted = _doubted(extracted)
             if f.type == "text" and isinstance(extracted.value, str):
-                extracted = tidy_text(extracted, anchor.row, prefer, f.key)
+                extracted = snap_to_known(tidy_text(extracted, anchor.row, prefer, f.key), f.known)
                 if not extracted.value:
                     continue
             result[f.key] = extracted

@@ -107,6 +107,19 @@ def _correct_kanji(value: str, protect: tuple[str, ...]) -> tuple[str, bool]:
     return fixed, bool(changes)
 
 
+def snap_to_known(field: ExtractedField, known: tuple[str, ...]) -> ExtractedField:
+    """A scanned value one character (misread, dropped or added) off exactly one of the field's
+    known values read as that value: 軽邊動車税 → 軽自動車税. Values of two characters or less
+    are too short to tell; 巿県民税 is as near 町県民税 as 市県民税 and stays."""
+    if field.source != "ocr" or not known or not isinstance(field.value, str):
+        return field
+    value = "".join(field.value.split())
+    near = {value} if value in known else {k for k in known if len(k) >= 3 and Levenshtein.distance(value, k) == 1}
+    if len(near) != 1 or (value := near.pop()) == field.value:
+        return field
+    return field.model_copy(update={"value": value})
+
+
 def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key: str = "") -> ExtractedField:
     """What a scan adds to a text value taken away: the tail of a wrapped label read as the
     value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names; in fields

@@ -83,6 +83,9 @@ class FieldDecl(_Strict):
     #: higher confidence kept: ``jpn_best`` for names, where the fast ``jpn`` reads 渋川 as
     #: 小川 with confidence, and short phrases (入金 read as 信金, 個入り as 個人入り).
     ocr_model: str | None = None
+    #: Values a text field mostly takes (the names of taxes): a scanned reading one character
+    #: off exactly one of them (軽邊動車税) is read as it. Others are kept as read.
+    known: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> "FieldDecl":
@@ -92,6 +95,8 @@ class FieldDecl(_Strict):
             raise ValueError(f"field {self.key!r}: a bool field has two choices or none")
         if self.choices and self.type not in ("choice", "multi_choice", "bool"):
             raise ValueError(f"field {self.key!r}: choices given for type {self.type}")
+        if self.known and self.type != "text":
+            raise ValueError(f"field {self.key!r}: known values given for type {self.type}")
         return self
 
     @property

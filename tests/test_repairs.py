@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.repairs import repair_domain, repair_kana_reading, tidy_text
+from extract.repairs import repair_domain, repair_kana_reading, snap_to_known, tidy_text
 from extract.result import ExtractedField
 from forms.catalogue import get_form
 
@@ -146,3 +146,30 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
 )
 def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
     assert tidy_text(_spec_field(read), spec_row, ()).value == right
+
+
+TAX_KINDS = next(f.known for f in get_form("tax_certificate").fields() if f.key == "tax_kind")
+
+
+@pytest.mark.parametrize(
+    ("read", "source", "expected"),
+    [
+        ("軽邊動車税", "ocr", "軽自動車税"),  # regression (seed 202): a kanji misread
+        ("軽和動車税", "ocr", "軽自動車税"),
+        ("固定資産産税", "ocr", "固定資産税"),  # a character doubled
+        ("市 県民税", "ocr", "市県民税"),  # spaces do not count
+        ("巿県民税", "ocr", "巿県民税"),  # as near 町県民税 and 村県民税: left as read
+        ("ゴルフ場利用税", "ocr", "ゴルフ場利用税"),  # no known tax near: kept
+        ("軽邊動車税", "text", "軽邊動車税"),  # a text layer says what it says
+    ],
+)
+def test_a_reading_one_character_off_a_known_value_is_read_as_it(read: str, source: str, expected: str) -> None:
+    field = ExtractedField(value=read, confidence=0.7, page=1, bbox=[0, 0, 1, 1], source=source, raw=read)
+    assert snap_to_known(field, TAX_KINDS).value == expected
+
+
+def test_known_values_are_for_text_fields_only() -> None:
+    from forms.schema import FieldDecl
+
+    with pytest.raises(ValueError, match="known values"):
+        FieldDecl(key="amount", type="yen", known=("1000",))
