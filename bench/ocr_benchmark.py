@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         group = sample["form"] if sample["form"] != "shibukawa.form1" else (
             "shibukawa.form1 @300dpi" if sample["variant"]["dpi"] >= 300 else "shibukawa.form1 @200dpi+skew+noise"
         )
+        if sample.get("layout") == "city":  # retyped in the city's own Word file (generate.py --layout city)
+            group = group.replace("shibukawa.form1", "shibukawa.form1 city layout")
         wrong = []
         for key, truth in sample["fields"].items():
             decl = decls.get(key)

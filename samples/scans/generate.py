@@ -431,6 +431,64 @@ def save_pages(pages: list[Image.Image], path: Path, v: Variant) -> Path:
     return path
 
 
+#: The font of a form retyped from the city's own Word file (``--layout city``): gothic, where
+#: our blank prints mincho.
+CITY_FONT = "IPAexGothic"
+#: How much wider its label column is than ours; the value columns give the width back.
+CITY_LABEL_WIDER = 1.25
+
+
+def city_layout(docx: bytes, *, widths: bool = True) -> bytes:
+    """Our filled 様式第1号 as if typed into the city's own Word file: another font (gothic),
+    a wider label column and narrower value columns (so values wrap elsewhere; not with
+    ``widths=False``), and the rows numbered （1） where ours print 1. The words, order and
+    boxes stay: what a locator that goes by labels must survive."""
+    import re
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(io.BytesIO(docx))
+    for root in (doc.element, doc.styles.element):
+        for fonts in root.iter(qn("w:rFonts")):
+            for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+                fonts.set(qn(attr), CITY_FONT)
+    for table in doc.tables if widths else []:
+        tbl = table._tbl
+        cols = tbl.tblGrid.findall(qn("w:gridCol"))
+        widths = [int(c.get(qn("w:w"))) for c in cols]
+        total = sum(widths)
+        label = widths[0] + widths[1]
+        wider = [round(w * CITY_LABEL_WIDER) for w in widths[:2]]
+        rest = total - sum(wider)
+        scale = rest / (total - label)
+        new = wider + [max(1, round(w * scale)) for w in widths[2:]]
+        new[-1] += total - sum(new)
+        for col, w in zip(cols, new):
+            col.set(qn("w:w"), str(w))
+        for tr in tbl.findall(qn("w:tr")):
+            at = 0
+            for tc in tr.findall(qn("w:tc")):
+                pr = tc.find(qn("w:tcPr"))
+                span_el = pr.find(qn("w:gridSpan")) if pr is not None else None
+                span = int(span_el.get(qn("w:val"))) if span_el is not None else 1
+                tcw = pr.find(qn("w:tcW")) if pr is not None else None
+                if tcw is not None:
+                    tcw.set(qn("w:w"), str(sum(new[at : at + span])))
+                    tcw.set(qn("w:type"), "dxa")
+                at += span
+    for table in doc.tables:
+        for row in table.rows:
+            first = row.cells[0]
+            for para in first.paragraphs:
+                if para.runs:
+                    run = para.runs[0]
+                    run.text = re.sub(r"^(\d{1,2})\s+", lambda m: f"（{m.group(1)}）", run.text)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
 def form1_variants(rng: random.Random, n: int) -> list[Variant]:
     out: list[Variant] = []
     for i in range(n):
@@ -471,10 +529,11 @@ def _label_box(chars: list[dict], box: tuple[float, float, float, float], label:
 def make_form1(
     out: Path, n: int, rng: random.Random, tmp: Path, *, variants: list[Variant] | None = None,
     pages_out: list[list[Image.Image]] | None = None, states_out: list[list[list[bool]]] | None = None,
-    records_out: list[dict[str, Any]] | None = None,
+    records_out: list[dict[str, Any]] | None = None, layout: str = "ours",
 ) -> list[dict[str, Any]]:
     """Filled 様式第1号 scans. ``pages_out`` / ``states_out`` receive each sample's page images
-    and, per page, the states of its boxes in reading order (top to bottom, left to right)."""
+    and, per page, the states of its boxes in reading order (top to bottom, left to right).
+    ``layout``: ``ours`` (our blank) or ``city`` (:func:`city_layout`)."""
     import pdfplumber
 
     from generate.blank_forms import build_layout, locate_widgets
@@ -491,7 +550,9 @@ def make_form1(
     for i, (rec, v) in enumerate(zip(records, variants)):
         values = rec["fields"] if v.ticks == "glyph" else {k: x for k, x in rec["fields"].items() if k not in boxes_fields}
         path = tmp / f"form1_{i:03d}.docx"
-        path.write_bytes(fill_docx(form, values))
+        filled = fill_docx(form, values)
+        # boxes ticked by pen are found in the PDF by our blank's cells: those keep our widths
+        path.write_bytes(city_layout(filled, widths=v.ticks == "glyph") if layout == "city" else filled)
         docx_paths.append(path)
     pdfs = convert_to_pdf(docx_paths, tmp)
     samples = []
@@ -532,7 +593,7 @@ def make_form1(
             pages_out.append(scanned)
             continue
         path = save_pages(scanned, out / f"form1_{i:03d}_{v.name}", v)
-        samples.append(_write_truth(path, rec, v))
+        samples.append(_write_truth(path, rec, v, **({"layout": "city"} if layout == "city" else {})))
     return samples
 
 
@@ -600,6 +661,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certs", type=int, default=6, help="tax and origin certificates each")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--committed", action="store_true", help="remake the few samples kept in git")
+    parser.add_argument("--layout", choices=["ours", "city"], default="ours",
+                        help="様式第1号 as our blank prints it, or retyped in the city's own Word file (other font, widths, numbering)")
     args = parser.parse_args(argv)
     if args.committed:
         with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
@@ -610,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
-        samples = make_form1(args.out, args.forms, rng, Path(tmp))
+        samples = make_form1(args.out, args.forms, rng, Path(tmp), layout=args.layout)
         samples += make_certificates(args.out, args.certs, rng, Path(tmp))
     (args.out / "manifest.json").write_text(json.dumps(samples, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for s in samples:
