@@ -525,19 +525,27 @@ def confirm_boxes(
     words = list(words)
     kept: list[Checkbox] = []
     for b in boxes:
-        if b.kind == "like" and not (ink is not None and _unread_ink_before(ink, b.box, words)):
-            area = _area(b.box)  # type: ignore[arg-type]
-            if any(
-                w.conf >= min_conf
-                and any(
-                    ch not in _BOX_READS and ch.strip()
-                    and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
-                    for ch, cx0, cx1 in _char_slices(w)
-                )
-                for w in words
-            ):
-                continue  # read confidently as a character lying on it
-        kept.append(b)
+        if b.kind != "like":
+            kept.append(b)
+            continue
+        area = _area(b.box)  # type: ignore[arg-type]
+        on_it = [
+            w for w in words
+            if w.conf >= min_conf
+            and any(
+                ch not in _BOX_READS and ch.strip()
+                and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
+                for ch, cx0, cx1 in _char_slices(w)
+            )
+        ]
+        if not on_it:
+            kept.append(b)
+            continue
+        # a character read alone on the box may be the label's last one, its box misplaced
+        # (やまいも☑: も on the box); one inside a word read with confidence is the word's
+        # (伊香保 in a gothic face, 香 passing for a ticked box)
+        if ink is not None and all(len(w.text.strip()) == 1 for w in on_it) and _unread_ink_before(ink, b.box, words):
+            kept.append(b)
     return kept
 
 

@@ -186,6 +186,21 @@ def test_ticked_like_box_stays_when_the_ocr_put_its_labels_last_character_on_it(
     assert checkmarks.confirm_boxes([like], misplaced) == []  # without the ink, as before
 
 
+def test_like_box_inside_a_word_read_with_confidence_is_the_word_s_character() -> None:
+    """Regression (200 dpi scan of the form typed in a gothic face): 香 of 伊香保 passed for a
+    ticked box; the first character's ink left unread by the word's tight box kept it as one."""
+    from extract.tesseract import OcrWord
+
+    arr = _canvas(700, 120)
+    _label_image("やまいも", 60, 40, arr)
+    box = _box(arr, 250, 42, side=40)
+    like = Checkbox(box, True, 0.9, 0.6, "like")
+    ink = ink_mask(arr)
+    # the same ink before the box, but the box's place is read inside a two-character word
+    in_a_word = [OcrWord("やまい", (60, 40, 192, 84), 96.0), OcrWord("伊香", (250, 42, 290, 82), 91.0)]
+    assert checkmarks.confirm_boxes([like], in_a_word, ink=ink) == []
+
+
 def test_ticked_box_glyph_whose_walls_run_past_its_bottom() -> None:
     """Regression (300 dpi scan of ☑ glyphs): the ☑ glyph's side walls end two pixels below its
     bottom wall, as 口's legs do, and the ticked box was not found."""
