@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol, TypeVar
 
 import cv2
@@ -190,6 +190,44 @@ def _find_like(ink: np.ndarray, lines: np.ndarray, known: list[Checkbox], lo: fl
         kept += now
         anchors += now
         pending = [c for c in pending if c not in now]
+
+
+#: Gap, in box sides, up to which ink beside a box is the next character of running text.
+CHARACTER_GAP = 0.3
+
+
+def among_characters(boxes: Sequence[Checkbox], ink: np.ndarray) -> list[Checkbox]:
+    """Boxes with a character close on each side, as a kanji in running text has (園 in a
+    gothic face is a square with strokes inside), left to the OCR to confirm (``like``).
+
+    ``ink``: the page's ink off its ruled lines. A box typed in a form stands after a space or
+    a cell's wall on one side at least; ink touching a box is its tick's, not a neighbour's.
+    """
+    out = []
+    for b in boxes:
+        if b.kind == "box":
+            left, right = _gap(ink, b.box, -1), _gap(ink, b.box, 1)
+            if 0 < left <= CHARACTER_GAP and 0 < right <= CHARACTER_GAP:
+                b = replace(b, kind="like")
+        out.append(b)
+    return out
+
+
+def _gap(ink: np.ndarray, box: PxBox, direction: int) -> float:
+    """Distance, in box sides, from the box's left (-1) or right (1) wall to the nearest ink in
+    its middle rows; 0 for ink touching it, 9 for none within three sides."""
+    x0, y0, x1, y1 = box
+    side = min(x1 - x0, y1 - y0)
+    pad = max(2, int(side * 0.08))
+    band = ink[y0 + side // 5 : y1 - side // 5]
+    start = x0 - pad if direction < 0 else x1 + pad
+    for k in range(3 * side):
+        x = start + direction * k
+        if not 0 <= x < band.shape[1]:
+            break
+        if band[:, x].any():
+            return k / side
+    return 9.0
 
 
 def _peaks(score: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

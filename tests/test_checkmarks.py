@@ -249,3 +249,21 @@ def test_table_header_under_its_rule_holds_no_box() -> None:
     path = Path(__file__).resolve().parents[1] / "samples/scans/regression/origin_header_under_rule_200dpi.png"
     grey = np.asarray(Image.open(path).convert("L"))
     assert find_checkboxes(ink_mask(grey), 200) == []
+
+
+def test_a_box_among_characters_is_left_to_the_ocr_and_a_box_after_a_space_is_not() -> None:
+    """Regression (300 dpi scan of the form typed in a gothic face): 園 of 果樹園で, a square
+    with strokes inside, was taken for a ticked box and the word lost its character."""
+    arr = _canvas(700, 120)
+    boxes = []
+    for x, neighbours in ((100, (-6, 6)), (300, (-20, 6)), (500, (0, 0))):
+        box = _box(arr, x, 40)
+        cv2.line(arr, (x + 6, 46), (x + 26, 66), 0, 3)  # a mark inside
+        for dx in neighbours:  # a stroke of the character before / after, dx pixels off the wall
+            edge = x + dx - 4 if dx < 0 else x + 32 + dx
+            cv2.rectangle(arr, (edge, 48), (edge + 3, 64), 0, -1)
+        boxes.append(Checkbox(box, True, 0.9, 0.4, "box"))
+    among, after_space, touched = checkmarks.among_characters(boxes, ink_mask(arr))
+    assert among.kind == "like"  # characters 6 px off each wall: the OCR decides
+    assert after_space.kind == "box"  # 20 px before it: a space, as a typed box has
+    assert touched.kind == "box"  # ink touching the walls: a tick's strokes

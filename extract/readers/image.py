@@ -429,8 +429,9 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     dpi = prepared.dpi
     ink = ink_mask(grey)
     segments, rule_mask = find_rules(ink, dpi)
-    boxes = checkmarks.find_checkboxes(ink, dpi)
     rule_zone = cv2.dilate(rule_mask, np.ones((5, 5), np.uint8))
+    off_rules = cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone))
+    boxes = checkmarks.among_characters(checkmarks.find_checkboxes(ink, dpi), off_rules)
     # the flat bottom of a hand-drawn ellipse passes for a short ruled line: circles are looked
     # for with only the table's long lines taken out
     table_zone = cv2.dilate(table_lines(rule_mask, dpi), np.ones((5, 5), np.uint8))
@@ -441,7 +442,7 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
     clean[rule_zone > 0] = 255
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
-    return MarkedPage(prepared, clean, cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone)), segments, boxes, circles)
+    return MarkedPage(prepared, clean, off_rules, segments, boxes, circles)
 
 
 def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading:
