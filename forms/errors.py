@@ -89,6 +89,12 @@ class CorruptFile(InputError):
     code = "corrupt_file"
 
 
+class ImageTooSmall(InputError):
+    """An image with too few pixels to hold a page of text (a thumbnail, an icon)."""
+
+    code = "image_too_small"
+
+
 class EncryptedFile(InputError):
     code = "encrypted_file"
 

@@ -77,6 +77,14 @@ def _no_pages_pdf() -> bytes:
     )
 
 
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def _zip_bomb_docx() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -94,6 +102,8 @@ BAD_INPUTS = {
     "no_pages.pdf": _no_pages_pdf,
     "bomb.docx": _zip_bomb_docx,
     "truncated.png": lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 20,
+    # regression: a 1×1 image reached deskewing and OpenCV failed on an empty resize
+    "one_pixel.png": lambda: _png(1, 1),
 }
 
 

@@ -28,7 +28,7 @@ from extract.readers.image import (
     tighten_boxes,
     undouble_characters,
 )
-from forms.errors import CorruptFile
+from forms.errors import CorruptFile, ImageTooSmall
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -125,6 +125,14 @@ def test_image_dpi_guess() -> None:
 def test_corrupt_image() -> None:
     with pytest.raises(CorruptFile):
         read_image_pages(b"\x89PNG\r\n\x1a\nnot really", "png")
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2000, 40), (63, 900)])
+def test_an_image_too_small_for_a_page_is_refused_with_its_size(size: tuple[int, int]) -> None:
+    buf = io.BytesIO()
+    Image.new("L", size, 255).save(buf, "PNG")
+    with pytest.raises(ImageTooSmall, match=f"{size[0]}×{size[1]}"):
+        read_image_pages(buf.getvalue(), "png")
 
 
 def test_merge_characters() -> None:

@@ -33,7 +33,7 @@ from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.lexicon import is_kanji
 from extract.pagemodel import BBox, Page, Rule, Word
 from extract.prepare import Prepared, connected_components, ink_mask, prepare
-from forms.errors import CorruptFile, FileTooLarge
+from forms.errors import CorruptFile, FileTooLarge, ImageTooSmall
 
 ImageKind = Literal["png", "jpeg", "tiff"]
 Orientation = Literal["auto", "osd", "none"]
@@ -627,6 +627,10 @@ def image_dpi(image: Image.Image) -> float:
     return round(guess) if 100 <= guess <= 1200 else 300.0
 
 
+#: Fewer pixels than this on a side hold no page of text (a thumbnail, an icon): refused.
+MIN_PAGE_SIDE_PX = 64
+
+
 def open_frames(data: bytes, kind: ImageKind) -> list[Image.Image]:
     """Every frame (page) of an image file, loaded."""
     try:
@@ -643,6 +647,13 @@ def open_frames(data: bytes, kind: ImageKind) -> list[Image.Image]:
         raise FileTooLarge(f"the {kind} image has too many pixels to read") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptFile(f"the {kind} image cannot be read: {exc}") from exc
+    for frame in frames:
+        if min(frame.size) < MIN_PAGE_SIDE_PX:
+            width, height = frame.size
+            raise ImageTooSmall(
+                f"画像が小さすぎて読めません（{width}×{height} ピクセル） / The image is too small to read:"
+                f" {width}×{height} pixels, at least {MIN_PAGE_SIDE_PX} on each side"
+            )
     if not frames:
         raise CorruptFile(f"the {kind} image has no pages")
     return frames
