@@ -205,7 +205,7 @@ def among_characters(boxes: Sequence[Checkbox], ink: np.ndarray) -> list[Checkbo
     """
     out = []
     for b in boxes:
-        if b.kind == "box":
+        if b.kind in ("box", "filled"):  # 園 blurred at 200 dpi passes for a filled box
             left, right = _gap(ink, b.box, -1), _gap(ink, b.box, 1)
             if 0 < left <= CHARACTER_GAP and 0 < right <= CHARACTER_GAP:
                 b = replace(b, kind="like")

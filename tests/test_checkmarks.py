@@ -263,7 +263,8 @@ def test_a_box_among_characters_is_left_to_the_ocr_and_a_box_after_a_space_is_no
             edge = x + dx - 4 if dx < 0 else x + 32 + dx
             cv2.rectangle(arr, (edge, 48), (edge + 3, 64), 0, -1)
         boxes.append(Checkbox(box, True, 0.9, 0.4, "box"))
-    among, after_space, touched = checkmarks.among_characters(boxes, ink_mask(arr))
-    assert among.kind == "like"  # characters 6 px off each wall: the OCR decides
+    boxes.append(Checkbox(boxes[0].box, True, 0.9, 0.9, "filled"))  # 園 blurred at 200 dpi
+    among, after_space, touched, filled = checkmarks.among_characters(boxes, ink_mask(arr))
+    assert among.kind == "like" and filled.kind == "like"  # characters 6 px off each wall: the OCR decides
     assert after_space.kind == "box"  # 20 px before it: a space, as a typed box has
     assert touched.kind == "box"  # ink touching the walls: a tick's strokes
