@@ -541,8 +541,9 @@ def find_circles(
 
 # --- with the OCR ------------------------------------------------------------------------
 
-#: Characters a pen tick on a box is also read as, confidently.
-_TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸")
+#: Characters a pen tick on a box is also read as, confidently (7: the tick's long stroke
+#: leaving the box's top right corner, with the box's top wall for its bar).
+_TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸7")
 #: What a box, ticked or not, is read as with confidence: a "like" box read so stays a box.
 _BOX_READS = set("口ロ□■☐☑☒図凶×✓✔") | _TICK_LOOKALIKES
 
@@ -580,9 +581,13 @@ def confirm_boxes(
             kept.append(b)
             continue
         # a character read alone on the box may be the label's last one, its box misplaced
-        # (やまいも☑: も on the box); one inside a word read with confidence is the word's
+        # (やまいも☑: も on the box) or stretched over the box (もも☑: the second も from its
+        # own place to past the box); one inside a word read with confidence is the word's
         # (伊香保 in a gothic face, 香 passing for a ticked box)
-        if ink is not None and all(len(w.text.strip()) == 1 for w in on_it) and _unread_ink_before(ink, b.box, words):
+        alone = all(len(w.text.strip()) == 1 for w in on_it)
+        side = b.box[2] - b.box[0]
+        stretched = alone and all(w.box[0] < b.box[0] - 0.5 * side for w in on_it)
+        if stretched or (alone and ink is not None and _unread_ink_before(ink, b.box, words)):
             kept.append(b)
     return kept
 

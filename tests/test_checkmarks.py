@@ -186,6 +186,24 @@ def test_ticked_like_box_stays_when_the_ocr_put_its_labels_last_character_on_it(
     assert checkmarks.confirm_boxes([like], misplaced) == []  # without the ink, as before
 
 
+def test_ticked_like_box_stays_under_a_tick_read_as_7_or_a_label_character_stretched_over_it() -> None:
+    """Regression (300 dpi scan of the allergen grid in a gothic face): ゼラチン☑'s tick read
+    as 7 on the box, and もも☑'s second も read from its place to past the box; both boxes
+    were taken for characters and the allergens lost."""
+    from extract.tesseract import OcrWord
+
+    arr = _canvas(700, 120)
+    _label_image("もも", 60, 40, arr)
+    box = _box(arr, 250, 42, side=40)
+    like = Checkbox(box, True, 0.9, 0.6, "like")
+    ink = ink_mask(arr)
+    assert checkmarks.confirm_boxes([like], [OcrWord("7", (245, 20, 300, 82), 56.0)], ink=ink) == [like]
+    stretched = [OcrWord("も", (60, 40, 100, 84), 95.0), OcrWord("も", (104, 40, 292, 84), 81.0)]
+    assert checkmarks.confirm_boxes([like], stretched, ink=ink) == [like]
+    # a character read where the box is, starting with it, is still the character
+    assert checkmarks.confirm_boxes([like], [OcrWord("も", (60, 40, 100, 84), 95.0), OcrWord("園", (248, 40, 292, 84), 90.0)], ink=ink) == []
+
+
 def test_like_box_inside_a_word_read_with_confidence_is_the_word_s_character() -> None:
     """Regression (200 dpi scan of the form typed in a gothic face): 香 of 伊香保 passed for a
     ticked box; the first character's ink left unread by the word's tight box kept it as one."""
