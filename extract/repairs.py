@@ -40,7 +40,7 @@ def _unpaired_opening_bracket(value: str) -> str:
 
 
 #: Specks a scan leaves before a value (. , ・) are not part of it.
-LEADING_SPECKS = ".,・、。'\"`"
+LEADING_SPECKS = ".,・、。'\"`”“"
 _STRIP = " \t\n：:　"
 
 

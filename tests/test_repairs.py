@@ -54,6 +54,12 @@ def test_a_digit_glued_to_a_unit_is_dropped_on_scans(spec_row, read: str, right:
     assert tidy_text(_spec_field(read), spec_row, ()).value == right
 
 
+@pytest.mark.parametrize("read", ["” 12個入り×2箱", "“12個入り×2箱", "' 12個入り×2箱"])
+def test_a_quote_speck_before_a_scanned_value_is_dropped(spec_row, read: str) -> None:
+    """Regression (city layout, seed 6): a speck before 12個入り×2箱 read as a closing quote."""
+    assert tidy_text(_spec_field(read), spec_row, ()).value == "12個入り×2箱"
+
+
 def test_a_typed_value_is_not_repaired(spec_row) -> None:
     assert tidy_text(_spec_field("400g9・", source="text"), spec_row, ()).value == "400g9・"
 
