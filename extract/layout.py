@@ -94,8 +94,38 @@ def build_lines(page: Page) -> list[Line]:
         else:
             rows.append([word])
             centres.append(word.cy)
+    if page.source == "ocr":
+        rows = _join_split_rows(rows)
     verticals = [r for r in page.rules if not r.horizontal]
     return [_make_line(page.number, sorted(row, key=lambda w: w.x0), verticals, ocr=page.source == "ocr") for row in rows]
+
+
+#: Two rows of a scan whose spans overlap by this share of the lower's height are one line.
+SAME_LINE_OVERLAP = 0.6
+
+
+def _join_split_rows(rows: list[list[Word]]) -> list[list[Word]]:
+    """Neighbouring rows of a scan that are one line split in two: their words side by side,
+    not over one another, and their spans overlapping by most of a line. Tesseract gives a
+    word a box two lines tall when it takes in a character of the line below, and its centre
+    then falls below the rest of its line (地元の…漬け込みました。 under 焼くだけで食べられま,
+    the end of the same line)."""
+    out: list[list[Word]] = []
+    for row in rows:
+        if out and _one_line(out[-1], row):
+            out[-1] = out[-1] + row
+        else:
+            out.append(row)
+    return out
+
+
+def _one_line(a: list[Word], b: list[Word]) -> bool:
+    a0, a1 = min(w.y0 for w in a), max(w.y1 for w in a)
+    b0, b1 = min(w.y0 for w in b), max(w.y1 for w in b)
+    overlap = min(a1, b1) - max(a0, b0)
+    if overlap < SAME_LINE_OVERLAP * min(a1 - a0, b1 - b0):
+        return False
+    return not any(min(u.x1, v.x1) > max(u.x0, v.x0) for u in a for v in b)
 
 
 def _rule_between(left: Word, right: Word, verticals: list[Rule]) -> bool:

@@ -321,6 +321,8 @@ def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] |
     columns, not a speck left of the value."""
     line = lines[li]
     starts = line.segment_starts
+    if len(starts) > 1 and _numbering_only(line.text[starts[0] : starts[1] - 1]):
+        starts = starts[1:]  # a row number standing apart from its garbled label (6 | ☑ 間人)
     start, end = starts[0], starts[1] - 1 if len(starts) > 1 else len(line.text)
     text = line.text[start:end].strip()
     if not text or not any(ch.isalpha() for ch in text) or text[-1] in BOX_GLYPHS:
@@ -335,6 +337,10 @@ def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] |
         return (start, end) if line.char_box(starts[1])[0] >= value_x - 2 * h else None
     level = [lines[k] for k in (li - 1, li + 1) if 0 <= k < len(lines) and _on_row_of(lines[k], line)]
     return (start, end) if any(v.char_box(0)[0] >= value_x - 2 * h for v in level) else None
+
+
+def _numbering_only(text: str) -> bool:
+    return bool(text.strip()) and all(ch in ROW_LEAD or ch.isspace() for ch in text)
 
 
 def _likeness(text: str, labels: Iterable[str]) -> float:

@@ -546,3 +546,16 @@ def test_certificate_item_after_a_statement_on_the_same_line_is_found():
     fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[500])])
     assert fields["unpaid_amount"].value == 27000
     assert fields["no_arrears"].value is False
+
+
+def test_garbled_row_label_after_its_row_number_standing_apart_is_read_by_its_place():
+    """Regression (200 dpi scan, seed 13): the row number 16 read as 6 and set apart from the
+    garbled label by a gap; the number alone was taken for the label cell and best_before lost."""
+    page1 = make_page([*OUR_LAYOUT[:13], ["8 製造場所", "☑ 市内 ☐ 市外"], *OUR_LAYOUT[13:15]], widths=WIDTHS, conf=0.9, source="ocr")
+    page2 = _allergen_page(ALLERGENS_ROW, ALLERGEN_GRID, [["扶期妥・代味", "製造日から7日"], PACKAGE_ROW])
+    label = next(w for w in page2.words if w.text == "扶期妥・代味")
+    number = dataclasses.replace(label, text="6", x1=label.x0 + 6)
+    moved = dataclasses.replace(label, x0=label.x0 + 30, x1=label.x1 + 10)
+    page2.words = [w for w in page2.words if w is not label] + [number, moved]
+    fields = locate_fields(FORM1, [page1, page2])
+    assert fields["best_before"].value == "製造日から7日" and fields["best_before"].review
