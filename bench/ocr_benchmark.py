@@ -9,9 +9,9 @@ and timed, and in the same run, on the same pages, plain ``tesseract PAGE out -l
   for 様式第1号 by scan quality (300 dpi / 200 dpi with skew and noise);
 - certificates: samples whose name, date and no-arrears status / origin are all right;
 - seconds per page, ours and plain Tesseract's, and their ratio. Ours is timed started, as the
-  service runs: one untimed extraction of the first sample loads libraries and models first. Plain Tesseract is timed twice:
-  as a shell runs it (OpenMP on every core) and with OMP_THREAD_LIMIT=1, the setting ours uses;
-  the second ratio is the like-for-like one.
+  service runs: one untimed extraction of the first sample loads libraries and models first.
+  Plain Tesseract is timed twice: as a shell runs it (OpenMP on every core) and with
+  OMP_THREAD_LIMIT=1, the setting ours uses; the second ratio is the like-for-like one.
 
 Text compares after NFKC with all white space removed (an OCR'd space is not an error);
 lists compare as sets. Run:

@@ -322,7 +322,7 @@ def _fields_read_again(
     if not _scanned(pages):
         return fields
     wanted = {f.key: lang for f in form.fields() if (lang := _usable_model(f.ocr_model)) is not None}
-    pending = dict(unparsed or {})
+    pending = unparsed or {}
     latin = [f.key for f in form.fields() if f.type in LATIN_TYPES and f.ocr_model is None]
     unsure = [k for k in latin if (k in fields and fields[k].review) or (k not in fields and k in pending)]
     if unsure and (lang := _installed(LATIN_MODEL)) is not None:

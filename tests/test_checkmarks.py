@@ -168,16 +168,19 @@ def test_masking_removes_boxes_ticks_and_circles() -> None:
     assert left[ly0:ly1, lx0:lx1].sum() >= 0.95 * (ink[ly0:ly1, lx0:lx1] > 0).sum() - 40
 
 
+def _label_and_ticked_like_box(label: str) -> tuple[Checkbox, np.ndarray]:
+    """A label and, after it, a ticked box found on the ink only ("like"): the box and the ink."""
+    arr = _canvas(700, 120)
+    _label_image(label, 60, 40, arr)
+    return Checkbox(_box(arr, 250, 42, side=40), True, 0.9, 0.6, "like"), ink_mask(arr)
+
+
 def test_ticked_like_box_stays_when_the_ocr_put_its_labels_last_character_on_it() -> None:
     """Regression (200 dpi scan): やまいも☑ read as やまい, and も with the ticked box's place;
     the box was taken for a character and the allergen lost."""
     from extract.tesseract import OcrWord
 
-    arr = _canvas(700, 120)
-    _label_image("やまいも", 60, 40, arr)
-    box = _box(arr, 250, 42, side=40)
-    like = Checkbox(box, True, 0.9, 0.6, "like")
-    ink = ink_mask(arr)
+    like, ink = _label_and_ticked_like_box("やまいも")
     misplaced = [OcrWord("やまい", (60, 40, 192, 84), 96.0), OcrWord("も", (250, 42, 290, 82), 93.0)]
     assert checkmarks.confirm_boxes([like], misplaced, ink=ink) == [like]
     # every character read where it stands: what is read on the box is a character
@@ -192,11 +195,7 @@ def test_ticked_like_box_stays_under_a_tick_read_as_7_or_a_label_character_stret
     were taken for characters and the allergens lost."""
     from extract.tesseract import OcrWord
 
-    arr = _canvas(700, 120)
-    _label_image("もも", 60, 40, arr)
-    box = _box(arr, 250, 42, side=40)
-    like = Checkbox(box, True, 0.9, 0.6, "like")
-    ink = ink_mask(arr)
+    like, ink = _label_and_ticked_like_box("もも")
     assert checkmarks.confirm_boxes([like], [OcrWord("7", (245, 20, 300, 82), 56.0)], ink=ink) == [like]
     stretched = [OcrWord("も", (60, 40, 100, 84), 95.0), OcrWord("も", (104, 40, 292, 84), 81.0)]
     assert checkmarks.confirm_boxes([like], stretched, ink=ink) == [like]
@@ -209,11 +208,7 @@ def test_like_box_inside_a_word_read_with_confidence_is_the_word_s_character() -
     ticked box; the first character's ink left unread by the word's tight box kept it as one."""
     from extract.tesseract import OcrWord
 
-    arr = _canvas(700, 120)
-    _label_image("やまいも", 60, 40, arr)
-    box = _box(arr, 250, 42, side=40)
-    like = Checkbox(box, True, 0.9, 0.6, "like")
-    ink = ink_mask(arr)
+    like, ink = _label_and_ticked_like_box("やまいも")
     # the same ink before the box, but the box's place is read inside a two-character word
     in_a_word = [OcrWord("やまい", (60, 40, 192, 84), 96.0), OcrWord("伊香", (250, 42, 290, 82), 91.0)]
     assert checkmarks.confirm_boxes([like], in_a_word, ink=ink) == []

@@ -12,6 +12,7 @@ from extract.ingest import Ingested
 from extract.pagemodel import Page, Rule, Word
 from extract.readers.image import read_regions
 from forms.catalogue import catalogue, get_form
+from forms.schema import FormDecl
 from tests.pagebuild import make_page
 
 GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -74,12 +75,13 @@ class _Regions:
         return [Word(self.text, x0 + 2, y0 + 2, x0 + 2 + 10.5 * len(self.text), y0 + 12.5, self.conf)]
 
 
-def _read_again(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions) -> dict:
+def _read_again(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions, form: FormDecl = FORM) -> dict:
     monkeypatch.setattr("extract.readers.image.read_regions", regions)
     monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
     monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
     monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    return pipeline._fields_read_again(_doc(), FORM, [page], pipeline.locate_fields(FORM, [page]))
+    located = pipeline.locate_all(form, [page])
+    return pipeline._fields_read_again(_doc(), form, [page], located.fields, located.unparsed)
 
 
 def test_the_more_confident_reading_of_a_name_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,12 +208,7 @@ class _English(_Regions):
 
 
 def _read_registration(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions) -> dict:
-    monkeypatch.setattr("extract.readers.image.read_regions", regions)
-    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
-    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
-    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    located = pipeline.locate_all(REGISTRATION, [page])
-    return pipeline._fields_read_again(_doc(), REGISTRATION, [page], located.fields, located.unparsed)
+    return _read_again(monkeypatch, page, regions, REGISTRATION)
 
 
 def test_an_address_that_is_no_address_is_kept_with_its_place_for_a_second_reading() -> None:
