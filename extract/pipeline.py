@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
-from extract.locate import REVIEW_THRESHOLD, locate_all, locate_fields
+from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, locate_all, locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
@@ -171,14 +171,15 @@ _MARKED_LOCK = threading.Lock()  # pages are read on several threads
 
 
 def _clean_image(doc: Ingested, page: Page) -> tuple[np.ndarray, float]:
-    """The image Tesseract read of ``page``: kept from its reading, else made again (the page
-    came from the cache)."""
+    """The prepared image of ``page`` with its ruled lines whitened and its boxes left in:
+    from its reading when kept, else made again (the page came from the cache). The same
+    either way, so a value read again reads alike whether its page was cached or not."""
+    from extract.readers.image import clean_image, without_rules
+
     with _MARKED_LOCK:
         kept = _MARKED.get(_page_key(doc, page.number))
     if kept is not None:
-        return kept.clean, kept.prepared.dpi
-    from extract.readers.image import clean_image
-
+        return without_rules(kept.prepared.array, kept.prepared.dpi, page.rules), kept.prepared.dpi
     return clean_image(*_page_image(doc, page.number), page)
 
 
@@ -230,6 +231,7 @@ def extract_document(
             located = locate_all(found.form, doc_pages)
             fields = _second_reading(doc, found.form, doc_pages, located.fields)
             fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
+            fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -329,6 +331,42 @@ def _fields_read_again(
         wanted.update(dict.fromkeys(unsure, lang))
     again = _values_read_again(doc, form, pages, {**pending, **fields}, wanted, _better_reading)
     return {k: v for k, v in again.items() if v.value is not None}
+
+
+#: Field types whose value is ticked boxes: a ☑ there is what was read, not a misreading.
+CHOICE_TYPES = frozenset({"choice", "multi_choice", "bool"})
+
+
+def _boxes_read_as_text(
+    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+) -> dict[str, ExtractedField]:
+    """Scanned text values with a box in them (年間300☑) read again with the boxes left in the
+    image, and the reading without one taken.
+
+    In a gothic face 個 and 回 at the end of a value are squares with strokes inside, found as
+    ticked boxes and whitened before the page is read, so the OCR never saw them; no value of
+    a field that is not a choice holds a box. Only those values' boxes are read again.
+    """
+    if not _scanned(pages):
+        return fields
+    boxed = {
+        f.key: PRIMARY_MODEL
+        for f in form.fields()
+        if f.type not in CHOICE_TYPES
+        and f.key in fields
+        and isinstance(value := fields[f.key].value, str)
+        and any(ch in BOX_GLYPHS for ch in value)
+    }
+    if not boxed:
+        return fields
+    return _values_read_again(doc, form, pages, fields, boxed, _reading_without_boxes)
+
+
+def _reading_without_boxes(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """The second reading when it holds no box and was found where the first was."""
+    if not isinstance(new.value, str) or any(ch in BOX_GLYPHS for ch in new.value) or not _same_place(old, new):
+        return old
+    return new
 
 
 #: Field types written in Latin letters, digits and signs, and the model that reads them.

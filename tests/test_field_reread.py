@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -10,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 import extract.pipeline as pipeline
 from extract.ingest import Ingested
 from extract.pagemodel import Page, Rule, Word
+from extract.result import ExtractedField
 from extract.readers.image import read_regions
 from forms.catalogue import catalogue, get_form
 from forms.schema import FormDecl
@@ -234,3 +238,48 @@ def test_a_sure_address_is_not_read_again_and_a_failed_second_reading_adds_nothi
     garbled = _English("sales(@ikaho", 0.9)
     fields = _read_registration(monkeypatch, _registration("sales(@ikaho-bussan.Jjp", 0.4), garbled)
     assert garbled.calls == 1 and "applicant_email" not in fields
+
+
+REGRESSION = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression"
+
+
+def test_a_character_taken_for_a_box_in_a_text_value_is_read_again_with_the_boxes_left_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (city layout, seed 6): in a gothic face 個 at the end of 年間300個 passed for a
+    ticked box and was whitened before the page was read: the value came out 年間3001☑."""
+    scan = REGRESSION / "form1_city_quantity_200dpi.jpg"
+    truth = json.loads(scan.with_name(scan.name + ".json").read_text(encoding="utf-8"))["fields"]
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    with monkeypatch.context() as mp:
+        mp.setattr(pipeline, "_boxes_read_as_text", lambda doc, form, pages, fields: fields)
+        first = pipeline.extract_files([scan]).documents[0].fields
+    assert "☑" in first["supply_quantity"].value
+    fields = pipeline.extract_files([scan]).documents[0].fields
+    assert fields["supply_quantity"].value == truth["supply_quantity"]
+
+
+def test_a_reading_with_a_box_or_found_elsewhere_does_not_replace_a_boxed_value() -> None:
+    def field(value: str, bbox: tuple[float, float, float, float]) -> ExtractedField:
+        return ExtractedField(value=value, confidence=0.8, page=1, bbox=list(bbox), source="ocr", raw=value)
+
+    boxed = field("年6 ☑", (175, 100, 215, 110))
+    assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 100, 214, 110))).value == "年6回"
+    assert pipeline._reading_without_boxes(boxed, field("年6☐", (175, 100, 214, 110))).value == "年6 ☑"
+    assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 300, 214, 310))).value == "年6 ☑"
+
+
+def test_a_page_s_image_read_again_is_the_same_whether_its_reading_was_kept_or_not() -> None:
+    """Regression: a page just read gave its image with boxes whitened, a page from the cache its
+    image with them; a value read again read differently with a warm cache."""
+    from extract.ingest import Limits, ingest
+
+    doc = ingest(REGRESSION / "form1_city_quantity_200dpi.jpg")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MADOGUCHI_CACHE_DIR", "off")
+        [page] = pipeline.read_pages(doc, Limits.from_env())
+    kept, dpi = pipeline._clean_image(doc, page)
+    pipeline._MARKED.clear()
+    made_again, dpi_again = pipeline._clean_image(doc, page)
+    assert dpi == dpi_again
+    assert np.array_equal(kept, made_again)

@@ -539,13 +539,18 @@ def clean_image(frame: Image.Image, dpi: float, page: Page) -> tuple[np.ndarray,
     preparation (turn, deskew, despeckle) and its ruled lines whitened. Boxes and circles stay,
     which matters not for the parts read again (names, not choices)."""
     prepared = prepare(frame, dpi=dpi, rotate=page.turn)
-    clean = prepared.array.copy()
-    to_px = prepared.dpi / 72.0
-    for r in page.rules:
+    return without_rules(prepared.array, prepared.dpi, page.rules), prepared.dpi
+
+
+def without_rules(grey: np.ndarray, dpi: float, rules: Sequence[Rule]) -> np.ndarray:
+    """A copy of a prepared page with its ruled lines (points) whitened."""
+    clean = grey.copy()
+    to_px = dpi / 72.0
+    for r in rules:
         x0, y0 = int(r.x0 * to_px) - 2, int(r.y0 * to_px) - 2
         x1, y1 = int(round(r.x1 * to_px)) + 3, int(round(r.y1 * to_px)) + 3
         clean[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 255
-    return clean, prepared.dpi
+    return clean
 
 
 def read_regions(
