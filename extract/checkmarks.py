@@ -574,6 +574,9 @@ def confirm_boxes(
             and any(
                 ch not in _BOX_READS and ch.strip()
                 and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
+                # centred on the box: a neighbour's share that only reaches into it (通年☑: a
+                # word box a pixel or two wider on another CPU) is not a character read there
+                and b.box[0] <= (cx0 + cx1) / 2 <= b.box[2]
                 for ch, cx0, cx1 in _char_slices(w)
             )
         ]

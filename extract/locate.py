@@ -92,9 +92,16 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
         dest_end = lead + _extend_match(key, body, al.dest_start, al.dest_end)
     if score < _threshold(key):
         return None
-    if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]):
+    if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]) and not _garbled_number(text, index[dest_start], score):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
+
+
+def _garbled_number(text: str, label_start: int, score: float) -> bool:
+    """One character standing apart before a label read closely: its row number garbled
+    (（3） read as 半 in a gothic face, two lines tall)."""
+    before = text[:label_start]
+    return score >= 90 and len(before.strip()) == 1 and before[-1:].isspace()
 
 
 def _extend_match(key: str, body: str, start: int, end: int) -> int:

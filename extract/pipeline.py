@@ -232,6 +232,7 @@ def extract_document(
             fields = _second_reading(doc, found.form, doc_pages, located.fields)
             fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
             fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
+            fields = _text_read_line_by_line(doc, found.form, doc_pages, fields)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -369,6 +370,63 @@ def _reading_without_boxes(old: ExtractedField, new: ExtractedField) -> Extracte
     return new
 
 
+def _text_read_line_by_line(
+    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+) -> dict[str, ExtractedField]:
+    """Scanned text values that Tesseract read as one line where the value runs over two, read
+    again line by line, and that reading taken.
+
+    A word of the value two lines tall or more is the sign (地元 read over the す。 of the next
+    line): the line's characters then read badly (味噌蔵 as 味協工) and the second line is
+    lost. Confidence cannot choose: the characters read alone are no surer.
+    """
+    from extract.readers.image import text_lines
+
+    scanned = _scanned(pages)
+    tall = [
+        f.key
+        for f in form.fields()
+        if f.type == "text"
+        and f.ocr_model is None
+        and (found := fields.get(f.key)) is not None
+        and found.page in scanned
+        and found.bbox is not None
+        and _lines_taken_as_one(scanned[found.page], found.bbox)
+    ]
+    images: dict[int, tuple[np.ndarray, float]] = {}
+    wanted: dict[str, str] = {}
+    for key in tall:  # a word tall for the page's lines may be a value in a larger type
+        page = scanned[fields[key].page]
+        if page.number not in images:
+            images[page.number] = _clean_image(doc, page)
+        clean, dpi = images[page.number]
+        if len(text_lines(clean, dpi, _value_region(page, fields[key].bbox), _line_height(page))) > 1:  # type: ignore[arg-type]
+            wanted[key] = PRIMARY_MODEL
+    if not wanted:
+        return fields
+    return _values_read_again(doc, form, pages, fields, wanted, _reading_by_line, by_line=True, images=images)
+
+
+#: A word this many times as tall as the page's lines holds two lines of text.
+TWO_LINES_TALL = 1.4
+
+
+def _lines_taken_as_one(page: Page, bbox: Sequence[float]) -> bool:
+    height = _line_height(page)
+    return any(w.y1 - w.y0 >= TWO_LINES_TALL * height for w in page.words if _centre_in(w, bbox))
+
+
+def _reading_by_line(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """The reading line by line, where it found the value where the first reading did."""
+    return new if new.value is not None and _same_place(old, new) else old
+
+
+def _line_height(page: Page) -> float:
+    """The median height of the words of a page, points."""
+    heights = [w.y1 - w.y0 for w in page.words if w.text.strip()]
+    return statistics.median(heights) if heights else 10.0
+
+
 #: Field types written in Latin letters, digits and signs, and the model that reads them.
 LATIN_TYPES = frozenset({"email", "url"})
 LATIN_MODEL = "eng"
@@ -381,9 +439,14 @@ def _values_read_again(
     fields: dict[str, ExtractedField],
     wanted: dict[str, str],
     choose: Callable[[ExtractedField, ExtractedField], ExtractedField],
+    *,
+    by_line: bool = False,
+    images: dict[int, tuple[np.ndarray, float]] | None = None,
 ) -> dict[str, ExtractedField]:
     """The scanned values of the ``wanted`` fields (key → model) read again with their model,
-    ``choose`` deciding between the first reading and the second.
+    ``choose`` deciding between the first reading and the second; ``by_line``: each value's
+    region cut into its lines of text, read one by one (:func:`text_lines`); ``images``: the
+    clean images of pages (:func:`_clean_image`) at hand, by number.
 
     Only the values' boxes are read, all of a page's for one model in one call: the cost is
     one start of Tesseract a page and model, not a second reading of the page; pages are read
@@ -391,7 +454,7 @@ def _values_read_again(
     regions' words are cached like pages.
     """
     from extract.cache import cached_pages
-    from extract.readers.image import read_regions
+    from extract.readers.image import read_regions, text_lines
 
     scanned = _scanned(pages)
     groups: dict[int, dict[str, list[str]]] = {}
@@ -407,7 +470,7 @@ def _values_read_again(
 
     def read_page_again(number: int) -> tuple[list[Region], list[Word]]:
         page = scanned[number]
-        clean: tuple[np.ndarray, float] | None = None
+        clean: tuple[np.ndarray, float] | None = (images or {}).get(number)
         regions: list[Region] = []
         words: list[Word] = []
         for lang, keys in groups[number].items():
@@ -418,10 +481,14 @@ def _values_read_again(
                 nonlocal clean
                 if clean is None:
                     clean = _clean_image(doc, page)
+                if by_line:
+                    height = _line_height(page)
+                    boxes = [line for box in boxes for line in text_lines(clean[0], clean[1], box, height)]
                 found = read_regions(clean[0], clean[1], boxes, lang=lang, rules=page.rules)
                 return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=found)]
 
-            [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-regions-{digest}", read)
+            kind = "lines" if by_line else "regions"
+            [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-{kind}-{digest}", read)
             regions += boxes
             words += read_again.words
         return regions, words

@@ -281,3 +281,17 @@ def test_a_box_among_characters_is_left_to_the_ocr_and_a_box_after_a_space_is_no
     assert among.kind == "like" and filled.kind == "like"  # characters 6 px off each wall: the OCR decides
     assert after_space.kind == "box"  # 20 px before it: a space, as a typed box has
     assert touched.kind == "box"  # ink touching the walls: a tick's strokes
+
+
+def test_ticked_like_box_stays_when_the_word_before_it_only_reaches_into_it() -> None:
+    """Regression (CI, 300 dpi pen-ticked scan): 通年☑ read with the word's box ending a few
+    pixels into the ticked box; 年's share of the width covered half the box, and the box was
+    taken for 年 and lost. The result turned on a pixel that differs between CPUs."""
+    from extract.tesseract import OcrWord
+
+    like = Checkbox((917, 2500, 948, 2532), True, 0.9, 0.6, "like")
+    for right in (932, 934, 936):
+        word = OcrWord("通年", (784, 2480, right, 2545), 91.0)
+        assert checkmarks.confirm_boxes([like], [word]) == [like]
+    # a character whose share is centred on the box is still read there
+    assert checkmarks.confirm_boxes([like], [OcrWord("通年", (860, 2480, 950, 2545), 91.0)]) == []

@@ -283,3 +283,29 @@ def test_a_page_s_image_read_again_is_the_same_whether_its_reading_was_kept_or_n
     made_again, dpi_again = pipeline._clean_image(doc, page)
     assert dpi == dpi_again
     assert np.array_equal(kept, made_again)
+
+
+def test_a_value_on_two_lines_read_as_one_is_read_again_line_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (city layout, seed 6): the description wraps; Tesseract read its two lines as
+    one (地元 two lines tall), read 味噌蔵 as 味協工 and lost す。 And its row number （3）,
+    read as 半, hid the label: the description was taken as the end of the product size."""
+    scan = REGRESSION / "form1_city_description_300dpi.jpg"
+    truth = json.loads(scan.with_name(scan.name + ".json").read_text(encoding="utf-8"))["fields"]
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    with monkeypatch.context() as mp:
+        mp.setattr(pipeline, "_text_read_line_by_line", lambda doc, form, pages, fields: fields)
+        first = pipeline.extract_files([scan]).documents[0].fields
+    assert not first["product_description"].value.endswith("す。")
+    fields = pipeline.extract_files([scan]).documents[0].fields
+    assert fields["product_spec"].value == truth["product_spec"]
+    assert fields["product_description"].value == truth["product_description"]
+
+
+def test_a_word_two_lines_tall_in_a_value_says_its_lines_were_read_as_one() -> None:
+    page = Page(
+        number=1, width=595, height=842, source="ocr",
+        words=[Word("地元の味協工", 175, 415, 240, 436, 0.0), Word("焼くだけで", 250, 415, 300, 425, 0.9),
+               Word("商品名", 60, 390, 90, 400, 0.9), Word("上州豚の味噌漬け", 175, 390, 260, 400, 0.9)],
+    )
+    assert pipeline._lines_taken_as_one(page, (175, 415, 300, 436))
+    assert not pipeline._lines_taken_as_one(page, (175, 390, 260, 400))

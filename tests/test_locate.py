@@ -127,6 +127,11 @@ def test_field_has_page_box_and_confidence():
         # a speck read as a double quote before a sub-label (200 dpi scan, seed 101)
         ("ウェブサイトURL", '"ウェブサイト URL', True),
         ("ウェブサイトURL", "旧ウェブサイト URL", False),
+        # a row number read as a kanji standing apart (（3） as 半, city layout, seed 6)
+        ("商品の説明・特徴", "半 商品の説明・特", True),
+        ("商品の説明・特徴", "半商品の説明・特", False),
+        ("寄附金額", "旧 寄付額", False),  # apart, but not read closely enough
+        ("寄附金額", "返礼 寄附金額", False),  # more than one character before it
     ],
 )
 def test_find_label(label, text, found):

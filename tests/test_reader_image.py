@@ -25,6 +25,7 @@ from extract.readers.image import (
     render_dpi,
     restore_small_kana,
     table_lines,
+    text_lines,
     tighten_boxes,
     undouble_characters,
 )
@@ -388,3 +389,36 @@ def test_small_characters_on_a_line_with_others_and_full_size_ones_are_kept() ->
         Word("一括表示", 100, 300, 140, 310, 0.9), Word("(注)", 150, 300, 170, 310, 0.9),
     ]
     assert [w.text for w in drop_noise(words)] == ["注", "の", "市", "一括表示", "(注)"]
+
+
+def _lines_of(img: Image.Image, region_px: tuple[int, int, int, int]) -> list[tuple[float, float]]:
+    """text_lines of a region given in pixels at DPI, as (top, bottom) pixel rows."""
+    to_pt = 72 / DPI
+    region = tuple(v * to_pt for v in region_px)
+    found = text_lines(np.array(img), DPI, region, SIZE * to_pt)  # type: ignore[arg-type]
+    return [(y0 / to_pt, y1 / to_pt) for _, y0, _, y1 in found]
+
+
+def test_a_wrapped_value_is_cut_into_its_lines_through_specks_and_close_rows() -> None:
+    # two lines of a wrapped value three pixels apart, specks of scan noise between them
+    img = _render([(20, 20, "地元の味噌蔵の味噌に上州豚を漬け込みました。"), (20, 20 + SIZE + 3, "す。")])
+    draw = ImageDraw.Draw(img)
+    for x, y in ((300, 20 + SIZE - 8), (520, 20 + SIZE - 1), (760, 20 + SIZE + 6)):
+        draw.rectangle((x, y, x + 2, y + 7), fill=0)  # together they cover the white between
+    cut = _lines_of(img, (10, 10, 1100, 20 + 2 * SIZE + 20))
+    assert len(cut) == 2
+    (top1, bottom1), (top2, bottom2) = cut
+    assert top1 <= 24 and 20 + SIZE - 6 <= bottom1 <= top2 <= 20 + SIZE + 8 and bottom2 >= 20 + 2 * SIZE - 2
+
+
+@pytest.mark.parametrize("text", ["上州豚の味噌漬け", "三", "二。"])
+def test_a_line_is_one_line_however_few_strokes_cross_it(text: str) -> None:
+    # 三 and 二 leave white rows across a line of few characters: still one line
+    img = _render([(20, 20, text)])
+    assert len(_lines_of(img, (10, 10, 600, 20 + SIZE + 10))) == 1
+
+
+def test_a_blank_region_is_read_as_it_is() -> None:
+    img = _render([])
+    region = (10 * 72 / DPI, 10 * 72 / DPI, 600 * 72 / DPI, 80 * 72 / DPI)
+    assert text_lines(np.array(img), DPI, region, SIZE * 72 / DPI) == [region]

@@ -162,12 +162,13 @@ def _truth(scan: Path) -> dict:
 
 def test_a_scan_where_jpn_reads_shibukawa_as_ogawa() -> None:
     # regression: at 200 dpi with noise, the fast jpn read 株式会社渋川フーズ as
-    # 株式会社小川フーズ; tessdata_best reads it right, and surely
+    # 株式会社小川フーズ; tessdata_best reads it right, and surely. Since a value read two lines
+    # tall is read again line by line, jpn alone reads it right too, but unsure of it
     scan = REGRESSION / "tax_shibukawa_200dpi-noisy.jpg"
     truth = _truth(scan)
     once = _extract(scan, "off")
-    assert once["taxpayer_name"].value != truth["taxpayer_name"]
     assert once["taxpayer_name"].review
+    assert once["taxpayer_name"].confidence < 0.6
     fields = _extract(scan)
     assert fields["taxpayer_name"].value == truth["taxpayer_name"]
     assert not fields["taxpayer_name"].review
@@ -212,7 +213,11 @@ def test_the_second_reading_reads_the_page_as_first_prepared(monkeypatch: pytest
     monkeypatch.setattr(image_reader, "read_regions", reading_regions)
     scan = REGRESSION / "tax_shibukawa_200dpi-noisy.jpg"
     assert _extract(scan)["taxpayer_name"].value == _truth(scan)["taxpayer_name"]
-    assert (len(prepared), readings) == (1, ["jpn", "jpn_best regions"])
+    # the full page once; then regions only: the second model's, and a value read two lines
+    # tall read again line by line
+    assert len(prepared) == 1
+    assert readings[:2] == ["jpn", "jpn_best regions"]
+    assert all(r.endswith(" regions") for r in readings[2:])
 
 
 def test_a_value_read_as_the_end_of_its_label_s_word_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
