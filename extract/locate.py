@@ -357,9 +357,22 @@ def _likeness(text: str, labels: Iterable[str]) -> float:
 
 
 def _continues(prev: RowDecl, missing: list[RowDecl], cell: str) -> bool:
-    """A label cell that carries on the row above (its wrapped label, its note)."""
+    """A label cell that carries on the row above (its wrapped label, its note); not one that
+    opens with a missing row's number ((2) 商品, its 規格 read onto the next line, is as like
+    the row above's 商品名)."""
+    if (number := _row_number(cell)) is not None and any(r.number == number for r in missing):
+        return False
     own = _likeness(cell, [*prev.all_labels(), *([prev.note] if prev.note else [])])
     return own >= 70 and own > max(_likeness(cell, r.all_labels()) for r in missing)
+
+
+_ROW_NUMBER = re.compile(r"\s*[(（]\s*(\d{1,2})\s*[)）]")
+
+
+def _row_number(cell: str) -> int | None:
+    """The row number a label cell opens with, in its brackets: (2) 商品規格 → 2."""
+    m = _ROW_NUMBER.match(unicodedata.normalize("NFKC", cell))
+    return int(m.group(1)) if m else None
 
 
 def _assign(

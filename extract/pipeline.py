@@ -7,6 +7,7 @@ import logging
 import os
 import statistics
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -348,19 +349,35 @@ def _boxes_read_as_text(
     ticked boxes and whitened before the page is read, so the OCR never saw them; no value of
     a field that is not a choice holds a box. Only those values' boxes are read again.
     """
-    if not _scanned(pages):
+    scanned = _scanned(pages)
+    if not scanned:
         return fields
-    boxed = {
-        f.key: PRIMARY_MODEL
-        for f in form.fields()
-        if f.type not in CHOICE_TYPES
-        and f.key in fields
-        and isinstance(value := fields[f.key].value, str)
-        and any(ch in BOX_GLYPHS for ch in value)
-    }
-    if not boxed:
+    texts = [
+        f.key for f in form.fields()
+        if f.type not in CHOICE_TYPES and f.key in fields and isinstance(fields[f.key].value, str)
+    ]  # fmt: skip
+    boxed = {k: PRIMARY_MODEL for k in texts if any(ch in BOX_GLYPHS for ch in fields[k].value)}  # type: ignore[union-attr]
+    # a value's first character taken for a box was trimmed off with it (肩 of 肩ロース): the
+    # value read again from the box on
+    led: dict[str, ExtractedField] = {}
+    for k in texts:
+        found = fields[k]
+        if k not in boxed and found.page in scanned and found.bbox is not None:
+            box = _box_before(scanned[found.page], found.bbox)
+            if box is not None:
+                led[k] = found.model_copy(update={"bbox": [box.x0, *found.bbox[1:]]})
+    if not boxed and not led:
         return fields
-    return _values_read_again(doc, form, pages, fields, boxed, _reading_without_boxes)
+    wanted = {**boxed, **dict.fromkeys(led, PRIMARY_MODEL)}
+
+    def choose(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+        if any(ch in BOX_GLYPHS for ch in str(old.value)):
+            return _reading_without_boxes(old, new)
+        return _reading_with_its_first_character(old, new)
+
+    again = _values_read_again(doc, form, pages, {**fields, **led}, wanted, choose)
+    # a value whose reading from the box on was not taken keeps its own box
+    return {k: fields[k] if k in led and v is led[k] else v for k, v in again.items()}
 
 
 def _reading_without_boxes(old: ExtractedField, new: ExtractedField) -> ExtractedField:
@@ -368,6 +385,38 @@ def _reading_without_boxes(old: ExtractedField, new: ExtractedField) -> Extracte
     if not isinstance(new.value, str) or any(ch in BOX_GLYPHS for ch in new.value) or not _same_place(old, new):
         return old
     return new
+
+
+#: What a box left in the image is read as: never a value's lost first character.
+_BOX_READINGS = frozenset("口ロ□図凶回目日ㅁ") | BOX_GLYPHS
+
+
+def _reading_with_its_first_character(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """The reading from the box on, when it is the first reading with one character before it,
+    a character a box is not read as (肩ロース for ロース; not 口ロース, the box itself)."""
+    if not isinstance(new.value, str) or not isinstance(old.value, str) or not _same_place(old, new):
+        return old
+    before, after = _no_spaces(new.value), _no_spaces(old.value)
+    if len(before) != len(after) + 1 or not before.endswith(after) or before[0] in _BOX_READINGS:
+        return old
+    if not unicodedata.name(before[0], "").startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA")):
+        return old
+    return new
+
+
+def _box_before(page: Page, bbox: Sequence[float]) -> Word | None:
+    """A box read just before a value on its line, nothing else and no ruled line between."""
+    x0, y0, x1, y1 = bbox
+    height = _line_height(page)
+    on_line = [w for w in page.words if y0 <= w.cy <= y1 and w.x1 <= x0 + 1 and x0 - w.x1 <= 2 * height]
+    if not on_line:
+        return None
+    nearest = max(on_line, key=lambda w: w.x1)
+    if not nearest.text.strip() or any(ch not in BOX_GLYPHS for ch in nearest.text.strip()):
+        return None
+    if any(r.x0 == r.x1 and nearest.x1 - 0.5 <= r.x0 <= x0 and r.y0 <= nearest.cy <= r.y1 for r in page.rules):
+        return None
+    return nearest
 
 
 def _text_read_line_by_line(
@@ -395,13 +444,16 @@ def _text_read_line_by_line(
     ]
     images: dict[int, tuple[np.ndarray, float]] = {}
     wanted: dict[str, str] = {}
-    for key in tall:  # a word tall for the page's lines may be a value in a larger type
+    model = second_model(form) or PRIMARY_MODEL  # the values were read again with it: as well
+    # a value of one line is read again too: its word two lines tall joined it to the label's
+    # wrapped line (商品の説明・特 | 城山龍で… over 徴), and read alone it reads right
+    for key in tall:
         page = scanned[fields[key].page]
         if page.number not in images:
             images[page.number] = _clean_image(doc, page)
         clean, dpi = images[page.number]
-        if len(text_lines(clean, dpi, _value_region(page, fields[key].bbox), _line_height(page))) > 1:  # type: ignore[arg-type]
-            wanted[key] = PRIMARY_MODEL
+        if text_lines(clean, dpi, _value_region(page, fields[key].bbox), _line_height(page)):  # type: ignore[arg-type]
+            wanted[key] = model
     if not wanted:
         return fields
     return _values_read_again(doc, form, pages, fields, wanted, _reading_by_line, by_line=True, images=images)
@@ -504,7 +556,12 @@ def _values_read_again(
     again = {p.number: p for p in pages}
     for number, (regions, words) in zip(numbers, readings):
         page = scanned[number]
-        kept = [w for w in page.words if not any(_centre_in(w, r) for r in regions)]
+        # the words read again go, and any left in the values' first boxes outside their
+        # regions (a cell's wall read as 人 before 入金, the region stopping at the wall)
+        replaced = regions + [fields[k].bbox for keys in groups[number].values() for k in keys]  # type: ignore[misc]
+        kept = [w for w in page.words if not any(_centre_in(w, r) for r in replaced)]
+        # a word read from the label into the value keeps its label's part (the row is found)
+        kept += [head for w in page.words for r in regions if _centre_in(w, r) and (head := _head_before(w, r[0]))]
         again[number] = replace(page, words=kept + words)
     located = locate_fields(form, [again[p.number] for p in pages])
     out = dict(fields)
@@ -559,17 +616,24 @@ def _no_spaces(text: str) -> str:
 
 def _value_region(page: Page, bbox: Sequence[float]) -> Region:
     """The region around a value read again: a line's height of margin each side and a third
-    of one above and below, short of the ruled lines that close its cell."""
+    of one above and below, short of the ruled lines that close its cell.
+
+    A wall just inside the value's box closes it too: the first reading took the wall's
+    stroke for part of a character (the cell's wall and 入 read as 人入), and a margin
+    reaching past that wall read the label's last character (グ) into the value. Not so a
+    row's rule: a word read over two rows (株式会社渋川フーズ over the rule above it) is read
+    again whole."""
     x0, y0, x1, y1 = bbox
     heights = [w.y1 - w.y0 for w in page.words if _centre_in(w, bbox)]
     height = min(y1 - y0, statistics.median(heights)) if heights else y1 - y0  # of a line
     left, right = x0 - height, x1 + height
     top, bottom = y0 - height / 3, y1 + height / 3
+    inside = height / 2  # how far inside the box a rule may stand and still close it
     for r in page.rules:
         if r.x0 == r.x1 and r.y0 <= (y0 + y1) / 2 <= r.y1:
-            if left < r.x0 <= x0:
+            if left < r.x0 <= min(x0 + inside, (x0 + x1) / 2):
                 left = r.x0 + 0.5
-            if x1 <= r.x0 < right:
+            if max(x1 - inside, (x0 + x1) / 2) <= r.x0 < right:
                 right = r.x0 - 0.5
         elif r.y0 == r.y1 and r.x0 <= (x0 + x1) / 2 <= r.x1:
             if top < r.y0 <= y0:
@@ -606,6 +670,23 @@ def _part_of_a_word(page: Page, bbox: Sequence[float]) -> bool:
         if across > 0.5 * min(y1 - y0, w.height) and into > 0.5 * w.height and not _centre_in(w, region):
             return True
     return False
+
+
+def _head_before(word: Word, x: float) -> Word | None:
+    """The characters of a word that stand left of ``x``, as a word of their own: its width
+    shared out among its characters (full-width ones twice as wide). None if none do."""
+    weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in word.text]
+    unit = (word.x1 - word.x0) / max(sum(weights), 1e-6)
+    end, right = 0, word.x0
+    for ch_weight in weights:
+        if right + ch_weight * unit / 2 > x:  # the character's middle is past x
+            break
+        right += ch_weight * unit
+        end += 1
+    head = word.text[:end]
+    if not head.strip():
+        return None
+    return replace(word, text=head, x1=min(right, x))
 
 
 def _centre_in(word: Word, region: Sequence[float]) -> bool:

@@ -309,3 +309,80 @@ def test_a_word_two_lines_tall_in_a_value_says_its_lines_were_read_as_one() -> N
     )
     assert pipeline._lines_taken_as_one(page, (175, 415, 300, 436))
     assert not pipeline._lines_taken_as_one(page, (175, 390, 260, 400))
+
+
+def test_value_region_stops_at_a_rule_just_inside_the_value_s_box() -> None:
+    """Regression (city layout, seed 9): the cell's wall and 入 were read as 人入 from left of the
+    wall; the region reached a line's height past the wall, and the reading again took the
+    label's last character: グ 入金確認後1週間以内."""
+    page = Page(
+        number=1, width=595, height=842, source="ocr",
+        rules=[Rule(170.28, 306, 170.28, 756), Rule(52, 653.4, 535, 653.4), Rule(52, 700, 535, 700)],
+    )
+    region = pipeline._value_region(page, (169.2, 649.8, 279.0, 668.2))
+    assert region[0] == pytest.approx(170.78)
+    # a rule across the box's top stays in: the word may be read over two rows
+    assert region[1] == pytest.approx(649.8 - 18.4 / 3)
+    # a rule in the middle of the value is no wall of its cell
+    assert pipeline._value_region(page, (150, 660, 190, 670))[0] == pytest.approx(140)
+
+
+def test_words_left_in_a_value_s_first_box_outside_its_region_go_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (city layout, seed 9): 人, the cell's wall read as a character, stood in the
+    value's first box but left of the region read again (which stops at the wall), stayed on
+    the page and came back before the value read again: 人 入金確認後1週間以内."""
+    page = _proposal("小川水産株式会社", 0.8)
+    name = next(w for w in page.words if w.text == "小川水産株式会社")
+    wall = max(r.x0 for r in page.rules if r.x0 == r.x1 and r.x0 <= name.x0)
+    page.words = [*page.words, Word("人", wall - 1.5, name.y0, wall - 1.0, name.y1, 0.7)]
+    fields = _read_again(monkeypatch, page, _Regions("渋川水産株式会社", 0.95))
+    assert fields["applicant_name"].value == "渋川水産株式会社"
+
+
+def _field(value: str, bbox: tuple[float, float, float, float]) -> ExtractedField:
+    return ExtractedField(value=value, confidence=0.8, page=1, bbox=list(bbox), source="ocr", raw=value)
+
+
+def test_a_box_just_before_a_text_value_in_its_cell_is_found() -> None:
+    """Regression (city layout, seed 9): 肩 of 肩ロース in a gothic face passed for a ticked box
+    and was trimmed off the value with it: ロース500g."""
+    words = [Word("商品規格", 85, 353, 133, 364, 0.5), Word("☑", 176, 353, 184, 362, 1.0),
+             Word("ロース", 196.6, 353.2, 211, 362, 0.9), Word("500g", 220, 353, 240, 364, 0.9)]
+    rules = [Rule(170.28, 306, 170.28, 756)]
+    page = Page(number=1, width=595, height=842, source="ocr", words=words, rules=rules)
+    assert pipeline._box_before(page, (196.6, 353.2, 303.1, 364.0)) == words[1]
+    # a word between, or the cell's wall, and the box is not the value's
+    assert pipeline._box_before(page, (220, 353.2, 303.1, 364.0)) is None
+    walled = Page(number=1, width=595, height=842, source="ocr", words=words, rules=[*rules, Rule(190, 306, 190, 756)])
+    assert pipeline._box_before(walled, (196.6, 353.2, 303.1, 364.0)) is None
+
+
+def test_the_reading_from_the_box_on_is_taken_only_with_one_real_character_more() -> None:
+    old = _field("ロース 500g(化粧箱入り)", (196.6, 353.2, 303.1, 364.0))
+    taken = pipeline._reading_with_its_first_character(old, _field("肩ロース500g(化粧箱入り)", (175, 353, 303, 364)))
+    assert taken.value == "肩ロース500g(化粧箱入り)"
+    for reading in ("口ロース500g(化粧箱入り)", "☑ロース500g(化粧箱入り)", "ロース500g(化粧箱入り)", "肩ロース 600g", "(ロース500g(化粧箱入り)"):
+        assert pipeline._reading_with_its_first_character(old, _field(reading, (175, 353, 303, 364))) is old
+    assert pipeline._reading_with_its_first_character(old, _field("肩ロース500g(化粧箱入り)", (175, 500, 303, 510))) is old
+
+
+def test_a_word_read_from_the_label_into_the_value_keeps_its_label_s_part() -> None:
+    word = Word("商品の説明・特城山龍", 84, 415, 184, 437, 0.0)
+    head = pipeline._head_before(word, 155)
+    assert head is not None and (head.text, head.x0, head.x1, head.y0, head.y1) == ("商品の説明・特", 84, 154, 415, 437)
+    assert pipeline._head_before(word, 80) is None
+
+
+def test_a_value_read_again_whose_first_word_ran_over_its_label_is_found_by_that_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (city layout, seed 6, 200 dpi): 商品の説明・特 and the description were read as
+    one word, two lines tall; the value's region read again took the whole word off the page,
+    label and all, and the value read right was found nowhere."""
+    page = _proposal("小川水産株式会社", 0.8)
+    label = next(w for w in page.words if w.text == "事業者名")
+    name = next(w for w in page.words if w.text == "小川水産株式会社")
+    merged = Word("事業者名小川水産株式会社", label.x0, label.y0, name.x1, name.y1, 0.3)
+    page.words = [w for w in page.words if w not in (label, name)] + [merged]
+    located = pipeline.locate_all(FORM, [page])
+    assert located.fields["applicant_name"].value == "小川水産株式会社"
+    fields = _read_again(monkeypatch, page, _Regions("渋川水産株式会社", 0.95))
+    assert fields["applicant_name"].value == "渋川水産株式会社"

@@ -564,3 +564,15 @@ def test_garbled_row_label_after_its_row_number_standing_apart_is_read_by_its_pl
     page2.words = [w for w in page2.words if w is not label] + [number, moved]
     fields = locate_fields(FORM1, [page1, page2])
     assert fields["best_before"].value == "製造日から7日" and fields["best_before"].review
+
+
+def test_row_whose_label_wrapped_half_onto_the_next_line_is_read_by_its_number():
+    """Regression (city layout, seed 9, 200 dpi): （2）商品規格 read as （2）商品 with 規格 on the
+    next line; the cell was as like the row above's 商品名 and taken for its continuation, and
+    the product's size was lost."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    k = next(i for i, r in enumerate(rows) if r[0].startswith("2 商品規格"))
+    rows[k] = ["(2) 商品", "肩ロース 500g"]
+    rows.insert(k + 1, ["3 商品の説明・特徴", "赤城山麓の牧場で育てました。"])
+    fields = locate_fields(FORM1, [make_page(rows, widths=WIDTHS, conf=0.9, source="ocr")])
+    assert fields["product_spec"].value == "肩ロース 500g" and fields["product_spec"].review

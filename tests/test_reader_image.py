@@ -391,6 +391,18 @@ def test_small_characters_on_a_line_with_others_and_full_size_ones_are_kept() ->
     assert [w.text for w in drop_noise(words)] == ["注", "の", "市", "一括表示", "(注)"]
 
 
+def test_a_character_read_on_a_speck_beside_other_words_is_dropped() -> None:
+    """Regression (200 dpi city-layout scan, seed 9): a speck under した。 read as ま on a box of
+    under a point each way, next to other words, ended the description (しました。ま)."""
+    words = [
+        Word("遇症還", 189.7, 431.3, 216.0, 447.1, 0.0), Word("ま", 222.5, 441.4, 223.2, 442.1, 0.24),
+        # Tesseract's box for a 1 it was sure of (300 dpi, tessdata_best)
+        Word("1", 234.2, 669.6, 235.0, 670.3, 0.96), Word("週間以内", 245.0, 661.7, 279.6, 670.8, 0.96),
+        Word("市内", 300.0, 431.0, 318.0, 440.0, 0.9),
+    ]
+    assert [w.text for w in drop_noise(words)] == ["遇症還", "1", "週間以内", "市内"]
+
+
 def _lines_of(img: Image.Image, region_px: tuple[int, int, int, int]) -> list[tuple[float, float]]:
     """text_lines of a region given in pixels at DPI, as (top, bottom) pixel rows."""
     to_pt = 72 / DPI

@@ -361,10 +361,16 @@ def _symbols_only(text: str) -> bool:
 FRAGMENT_HEIGHT = 0.6
 
 
+#: A word read unsure whose box is under this share of the page's character height both ways
+#: is a speck, whatever it was read as.
+SPECK_SIZE = 0.2
+
+
 def drop_noise(words: Sequence[Word], *, min_conf: float = 0.5) -> list[Word]:
     """Without what speckle, stains, pen strokes and leftovers of lines are read as: marks and
     punctuation alone in a word, read with little confidence, or much smaller than the page's
-    characters; a character or two much smaller than them, alone on its line."""
+    characters; a character or two much smaller than them, alone on its line; anything read on
+    a speck."""
     if not words:
         return []
     median_h = statistics.median(w.height for w in words) or 1.0
@@ -376,6 +382,9 @@ def drop_noise(words: Sequence[Word], *, min_conf: float = 0.5) -> list[Word]:
         w
         for w in words
         if not (_symbols_only(w.text) and (w.conf < min_conf or w.height < 0.3 * median_h))
+        # no character fits in a speck's box (ま read on two pixels under a line); but a
+        # character read with confidence may be given a box that small (1 at 0.8 x 0.7 pt)
+        and not (w.conf < min_conf and w.height < SPECK_SIZE * median_h and w.x1 - w.x0 < SPECK_SIZE * median_h)
         and not (set(w.text) <= _DASHES and w.conf < 0.9)  # pieces of ruled lines
         and id(w) not in fragments
     ]
