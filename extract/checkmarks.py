@@ -426,6 +426,10 @@ def _has_legs(lines: np.ndarray, ink: np.ndarray, box: PxBox) -> bool:
     return leg(x0, x0 + t, (x0 - t, x0)) and leg(x1 - t, x1, (x1, x1 + t))
 
 
+#: A printed character's strokes are thinner than this share of a box's inside; a pen's not.
+PRINTED_STROKE = 0.15
+
+
 def _strokes_inside(ink: np.ndarray, inner: PxBox) -> bool:
     """Horizontal strokes inside (日 国 回 田), unlike a pen tick, a cross or a check mark.
 
@@ -438,6 +442,12 @@ def _strokes_inside(ink: np.ndarray, inner: PxBox) -> bool:
     total = np.count_nonzero(crop)
     if crop.size == 0 or total < 0.03 * crop.size or total > 0.5 * crop.size:
         return False  # empty, or filled in
+    # a pen's stroke is thick: most of it stays under a square opening that takes a printed
+    # character's strokes away (the valley of a thick tick lies flat like 日's bar)
+    k = max(3, int(side * PRINTED_STROKE))
+    thick = np.count_nonzero(cv2.morphologyEx(crop, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)))
+    if thick > 0.5 * total:
+        return False
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(4, int(side * 0.6)), 1))
     straight = np.count_nonzero(cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel))
     return straight > 0.35 * total
@@ -580,6 +590,9 @@ def confirm_boxes(
                 for ch, cx0, cx1 in _char_slices(w)
             )
         ]
+        # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
+        # characters and 肉 on the box) put its next character on the box: a shifted reading
+        on_it = [w for w in on_it if not _merged_before(w, b.box)]
         if not on_it:
             kept.append(b)
             continue
@@ -593,6 +606,21 @@ def confirm_boxes(
         if stretched or (alone and ink is not None and _unread_ink_before(ink, b.box, words)):
             kept.append(b)
     return kept
+
+
+#: A character's box this many times as wide as it is tall holds two characters or more.
+MERGED_CHARACTERS = 1.6
+
+
+def _merged_before(word: OcrLike, box: PxBox) -> bool:
+    """Tesseract gave a character of the word, left of the box, a box two characters wide (a
+    character's height, not a flat ー's)."""
+    side = box[3] - box[1]
+    for cx0, cy0, cx1, cy1 in getattr(word, "char_boxes", ()) or ():
+        height = cy1 - cy0
+        if cx1 <= box[0] + 0.3 * (box[2] - box[0]) and height >= 0.6 * side and cx1 - cx0 > MERGED_CHARACTERS * height:
+            return True
+    return False
 
 
 def _unread_ink_before(ink: np.ndarray, box: PxBox, words: Sequence[OcrLike]) -> bool:

@@ -295,3 +295,32 @@ def test_ticked_like_box_stays_when_the_word_before_it_only_reaches_into_it() ->
         assert checkmarks.confirm_boxes([like], [word]) == [like]
     # a character whose share is centred on the box is still read there
     assert checkmarks.confirm_boxes([like], [OcrWord("通年", (860, 2480, 950, 2545), 91.0)]) == []
+
+
+def test_a_thick_pen_tick_s_flat_valley_is_no_character_s_bar() -> None:
+    """Regression (city layout, seed 6, 300 dpi): the thick tick in 佐川急便's box lay flat at
+    its bottom like 日's bar; the box, matched a pixel narrower than it is, was taken for a
+    character and the carrier lost."""
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / "carriers_thick_tick_300dpi.png"
+    arr = np.asarray(Image.open(scan).convert("L"))
+    ink = ink_mask(arr)
+    found = sorted(find_checkboxes(ink, DPI), key=lambda b: b.box[0])
+    assert [b.ticked for b in found] == [False, True, True]  # ゆうパック, 佐川急便, ヤマト運輸
+    x0, y0 = found[1].box[:2]
+    assert not checkmarks._strokes_inside(ink, (x0 + 3, y0 + 3, x0 + 31 - 3, y0 + 32 - 3))
+
+
+def test_ticked_like_box_stays_when_the_characters_before_it_were_read_as_one() -> None:
+    """Regression (city layout, seed 6, 300 dpi): 鶏肉☑ read as 鶏 on a box over both label
+    characters and 肉 on the ticked box; the box was taken for 肉 and the allergen lost."""
+    from extract.tesseract import OcrWord
+
+    like = Checkbox((324, 474, 351, 502), True, 0.9, 0.6, "like")
+    shifted = OcrWord("鶏肉", (238, 446, 375, 504), 52.0, char_boxes=((238, 470, 307, 504), (324, 444, 376, 502)))
+    assert checkmarks.confirm_boxes([like], [shifted]) == [like]
+    # each character on a box of its own size: what is read on the box is a character
+    placed = OcrWord("伊香", (290, 474, 351, 502), 91.0, char_boxes=((290, 474, 318, 502), (324, 474, 351, 502)))
+    assert checkmarks.confirm_boxes([like], [placed]) == []
+    # a flat ー before the box is one character, however wide
+    bar = OcrWord("ー肉", (290, 474, 351, 502), 91.0, char_boxes=((290, 486, 318, 490), (324, 474, 351, 502)))
+    assert checkmarks.confirm_boxes([like], [bar]) == []
