@@ -607,7 +607,19 @@ def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     if isinstance(old.value, str) and isinstance(new.value, str) and _no_spaces(old.value) == _no_spaces(new.value):
         confidence = max(old.confidence, new.confidence)
         return old.model_copy(update={"confidence": confidence, "review": confidence < REVIEW_THRESHOLD})
+    if _characters_lost(old, new):
+        return old
     return new if new.confidence > old.confidence else old
+
+
+def _characters_lost(old: ExtractedField, new: ExtractedField) -> bool:
+    """The second reading has characters fewer by a third or more over as wide a box: it read
+    part of the value (高橋 for 高橋美咲 over the four characters' width), however sure of it."""
+    if not (isinstance(old.value, str) and isinstance(new.value, str) and old.bbox and new.bbox):
+        return False
+    before, after = _no_spaces(old.value), _no_spaces(new.value)
+    wide = (new.bbox[2] - new.bbox[0]) >= 0.8 * (old.bbox[2] - old.bbox[0])
+    return wide and len(after) <= len(before) * 2 / 3
 
 
 def _no_spaces(text: str) -> str:

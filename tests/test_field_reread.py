@@ -386,3 +386,15 @@ def test_a_value_read_again_whose_first_word_ran_over_its_label_is_found_by_that
     assert located.fields["applicant_name"].value == "小川水産株式会社"
     fields = _read_again(monkeypatch, page, _Regions("渋川水産株式会社", 0.95))
     assert fields["applicant_name"].value == "渋川水産株式会社"
+
+
+def test_a_surer_reading_that_lost_characters_over_the_same_width_is_not_taken() -> None:
+    """Regression (default layout, seed 2, 200 dpi): tessdata_best read 高橋美咲 as 高橋 over the
+    four characters' width, surer of it (0.52 against 0.40), and the given name was lost."""
+    first = _field("高橋美咲", (273.2, 247.3, 313.6, 260.6)).model_copy(update={"confidence": 0.4})
+    lost = _field("高橋", (273.2, 250.9, 313.6, 260.6)).model_copy(update={"confidence": 0.52})
+    assert pipeline._better_reading(first, lost) is first
+    # as many characters, surer: taken; fewer over a narrower box (a speck dropped): taken
+    assert pipeline._better_reading(first, _field("高橋美咲", (273.2, 247.3, 313.6, 260.6))).confidence == 0.8
+    assert pipeline._better_reading(first, _field("渋川美咲", (273.2, 247.3, 313.6, 260.6))).value == "渋川美咲"
+    assert pipeline._better_reading(first, _field("高橋", (273.2, 247.3, 293.0, 260.6))).value == "高橋"
