@@ -492,6 +492,10 @@ def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
 # --- circled options ---------------------------------------------------------------------
 
 
+#: Gap, in mm, a circle's stroke may leave where a ruled line was taken out.
+CIRCLE_BRIDGE_MM = 0.9
+
+
 def find_circles(
     ink: np.ndarray,
     dpi: float,
@@ -508,7 +512,7 @@ def find_circles(
     with ink inside and no straight strokes on its ring.
     """
     th = text_height or _mm(dpi, 3.5)
-    bridge = max(3, int(round(_mm(dpi, 0.9))))
+    bridge = max(3, int(round(_mm(dpi, CIRCLE_BRIDGE_MM))))
     if boxes:  # a circle drawn around a label often touches the label's box
         ink = ink.copy()
         for b in boxes:
@@ -523,8 +527,13 @@ def find_circles(
     sized = (1.15 * th <= hs) & (hs <= 4.5 * th) & (1.05 * th <= ws) & (ws <= 14 * th) & (ws >= 1.1 * hs)
     circles: list[Circle] = []
     for k in np.flatnonzero(sized[1:]) + 1:
-        x, y, w, h, area = (int(v) for v in stats[k])
-        comp = labels[y : y + h, x : x + w] == k
+        members = [k, *_caps(stats, k, bridge)]
+        x0 = min(int(stats[m][0]) for m in members)
+        y0 = min(int(stats[m][1]) for m in members)
+        x1 = max(int(stats[m][0] + stats[m][2]) for m in members)
+        y1 = max(int(stats[m][1] + stats[m][3]) for m in members)
+        x, y, w, h = x0, y0, x1 - x0, y1 - y0
+        comp = np.isin(labels[y : y + h, x : x + w], members)
         py, px = np.nonzero(comp)
         rx = (px + 0.5 - w / 2.0) / (w / 2.0)
         ry = (py + 0.5 - h / 2.0) / (h / 2.0)
@@ -547,6 +556,18 @@ def find_circles(
             continue
         circles.append(Circle((x, y, x + w, y + h), confidence=0.85))
     return circles
+
+
+def _caps(stats: np.ndarray, k: int, bridge: int) -> list[int]:
+    """Components that are the top or bottom arc of component ``k``'s ellipse, cut off where the
+    ellipse ran along a ruled line taken out: flat, about as wide, just above or below it."""
+    x, y, w, h = (int(v) for v in stats[k][:4])
+    mx, my, mw, mh = (stats[:, i].astype(np.int64) for i in range(4))
+    shaped = (mh <= 0.4 * h) & (mw >= 0.4 * w) & (mx >= x - bridge) & (mx + mw <= x + w + bridge)
+    above = (my + mh >= y - 2 * bridge) & (my + mh <= y + bridge)
+    below = (my >= y + h - bridge) & (my <= y + h + 2 * bridge)
+    found = np.flatnonzero(shaped & (above | below))
+    return [int(m) for m in found if m not in (0, k)]
 
 
 # --- with the OCR ------------------------------------------------------------------------

@@ -324,3 +324,19 @@ def test_ticked_like_box_stays_when_the_characters_before_it_were_read_as_one() 
     # a flat ー before the box is one character, however wide
     bar = OcrWord("ー肉", (290, 474, 351, 502), 91.0, char_boxes=((290, 486, 318, 490), (324, 474, 351, 502)))
     assert checkmarks.confirm_boxes([like], [bar]) == []
+
+
+def test_a_circle_whose_top_runs_along_a_ruled_line_keeps_its_top_arc() -> None:
+    """Regression (default layout, seed 2, 200 dpi): a hand-drawn circle around 通年 ran along
+    the row's rule at its top; the rule taken out cut the top arc off, and the rest, flat-sided
+    without it, looked like a frame: the circle and the supply period were lost."""
+    from extract.readers.image import find_rules, table_lines
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / "circle_over_rule_200dpi.png"
+    ink = ink_mask(np.asarray(Image.open(scan).convert("L")))
+    _, rule_mask = find_rules(ink, 200)
+    zone = cv2.dilate(table_lines(rule_mask, 200), np.ones((5, 5), np.uint8))
+    boxes = find_checkboxes(ink, 200)
+    (circle,) = find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(zone)), 200, boxes=boxes, gaps=zone)
+    x0, y0, x1, y1 = circle.box
+    assert y0 <= 58 and y1 >= 110 and x0 <= 70 and x1 >= 155  # the whole ellipse, its top arc above the rule
