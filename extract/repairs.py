@@ -300,15 +300,39 @@ def _undouble_kana(kana: str, name: str) -> str:
     return winners[0] if len(winners) == 1 and best[0] < Levenshtein.distance(_fold_kana(kana), target) else kana
 
 
+#: Kana told apart only by their voicing mark, which a scan blurs: ゜ (ブ read as プ) or ゛.
+_VOICE_SWAP = dict(zip("パピプペポぱぴぷぺぽバビブベボばびぶべぼ", "バビブベボばびぶべぼパピプペポぱぴぷぺぽ"))
+
+
+def _revoice_kana(kana: str, name: str) -> str:
+    """``kana`` with the voicing marks that ``name`` reads otherwise swapped, one at a time
+    where the swap brings the reading nearer to how ``name`` reads (ジョウシュウプタ → ブタ
+    beside 上州豚)."""
+    if not any(ch in _VOICE_SWAP for ch in kana):
+        return kana
+    try:
+        said = lexicon.reading(name)
+    except (ImportError, OSError):  # no dictionary: left as read
+        return kana
+    out = kana
+    for i, ch in enumerate(kana):
+        if ch in _VOICE_SWAP:
+            swapped = out[:i] + _VOICE_SWAP[ch] + out[i + 1 :]
+            if Levenshtein.distance(swapped, said) < Levenshtein.distance(out, said):
+                out = swapped
+    return out
+
+
 def repair_kana_reading(form: FormDecl, result: dict[str, ExtractedField]) -> None:
-    """A scanned katakana reading (``X_kana``) with a glyph read twice, set right against how
-    its field ``X`` reads, for review (ジョウシュウブタノミソゾヅケ beside 上州豚の味噌漬け)."""
+    """A scanned katakana reading (``X_kana``) with a glyph read twice or a voicing mark read
+    as the other, set right against how its field ``X`` reads, for review
+    (ジョウシュウブタノミソゾヅケ, ジョウシュウプタノミソヅケ beside 上州豚の味噌漬け)."""
     for f in form.fields():
         if f.type != "katakana" or not f.key.endswith("_kana"):
             continue
         kana, name = result.get(f.key), result.get(f.key.removesuffix("_kana"))
         if kana is None or name is None or kana.source != "ocr" or not isinstance(kana.value, str) or not isinstance(name.value, str):
             continue
-        fixed = _undouble_kana(kana.value, name.value)
+        fixed = _revoice_kana(_undouble_kana(kana.value, name.value), name.value)
         if fixed != kana.value:
             result[f.key] = kana.model_copy(update={"value": fixed, "confidence": min(kana.confidence, 0.6), "review": True})

@@ -110,6 +110,8 @@ def _fields(**values: tuple[str, str]) -> dict[str, ExtractedField]:
         # regression (unseen scans): one glyph written twice as two look-alikes
         ("ジョウシュウブタノミソゾヅケ", "上州豚の味噌漬け", "ジョウシュウブタノミソヅケ"),
         ("シブカワリシンゴジュース", "渋川りんごジュース", "シブカワリンゴジュース"),
+        # regression (city layout, seed 12, 200 dpi): ブ's voicing mark read as ゜
+        ("ジョウシュウプタノミソヅケ", "上州豚の味噌漬け", "ジョウシュウブタノミソヅケ"),
     ],
 )
 def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
@@ -124,6 +126,8 @@ def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: s
         ("ジョウシュウワギュウスキヤキセット", "上州和牛すき焼きセット"),  # MeCab reads 上州 ウエシュウ
         ("シシャモ", "ししゃも"),  # a kana doubled in the word itself
         ("アカギコウゲンハムセット", "赤城高原ハムセット"),
+        ("アップルパイ", "アップルパイ"),  # a パ the name reads as パ
+        ("ポークカレー", "豚肉カレー"),  # a reading other than the name's: nothing nearer by a swap
     ],
 )
 def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
