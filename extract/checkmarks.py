@@ -797,6 +797,14 @@ def _is_garbage(text: str) -> bool:
     return all(ch in BOX_GARBAGE or not ch.strip() for ch in text)
 
 
+def under_circle(box: Checkbox, circles: Sequence[Circle]) -> Checkbox:
+    """A box taken for a character's look-alike (``like``) for the ink close on both its sides,
+    where that ink is a hand-drawn circle's ring through it (〇 drawn round ☐ 冷蔵): a box."""
+    if box.kind == "like" and any(_overlaps(box.box, c.box) for c in circles):
+        return replace(box, kind="box")
+    return box
+
+
 def apply_marks(
     words: Iterable[Word], boxes: Sequence[Checkbox], circles: Sequence[Circle], px_to_pt: float
 ) -> list[Word]:
@@ -844,7 +852,8 @@ def apply_marks(
             and (x_left - 2.0 * hgt <= bp[2] <= x_left + 0.2 * hgt or x_right - 0.2 * hgt <= bp[0] <= x_right + 1.2 * hgt)
         ]
         if near:
-            i = min(near, key=lambda i: min(abs(box_pts[i][2] - x_left), abs(box_pts[i][0] - x_right)))
+            # the box the circle was drawn through or round first, then the nearest
+            i = min(near, key=lambda i: (_overlap(box_pts[i], cb) <= 0, min(abs(box_pts[i][2] - x_left), abs(box_pts[i][0] - x_right))))
             confs[i] = max(confs[i], circle.confidence) if ticked[i] else circle.confidence
             ticked[i] = True
             continue

@@ -151,6 +151,26 @@ def test_circle_around_a_label_with_a_box_ticks_that_box() -> None:
     assert [w.text for w in sorted(out, key=lambda w: w.x0)] == ["卵", TICKED]
 
 
+def test_circle_drawn_through_its_label_s_box_ticks_that_box_and_not_the_next_one() -> None:
+    """Regression (city layout, seed 5, 200 dpi): a circle round 冷蔵 ran through its box; the
+    ring's ink beside the box made it a character's look-alike, read as [ and dropped, and the
+    circle's mark went to the next option's box: 冷凍 for 冷蔵."""
+    px = 72.0 / DPI
+    pts = lambda b: tuple(int(v / px) for v in b)  # noqa: E731
+    own = Checkbox(pts((219, 101, 227, 109)), True, 0.9, 0.41, "like")
+    following = Checkbox(pts((263, 101, 271, 109)), False, 0.95, 0.0)
+    circle = Circle(pts((225, 95, 257, 115)), 0.85)
+    assert checkmarks.under_circle(own, [circle]).kind == "box"
+    assert checkmarks.under_circle(own, []).kind == "like"  # no circle: left to the OCR
+    words = [_w("常温", 188, 207), _w("冷蔵", 231, 254), _w("冷凍", 275, 295)]
+    out = apply_marks(words, [checkmarks.under_circle(own, [circle]), following], [circle], px)
+    assert [w.text for w in sorted(out, key=lambda w: w.x0)] == ["常温", TICKED, "冷蔵", EMPTY, "冷凍"]
+    # the box the circle went through is taken before a nearer one outside it
+    unticked = Checkbox(pts((212, 101, 220, 109)), False, 0.95, 0.0)  # 11 pt from 冷蔵; 冷凍's 9
+    out = apply_marks(words, [unticked, following], [Circle(pts((210, 95, 258, 115)), 0.85)], px)
+    assert [w.text for w in sorted(out, key=lambda w: w.x0)] == ["常温", TICKED, "冷蔵", EMPTY, "冷凍"]
+
+
 def test_masking_removes_boxes_ticks_and_circles() -> None:
     arr = _canvas()
     x0, y0, x1, y1 = _box(arr, 100, 60)

@@ -446,6 +446,8 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     table_zone = cv2.dilate(table_lines(rule_mask, dpi), np.ones((5, 5), np.uint8))
     circles = checkmarks.find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(table_zone)), dpi, boxes=boxes, gaps=table_zone)
     segments = [s for s in segments if not any(_within(s, c.box) for c in circles)]
+    # a box a circle is drawn through has the ring's ink beside it, not a neighbour's characters
+    boxes = [checkmarks.under_circle(b, circles) for b in boxes]
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
     # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
