@@ -613,7 +613,8 @@ def confirm_boxes(
         ]
         # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
         # characters and 肉 on the box) put its next character on the box: a shifted reading
-        on_it = [w for w in on_it if not _merged_before(w, b.box)]
+        # (or read 落花生☑ as 落花, 落 over 落花, and 生 alone on the box)
+        on_it = [w for w in on_it if not _merged_before(w, b.box) and not _after_merged(w, b.box, words)]
         if not on_it:
             kept.append(b)
             continue
@@ -642,6 +643,20 @@ def _merged_before(word: OcrLike, box: PxBox) -> bool:
         if cx1 <= box[0] + 0.3 * (box[2] - box[0]) and height >= 0.6 * side and cx1 - cx0 > MERGED_CHARACTERS * height:
             return True
     return False
+
+
+def _after_merged(word: OcrLike, box: PxBox, words: Sequence[OcrLike]) -> bool:
+    """A character read alone on the box right after a word with a character two wide."""
+    if len(word.text.strip()) != 1:
+        return False
+    side = box[2] - box[0]
+    return any(
+        other is not word
+        and box[0] - 2 * side <= other.box[2] <= box[0] + 0.3 * side
+        and min(other.box[3], box[3]) - max(other.box[1], box[1]) > 0.5 * (box[3] - box[1])
+        and _merged_before(other, box)
+        for other in words
+    )
 
 
 def _unread_ink_before(ink: np.ndarray, box: PxBox, words: Sequence[OcrLike]) -> bool:

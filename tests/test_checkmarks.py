@@ -360,3 +360,17 @@ def test_a_circle_whose_top_runs_along_a_ruled_line_keeps_its_top_arc() -> None:
     (circle,) = find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(zone)), 200, boxes=boxes, gaps=zone)
     x0, y0, x1, y1 = circle.box
     assert y0 <= 58 and y1 >= 110 and x0 <= 70 and x1 >= 155  # the whole ellipse, its top arc above the rule
+
+
+def test_ticked_like_box_stays_when_the_word_before_it_read_two_characters_as_one() -> None:
+    """Regression (city layout, seed 11, 200 dpi): 落花生☑ read as 落花 with 落 on a box over
+    落花, and 生 alone on the ticked box; the box was taken for 生 and the allergen lost."""
+    from extract.tesseract import OcrWord
+
+    like = Checkbox((1149, 205, 1168, 225), True, 0.9, 0.62, "like")
+    alone = OcrWord("生", (1148, 200, 1171, 225), 91.0, char_boxes=((1148, 200, 1174, 225),))
+    shifted = OcrWord("落花", (1067, 203, 1139, 226), 94.0, char_boxes=((1067, 203, 1114, 226), (1117, 203, 1139, 225)))
+    assert checkmarks.confirm_boxes([like], [shifted, alone]) == [like]
+    # the word before read one character a box: what is read alone on the box is a character
+    placed = OcrWord("落花", (1090, 203, 1139, 226), 94.0, char_boxes=((1090, 203, 1113, 226), (1117, 203, 1139, 225)))
+    assert checkmarks.confirm_boxes([like], [placed, alone]) == []
