@@ -614,7 +614,11 @@ def confirm_boxes(
         # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
         # characters and 肉 on the box) put its next character on the box: a shifted reading
         # (or read 落花生☑ as 落花, 落 over 落花, and 生 alone on the box)
-        on_it = [w for w in on_it if not _merged_before(w, b.box) and not _after_merged(w, b.box, words)]
+        # (or えび☑ with び's box stretched from its place over the box)
+        on_it = [
+            w for w in on_it
+            if not _merged_before(w, b.box) and not _after_merged(w, b.box, words) and not _stretched_onto(w, b.box)
+        ]  # fmt: skip
         if not on_it:
             kept.append(b)
             continue
@@ -641,6 +645,17 @@ def _merged_before(word: OcrLike, box: PxBox) -> bool:
     for cx0, cy0, cx1, cy1 in getattr(word, "char_boxes", ()) or ():
         height = cy1 - cy0
         if cx1 <= box[0] + 0.3 * (box[2] - box[0]) and height >= 0.6 * side and cx1 - cx0 > MERGED_CHARACTERS * height:
+            return True
+    return False
+
+
+def _stretched_onto(word: OcrLike, box: PxBox) -> bool:
+    """Tesseract gave the character it read over the box a box two characters wide, starting
+    well left of the box: the character's own place and the box, not a character on the box."""
+    side = box[2] - box[0]
+    for cx0, cy0, cx1, cy1 in getattr(word, "char_boxes", ()) or ():
+        height = cy1 - cy0
+        if cx0 < box[0] - 0.5 * side and cx1 > box[0] + 0.5 * side and cx1 - cx0 > MERGED_CHARACTERS * max(1, height):
             return True
     return False
 

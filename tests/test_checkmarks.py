@@ -374,3 +374,16 @@ def test_ticked_like_box_stays_when_the_word_before_it_read_two_characters_as_on
     # the word before read one character a box: what is read alone on the box is a character
     placed = OcrWord("落花", (1090, 203, 1139, 226), 94.0, char_boxes=((1090, 203, 1113, 226), (1117, 203, 1139, 225)))
     assert checkmarks.confirm_boxes([like], [placed, alone]) == []
+
+
+def test_ticked_like_box_stays_under_a_character_whose_box_was_stretched_over_it() -> None:
+    """Regression (city layout, seed 12, 200 dpi): えび☑ read with び's box stretched from its
+    own place over the ticked box; the box was taken for び and the allergen lost."""
+    from extract.tesseract import OcrWord
+
+    like = Checkbox((1276, 205, 1295, 224), True, 0.9, 0.62, "like")
+    stretched = OcrWord("えび", (1221, 200, 1301, 225), 74.0, char_boxes=((1221, 204, 1240, 225), (1245, 200, 1301, 225)))
+    assert checkmarks.confirm_boxes([like], [stretched]) == [like]
+    # a character whose box is its own size, on the box: a character
+    on_it = OcrWord("えび", (1250, 200, 1296, 225), 74.0, char_boxes=((1250, 204, 1270, 225), (1275, 200, 1296, 225)))
+    assert checkmarks.confirm_boxes([like], [on_it]) == []
