@@ -387,3 +387,8 @@ def test_ticked_like_box_stays_under_a_character_whose_box_was_stretched_over_it
     # a character whose box is its own size, on the box: a character
     on_it = OcrWord("えび", (1250, 200, 1296, 225), 74.0, char_boxes=((1250, 204, 1270, 225), (1275, 200, 1296, 225)))
     assert checkmarks.confirm_boxes([like], [on_it]) == []
+    # (seeds 9 and 11) 冷 of 冷蔵 given the whole word's width and 蔵, a gothic square passing
+    # for a ticked box, a sliver: 蔵 is read on the box
+    like = Checkbox((673, 2057, 691, 2075), True, 0.9, 0.88, "like")
+    word = OcrWord("冷蔵", (643, 2050, 697, 2076), 70.0, char_boxes=((643, 2050, 697, 2076), (689, 2050, 697, 2076)))
+    assert checkmarks.confirm_boxes([like], [word]) == []
