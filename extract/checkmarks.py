@@ -651,14 +651,17 @@ def _merged_before(word: OcrLike, box: PxBox) -> bool:
 
 def _stretched_onto(word: OcrLike, box: PxBox) -> bool:
     """Tesseract gave the word's last character a box two characters wide, from well left of
-    the box over it: that character's own place and the box, not a character on the box. (Not
-    one before another character: 冷 of 冷蔵 given the whole word's width, 蔵 a sliver.)"""
+    the box to its end: that character's own place and the box, not a character on the box.
+    (Not one before another character: 冷 of 冷蔵 given the whole word's width, 蔵 a sliver.)"""
     chars = getattr(word, "char_boxes", ()) or ()
     if not chars:
         return False
     side = box[2] - box[0]
     cx0, cy0, cx1, cy1 = chars[-1]
-    return cx0 < box[0] - 0.5 * side and cx1 > box[0] + 0.5 * side and cx1 - cx0 > MERGED_CHARACTERS * max(1, cy1 - cy0)
+    # ending with the box: one running on over the next characters says nothing of where its
+    # character is (樹 of 果樹☑園, itself the box, given a box to past 園)
+    ends_with_it = box[0] + 0.5 * side < cx1 <= box[2] + 0.5 * side
+    return cx0 < box[0] - 0.5 * side and ends_with_it and cx1 - cx0 > MERGED_CHARACTERS * max(1, cy1 - cy0)
 
 
 def _after_merged(word: OcrLike, box: PxBox, words: Sequence[OcrLike]) -> bool:

@@ -392,3 +392,8 @@ def test_ticked_like_box_stays_under_a_character_whose_box_was_stretched_over_it
     like = Checkbox((673, 2057, 691, 2075), True, 0.9, 0.88, "like")
     word = OcrWord("冷蔵", (643, 2050, 697, 2076), 70.0, char_boxes=((643, 2050, 697, 2076), (689, 2050, 697, 2076)))
     assert checkmarks.confirm_boxes([like], [word]) == []
+    # (seed 12, 300 dpi) 樹 of 果樹園, itself passing for the box, given a box from after 果 to
+    # past 園: it says nothing of where 樹 is, and 樹 is read on the box
+    like = Checkbox((1074, 1734, 1109, 1769), True, 0.9, 0.6, "like")
+    word = OcrWord("果樹", (985, 1732, 1109, 1771), 93.0, char_boxes=((984, 1734, 1023, 1771), (1027, 1732, 1242, 1771)))
+    assert checkmarks.confirm_boxes([like], [word]) == []

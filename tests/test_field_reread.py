@@ -267,6 +267,12 @@ def test_a_reading_with_a_box_or_found_elsewhere_does_not_replace_a_boxed_value(
     assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 100, 214, 110))).value == "年6回"
     assert pipeline._reading_without_boxes(boxed, field("年6☐", (175, 100, 214, 110))).value == "年6 ☑"
     assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 300, 214, 310))).value == "年6 ☑"
+    # regression (city layout, seed 12, 300 dpi): a value of two lines read again as one came
+    # out garbled and far less sure; the first reading, one character a box, stays
+    fruit = field("市内の果 ☑園で収穫したりんごだけを搾った果汁100%のジュースです。", (205, 415.7, 528.2, 435.6))
+    garbled = field("す) 中貼の生農園で収穫したりんごだけを搾った果汁100%のジュースで", (165.3, 415.7, 528.2, 435.4))
+    garbled = garbled.model_copy(update={"confidence": 0.04})
+    assert pipeline._reading_without_boxes(fruit.model_copy(update={"confidence": 0.86}), garbled).value == fruit.value
 
 
 def test_a_page_s_image_read_again_is_the_same_whether_its_reading_was_kept_or_not() -> None:
