@@ -273,6 +273,10 @@ def test_a_reading_with_a_box_or_found_elsewhere_does_not_replace_a_boxed_value(
     garbled = field("す) 中貼の生農園で収穫したりんごだけを搾った果汁100%のジュースで", (165.3, 415.7, 528.2, 435.4))
     garbled = garbled.model_copy(update={"confidence": 0.04})
     assert pipeline._reading_without_boxes(fruit.model_copy(update={"confidence": 0.86}), garbled).value == fruit.value
+    # (seed 9, 300 dpi) less sure than the boxed reading, whose box counts as sure, and right
+    made = field("製 ☑ 日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.865})
+    read = field("製造日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.36})
+    assert pipeline._reading_without_boxes(made, read).value == "製造日から60日"
 
 
 def test_a_page_s_image_read_again_is_the_same_whether_its_reading_was_kept_or_not() -> None:
