@@ -21,7 +21,6 @@ and "☑" (ticked), where the locator reads them next to their labels as in a te
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol, TypeVar
@@ -29,7 +28,7 @@ from typing import Literal, Protocol, TypeVar
 import cv2
 import numpy as np
 
-from extract.pagemodel import Word
+from extract.pagemodel import Word, char_shares
 from extract.prepare import connected_components
 
 PxBox = tuple[int, int, int, int]
@@ -730,15 +729,7 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
 
 def _char_slices(word: OcrLike) -> list[tuple[str, float, float]]:
     """A word's characters with the share of its width each takes (full-width ones twice)."""
-    x0, _, x1, _ = word.box
-    weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in word.text]
-    unit = (x1 - x0) / max(sum(weights), 1e-6)
-    out = []
-    x = float(x0)
-    for ch, wt in zip(word.text, weights):
-        out.append((ch, x, x + wt * unit))
-        x += wt * unit
-    return out
+    return char_shares(word.text, word.box[0], word.box[2])
 
 
 def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:

@@ -6,11 +6,25 @@ input: a PDF's text layer, an AcroForm, a DOCX laid out by our own reader, or an
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
 Source = Literal["acroform", "docx", "text", "ocr"]
 BBox = tuple[float, float, float, float]
+
+
+def char_shares(text: str, x0: float, x1: float) -> list[tuple[str, float, float]]:
+    """A word's characters with the share of its width, ``x0`` to ``x1``, each takes:
+    full-width ones twice as wide as the others. Where OCR gives no place per character."""
+    weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in text]
+    unit = (x1 - x0) / max(sum(weights), 1e-6)
+    out = []
+    x = float(x0)
+    for ch, wt in zip(text, weights):
+        out.append((ch, x, x + wt * unit))
+        x += wt * unit
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
 from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, locate_all, locate_fields
 from extract.normalize import nfkc
-from extract.pagemodel import Page, Word
+from extract.pagemodel import Page, Word, char_shares
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
 from forms.catalogue import catalogue
 from forms.schema import FormDecl
@@ -432,8 +432,6 @@ def _text_read_line_by_line(
     line): the line's characters then read badly (味噌蔵 as 味協工) and the second line is
     lost. Confidence cannot choose: the characters read alone are no surer.
     """
-    from extract.readers.image import text_lines
-
     scanned = _scanned(pages)
     tall = [
         f.key
@@ -445,21 +443,13 @@ def _text_read_line_by_line(
         and found.bbox is not None
         and _lines_taken_as_one(scanned[found.page], found.bbox)
     ]
-    images: dict[int, tuple[np.ndarray, float]] = {}
-    wanted: dict[str, str] = {}
-    model = second_model(form) or PRIMARY_MODEL  # the values were read again with it: as well
-    # a value of one line is read again too: its word two lines tall joined it to the label's
-    # wrapped line (商品の説明・特 | 城山龍で… over 徴), and read alone it reads right
-    for key in tall:
-        page = scanned[fields[key].page]
-        if page.number not in images:
-            images[page.number] = _clean_image(doc, page)
-        clean, dpi = images[page.number]
-        if text_lines(clean, dpi, _value_region(page, fields[key].bbox), _line_height(page)):  # type: ignore[arg-type]
-            wanted[key] = model
-    if not wanted:
+    if not tall:
         return fields
-    return _values_read_again(doc, form, pages, fields, wanted, _reading_by_line, by_line=True, images=images)
+    # a value of one line is read again too: its word two lines tall joined it to the label's
+    # wrapped line (商品の説明・特 | 城山龍で… over 徴), and read alone it reads right; the
+    # form's second model, where it has one, read the values again: so it reads the lines
+    wanted = dict.fromkeys(tall, second_model(form) or PRIMARY_MODEL)
+    return _values_read_again(doc, form, pages, fields, wanted, _reading_by_line, by_line=True)
 
 
 #: A word this many times as tall as the page's lines holds two lines of text.
@@ -496,12 +486,10 @@ def _values_read_again(
     choose: Callable[[ExtractedField, ExtractedField], ExtractedField],
     *,
     by_line: bool = False,
-    images: dict[int, tuple[np.ndarray, float]] | None = None,
 ) -> dict[str, ExtractedField]:
     """The scanned values of the ``wanted`` fields (key → model) read again with their model,
     ``choose`` deciding between the first reading and the second; ``by_line``: each value's
-    region cut into its lines of text, read one by one (:func:`text_lines`); ``images``: the
-    clean images of pages (:func:`_clean_image`) at hand, by number.
+    region cut into its lines of text, read one by one (:func:`text_lines`).
 
     Only the values' boxes are read, all of a page's for one model in one call: the cost is
     one start of Tesseract a page and model, not a second reading of the page; pages are read
@@ -525,7 +513,7 @@ def _values_read_again(
 
     def read_page_again(number: int) -> tuple[list[Region], list[Word]]:
         page = scanned[number]
-        clean: tuple[np.ndarray, float] | None = (images or {}).get(number)
+        clean: tuple[np.ndarray, float] | None = None
         regions: list[Region] = []
         words: list[Word] = []
         for lang, keys in groups[number].items():
@@ -688,20 +676,13 @@ def _part_of_a_word(page: Page, bbox: Sequence[float]) -> bool:
 
 
 def _head_before(word: Word, x: float) -> Word | None:
-    """The characters of a word that stand left of ``x``, as a word of their own: its width
-    shared out among its characters (full-width ones twice as wide). None if none do."""
-    weights = [1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5 for ch in word.text]
-    unit = (word.x1 - word.x0) / max(sum(weights), 1e-6)
-    end, right = 0, word.x0
-    for ch_weight in weights:
-        if right + ch_weight * unit / 2 > x:  # the character's middle is past x
-            break
-        right += ch_weight * unit
-        end += 1
-    head = word.text[:end]
-    if not head.strip():
+    """The characters of a word whose middles stand left of ``x``, as a word of their own (its
+    width shared out among its characters). None if none do."""
+    head = [(ch, cx1) for ch, cx0, cx1 in char_shares(word.text, word.x0, word.x1) if (cx0 + cx1) / 2 <= x]
+    text = "".join(ch for ch, _ in head)
+    if not text.strip():
         return None
-    return replace(word, text=head, x1=min(right, x))
+    return replace(word, text=text, x1=min(head[-1][1], x))
 
 
 def _centre_in(word: Word, region: Sequence[float]) -> bool:

@@ -243,39 +243,46 @@ def test_a_sure_address_is_not_read_again_and_a_failed_second_reading_adds_nothi
 REGRESSION = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression"
 
 
+def _without_and_with(monkeypatch: pytest.MonkeyPatch, name: str, stage: str) -> tuple[dict, dict, dict]:
+    """A regression scan's truth, its fields with one stage of the pipeline left out, and with
+    it (cache off)."""
+    scan = REGRESSION / name
+    truth = json.loads(scan.with_name(scan.name + ".json").read_text(encoding="utf-8"))["fields"]
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    with monkeypatch.context() as mp:
+        mp.setattr(pipeline, stage, lambda doc, form, pages, fields: fields)
+        first = pipeline.extract_files([scan]).documents[0].fields
+    return truth, first, pipeline.extract_files([scan]).documents[0].fields
+
+
+def _field(value: str, bbox: tuple[float, float, float, float]) -> ExtractedField:
+    return ExtractedField(value=value, confidence=0.8, page=1, bbox=list(bbox), source="ocr", raw=value)
+
+
 def test_a_character_taken_for_a_box_in_a_text_value_is_read_again_with_the_boxes_left_in(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Regression (city layout, seed 6): in a gothic face 個 at the end of 年間300個 passed for a
     ticked box and was whitened before the page was read: the value came out 年間3001☑."""
-    scan = REGRESSION / "form1_city_quantity_200dpi.jpg"
-    truth = json.loads(scan.with_name(scan.name + ".json").read_text(encoding="utf-8"))["fields"]
-    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    with monkeypatch.context() as mp:
-        mp.setattr(pipeline, "_boxes_read_as_text", lambda doc, form, pages, fields: fields)
-        first = pipeline.extract_files([scan]).documents[0].fields
+    truth, first, fields = _without_and_with(monkeypatch, "form1_city_quantity_200dpi.jpg", "_boxes_read_as_text")
     assert "☑" in first["supply_quantity"].value
-    fields = pipeline.extract_files([scan]).documents[0].fields
     assert fields["supply_quantity"].value == truth["supply_quantity"]
 
 
 def test_a_reading_with_a_box_or_found_elsewhere_does_not_replace_a_boxed_value() -> None:
-    def field(value: str, bbox: tuple[float, float, float, float]) -> ExtractedField:
-        return ExtractedField(value=value, confidence=0.8, page=1, bbox=list(bbox), source="ocr", raw=value)
-
-    boxed = field("年6 ☑", (175, 100, 215, 110))
-    assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 100, 214, 110))).value == "年6回"
-    assert pipeline._reading_without_boxes(boxed, field("年6☐", (175, 100, 214, 110))).value == "年6 ☑"
-    assert pipeline._reading_without_boxes(boxed, field("年6回", (175, 300, 214, 310))).value == "年6 ☑"
+    boxed = _field("年6 ☑", (175, 100, 215, 110))
+    assert pipeline._reading_without_boxes(boxed, _field("年6回", (175, 100, 214, 110))).value == "年6回"
+    assert pipeline._reading_without_boxes(boxed, _field("年6☐", (175, 100, 214, 110))).value == "年6 ☑"
+    assert pipeline._reading_without_boxes(boxed, _field("年6回", (175, 300, 214, 310))).value == "年6 ☑"
     # regression (city layout, seed 12, 300 dpi): a value of two lines read again as one came
     # out garbled and far less sure; the first reading, one character a box, stays
-    fruit = field("市内の果 ☑園で収穫したりんごだけを搾った果汁100%のジュースです。", (205, 415.7, 528.2, 435.6))
-    garbled = field("す) 中貼の生農園で収穫したりんごだけを搾った果汁100%のジュースで", (165.3, 415.7, 528.2, 435.4))
+    fruit = _field("市内の果 ☑園で収穫したりんごだけを搾った果汁100%のジュースです。", (205, 415.7, 528.2, 435.6))
+    garbled = _field("す) 中貼の生農園で収穫したりんごだけを搾った果汁100%のジュースで", (165.3, 415.7, 528.2, 435.4))
     garbled = garbled.model_copy(update={"confidence": 0.04})
     assert pipeline._reading_without_boxes(fruit.model_copy(update={"confidence": 0.86}), garbled).value == fruit.value
     # (seed 9, 300 dpi) less sure than the boxed reading, whose box counts as sure, and right
-    made = field("製 ☑ 日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.865})
-    read = field("製造日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.36})
+    made = _field("製 ☑ 日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.865})
+    read = _field("製造日から60日", (187, 152, 253, 162)).model_copy(update={"confidence": 0.36})
     assert pipeline._reading_without_boxes(made, read).value == "製造日から60日"
 
 
@@ -299,14 +306,8 @@ def test_a_value_on_two_lines_read_as_one_is_read_again_line_by_line(monkeypatch
     """Regression (city layout, seed 6): the description wraps; Tesseract read its two lines as
     one (地元 two lines tall), read 味噌蔵 as 味協工 and lost す。 And its row number （3）,
     read as 半, hid the label: the description was taken as the end of the product size."""
-    scan = REGRESSION / "form1_city_description_300dpi.jpg"
-    truth = json.loads(scan.with_name(scan.name + ".json").read_text(encoding="utf-8"))["fields"]
-    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    with monkeypatch.context() as mp:
-        mp.setattr(pipeline, "_text_read_line_by_line", lambda doc, form, pages, fields: fields)
-        first = pipeline.extract_files([scan]).documents[0].fields
+    truth, first, fields = _without_and_with(monkeypatch, "form1_city_description_300dpi.jpg", "_text_read_line_by_line")
     assert not first["product_description"].value.endswith("す。")
-    fields = pipeline.extract_files([scan]).documents[0].fields
     assert fields["product_spec"].value == truth["product_spec"]
     assert fields["product_description"].value == truth["product_description"]
 
@@ -347,10 +348,6 @@ def test_words_left_in_a_value_s_first_box_outside_its_region_go_with_it(monkeyp
     page.words = [*page.words, Word("人", wall - 1.5, name.y0, wall - 1.0, name.y1, 0.7)]
     fields = _read_again(monkeypatch, page, _Regions("渋川水産株式会社", 0.95))
     assert fields["applicant_name"].value == "渋川水産株式会社"
-
-
-def _field(value: str, bbox: tuple[float, float, float, float]) -> ExtractedField:
-    return ExtractedField(value=value, confidence=0.8, page=1, bbox=list(bbox), source="ocr", raw=value)
 
 
 def test_a_box_just_before_a_text_value_in_its_cell_is_found() -> None:
