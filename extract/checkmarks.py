@@ -597,6 +597,8 @@ def confirm_boxes(
         if b.kind != "like":
             kept.append(b)
             continue
+        if _in_heading(b.box, words, min_conf):
+            continue
         area = _area(b.box)  # type: ignore[arg-type]
         on_it = [
             w for w in words
@@ -605,11 +607,15 @@ def confirm_boxes(
                 ch not in _BOX_READS and ch.strip()
                 and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
                 # centred on the box: a neighbour's share that only reaches into it (通年☑: a
-                # word box a pixel or two wider on another CPU) is not a character read there
-                and b.box[0] <= (cx0 + cx1) / 2 <= b.box[2]
+                # word box a pixel or two wider on another CPU) is not a character read there.
+                # Not for a box full of ink: that is a kanji blurred at 200 dpi (重, 肩, 黒),
+                # and Tesseract's boxes for such characters are often a few pixels off
+                and (b.box[0] <= (cx0 + cx1) / 2 <= b.box[2] or b.density >= LIKE_FULL)
                 for ch, cx0, cx1 in _char_slices(w)
             )
         ]
+        if on_it and b.density >= LIKE_FULL:
+            continue  # a blurred kanji read there: the shifted readings below are a tick's
         # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
         # characters and 肉 on the box) put its next character on the box: a shifted reading
         # (or read 落花生☑ as 落花, 落 over 落花, and 生 alone on the box)
@@ -631,6 +637,30 @@ def confirm_boxes(
         if stretched or (alone and ink is not None and _unread_ink_before(ink, b.box, words)):
             kept.append(b)
     return kept
+
+
+#: Share of a "like" box's inside in ink from which it is a blurred character's, not a tick's
+#: (a pen tick fills 0.2–0.7 of it).
+LIKE_FULL = 0.85
+#: A line whose words stand this many times as tall as a box among them, and as tall as the
+#: page's text, is a heading in a larger type.
+HEADING_OVER_BOX = 1.45
+HEADING_OVER_TEXT = 1.25
+
+
+def _in_heading(box: PxBox, words: Sequence[OcrLike], min_conf: float) -> bool:
+    """The box lies in a line of text set larger than the box and than the page's text: a part
+    of a character (品's 口, the right of 援 in a bold 18-pt title), not a box typed there, which
+    is as tall as the text around it. The text lines are Tesseract's (``line``); words without
+    one are taken as a single line, which is never taller than the page's text."""
+    confident = [w for w in words if w.conf >= min_conf and w.text.strip()]
+    lines = {getattr(w, "line", None) for w in confident if _overlaps(w.box, box)}
+    if not lines:
+        return False
+    side = min(box[2] - box[0], box[3] - box[1])
+    line_height = float(np.median([w.box[3] - w.box[1] for w in confident if getattr(w, "line", None) in lines]))
+    text_height = float(np.median([w.box[3] - w.box[1] for w in confident]))
+    return line_height >= HEADING_OVER_BOX * side and line_height >= HEADING_OVER_TEXT * text_height
 
 
 #: A character's box this many times as wide as it is tall holds two characters or more.

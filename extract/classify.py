@@ -26,9 +26,14 @@ class Classification:
     score: float
 
 
+#: Box marks the reader may put in a line: in a title they stand for characters misread (a bold
+#: 品's 口 taken for a ticked box), so they are left out rather than counted as wrong characters.
+_MARKS = str.maketrans("", "", "☑☐☒■□")
+
+
 def _title_score(title: str, line_text: str) -> float:
     key, _ = fold(title)
-    hay, _ = fold(line_text)
+    hay = fold(line_text)[0].translate(_MARKS)
     if not key or not hay:
         return 0.0
     if len(hay) < len(key):

@@ -317,6 +317,41 @@ def test_ticked_like_box_stays_when_the_word_before_it_only_reaches_into_it() ->
     assert checkmarks.confirm_boxes([like], [OcrWord("通年", (860, 2480, 950, 2545), 91.0)]) == []
 
 
+def test_a_box_found_in_a_heading_s_character_is_no_box() -> None:
+    """Regression (unseen content, city layout, 200 dpi): in the bold 18-pt title, 品's 口 and
+    parts of 援 and 申 passed for ticked boxes among characters; Tesseract's shares of those
+    wide characters were not centred on the small boxes, the boxes stayed, and the title was
+    read 応☑ ... 返礼☑ 提供☑ 込書: the document was not recognised and all 35 fields lost."""
+    from extract.tesseract import OcrWord
+
+    title = [OcrWord("応援", (557, 189, 657, 226), 95.0, line=(1, 1, 2)), OcrWord("品", (1154, 189, 1187, 226), 93.0, line=(1, 1, 2))]
+    body = [OcrWord(t, (x, 300 + 40 * k, x + 150, 326 + 40 * k), 92.0, line=(2, 1, 3 + k))
+            for k, t in enumerate(["渋川市長", "申込者", "所在地", "名称"]) for x in (160, 700)]
+    boxes = [Checkbox((641, 199, 663, 221), True, 1.0, 0.7, "like"), Checkbox((1147, 191, 1169, 213), True, 1.0, 0.59, "like")]
+    assert checkmarks.confirm_boxes(boxes, title + body) == []
+    # the same boxes with the same words in a line of the page's own size are the OCR's to judge
+    # (a share not centred on the box is a neighbour's reaching into it)
+    level = [w._replace(box=(w.box[0], 200, w.box[2], 226)) for w in title]
+    assert checkmarks.confirm_boxes(boxes, level + body) == boxes
+
+
+def test_a_box_full_of_ink_under_a_character_read_there_is_that_character() -> None:
+    """Regression (unseen content, city layout, 200 dpi): 肩 of 上州豚の肩肉, blurred into a
+    square full of ink, passed for a ticked box; Tesseract put の over half of it and 肩 past
+    it, so neither was centred on it, and の alone there passed for a label's character
+    stretched onto a box. The value was read again around the box and came back 肩内 with a
+    space in it. A box that full is a character's when a character's share covers it."""
+    from extract.tesseract import OcrWord
+
+    words = [OcrWord("の", (582, 1156, 618, 1181), 87.0), OcrWord("肩", (634, 1155, 647, 1181), 91.0)]
+    blurred = Checkbox((606, 1156, 628, 1178), True, 1.0, 0.99, "like")
+    assert checkmarks.confirm_boxes([blurred], words) == []
+    # a pen tick, with the same reading around it, stays a box (もも☑: the label's last
+    # character stretched from its own place over the box)
+    ticked = Checkbox((606, 1156, 628, 1178), True, 1.0, 0.6, "like")
+    assert checkmarks.confirm_boxes([ticked], words) == [ticked]
+
+
 def test_a_thick_pen_tick_s_flat_valley_is_no_character_s_bar() -> None:
     """Regression (city layout, seed 6, 300 dpi): the thick tick in 佐川急便's box lay flat at
     its bottom like 日's bar; the box, matched a pixel narrower than it is, was taken for a

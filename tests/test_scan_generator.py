@@ -59,3 +59,17 @@ def test_without_widths_the_columns_stay_ours() -> None:
     city = Document(io.BytesIO(scan_samples.city_layout(_filled(), widths=False)))
     assert _grid(city) == _grid(ours)
     assert city.tables[0].rows[0].cells[0].text.startswith("（1）")
+
+
+def test_holdout_content_shares_no_text_with_what_the_readers_were_tuned_on() -> None:
+    """The holdout is only a measure of unseen text while none of its values is a base one."""
+    base, holdout = scan_samples.BASE, scan_samples.HOLDOUT
+    for pool in ("addresses", "companies", "representatives", "people", "departments", "places", "domains",
+                 "shipping", "best_before", "packages", "cities", "tax_offices", "tax_kinds", "origin_issuers",
+                 "origins", "materials"):
+        assert not set(getattr(base, pool)) & set(getattr(holdout, pool)), pool
+    for i in range(4):  # name, size and description of the products
+        assert not {p[i] for p in base.products} & {p[i] for p in holdout.products}
+    record = scan_samples.form1_record(random.Random(3), holdout)
+    assert record["fields"]["product_description"] in {p[3] for p in holdout.products}
+    assert record["fields"]["applicant_name"] in holdout.companies

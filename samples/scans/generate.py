@@ -15,6 +15,7 @@ Each sample is written as FILE (TIFF, PNG, JPEG or an image-only PDF) beside FIL
 output); ``manifest.json`` lists them. Deterministic for a seed.
 
 Run: .venv/bin/python samples/scans/generate.py [--out DIR] [--forms N] [--certs N] [--seed S]
+     [--layout ours|city] [--content base|holdout]
 """
 
 from __future__ import annotations
@@ -47,64 +48,177 @@ DEFAULT_OUT = HERE / "build"
 
 # --- records -------------------------------------------------------------------------------
 
-ADDRESSES = [
-    "群馬県渋川市石原80番地",
-    "群馬県渋川市渋川1900番地1",
-    "群馬県渋川市伊香保町伊香保541番地",
-    "群馬県渋川市赤城町敷島1234番地",
-    "群馬県渋川市子持5678番地2",
-    "群馬県渋川市小野上3210番地",
-]
-COMPANIES = [
-    "株式会社渋川フーズ",
-    "有限会社赤城ファーム",
-    "伊香保物産合同会社",
-    "渋川こんにゃく本舗株式会社",
-    "子持高原ハム株式会社",
-    "小野上温泉食品有限会社",
-]
-REPRESENTATIVES = ["代表取締役 渋川太郎", "代表社員 伊香保花子", "取締役社長 赤城一郎", "代表取締役 子持次郎"]
-PRODUCTS = [
-    ("ジョウシュウワギュウスキヤキセット", "上州和牛すき焼きセット", "肩ロース500g(化粧箱入り)",
-     "渋川市内の牧場で育てた上州和牛の肩ロースを、市内の工場で手切りしました。"),
-    ("コンニャクツメアワセ", "こんにゃく詰め合わせ", "板こんにゃく3枚・玉こんにゃく500g",
-     "赤城山麓で育てたこんにゃく芋を使い、昔ながらの製法で仕上げました。"),
-    ("イカホマンジュウ", "伊香保まんじゅう", "12個入り×2箱",
-     "伊香保温泉の名物、黒糖の皮でこしあんを包んだ茶色いまんじゅうです。"),
-    ("アカギコウゲンハムセット", "赤城高原ハムセット", "ロースハム400g・ベーコン300g",
-     "赤城高原で育った豚肉を使い、桜のチップでじっくり燻製しました。"),
-    ("シブカワリンゴジュース", "渋川りんごジュース", "1L×6本",
-     "市内の果樹園で収穫したりんごだけを搾った果汁100%のジュースです。"),
-    ("ジョウシュウブタノミソヅケ", "上州豚の味噌漬け", "ロース100g×8枚",
-     "地元の味噌蔵の味噌に上州豚を漬け込みました。焼くだけで食べられます。"),
-]
+
+@dataclass(frozen=True)
+class Content:
+    """What the samples are filled with. ``base`` is what the readers were tuned on; ``holdout``
+    (other places, companies, people, products and issuers) is kept to measure them on text
+    they have not seen: tune nothing on it, or it stops being a holdout."""
+
+    addresses: tuple[str, ...]
+    companies: tuple[str, ...]
+    representatives: tuple[str, ...]
+    #: (katakana name, name, size, description)
+    products: tuple[tuple[str, str, str, str], ...]
+    people: tuple[str, ...]
+    departments: tuple[str, ...]
+    places: tuple[str, ...]
+    domains: tuple[str, ...]
+    mailboxes: tuple[str, ...]
+    shipping: tuple[str, ...]
+    best_before: tuple[str, ...]
+    packages: tuple[str, ...]
+    subscriptions: tuple[str, ...]
+    #: (mayor's title, name) of cities issuing tax certificates; tax offices issue without a name
+    cities: tuple[tuple[str, str], ...]
+    tax_offices: tuple[str, ...]
+    tax_kinds: tuple[str, ...]
+    origin_issuers: tuple[str, ...]
+    origins: tuple[str, ...]
+    materials: tuple[str, ...]
+
+
+BASE = Content(
+    addresses=(
+        "群馬県渋川市石原80番地",
+        "群馬県渋川市渋川1900番地1",
+        "群馬県渋川市伊香保町伊香保541番地",
+        "群馬県渋川市赤城町敷島1234番地",
+        "群馬県渋川市子持5678番地2",
+        "群馬県渋川市小野上3210番地",
+    ),
+    companies=(
+        "株式会社渋川フーズ",
+        "有限会社赤城ファーム",
+        "伊香保物産合同会社",
+        "渋川こんにゃく本舗株式会社",
+        "子持高原ハム株式会社",
+        "小野上温泉食品有限会社",
+    ),
+    representatives=("代表取締役 渋川太郎", "代表社員 伊香保花子", "取締役社長 赤城一郎", "代表取締役 子持次郎"),
+    products=(
+        ("ジョウシュウワギュウスキヤキセット", "上州和牛すき焼きセット", "肩ロース500g(化粧箱入り)",
+         "渋川市内の牧場で育てた上州和牛の肩ロースを、市内の工場で手切りしました。"),
+        ("コンニャクツメアワセ", "こんにゃく詰め合わせ", "板こんにゃく3枚・玉こんにゃく500g",
+         "赤城山麓で育てたこんにゃく芋を使い、昔ながらの製法で仕上げました。"),
+        ("イカホマンジュウ", "伊香保まんじゅう", "12個入り×2箱",
+         "伊香保温泉の名物、黒糖の皮でこしあんを包んだ茶色いまんじゅうです。"),
+        ("アカギコウゲンハムセット", "赤城高原ハムセット", "ロースハム400g・ベーコン300g",
+         "赤城高原で育った豚肉を使い、桜のチップでじっくり燻製しました。"),
+        ("シブカワリンゴジュース", "渋川りんごジュース", "1L×6本",
+         "市内の果樹園で収穫したりんごだけを搾った果汁100%のジュースです。"),
+        ("ジョウシュウブタノミソヅケ", "上州豚の味噌漬け", "ロース100g×8枚",
+         "地元の味噌蔵の味噌に上州豚を漬け込みました。焼くだけで食べられます。"),
+    ),
+    people=("山田花子", "佐藤次郎", "鈴木一郎", "高橋美咲", "田中健太"),
+    departments=("営業部", "総務課", "製造部", "販売課"),
+    places=("群馬県前橋市", "群馬県高崎市", "群馬県沼田市", "長野県上田市", "栃木県宇都宮市"),
+    domains=("shibukawa-foods.jp", "akagi-farm.co.jp", "ikaho-bussan.jp", "komochi-ham.jp"),
+    mailboxes=("info", "sales", "shop"),
+    shipping=("申込み後2週間以内", "毎月10日・25日に発送", "入金確認後1週間以内"),
+    best_before=("製造日から60日", "冷凍で製造日から90日", "製造日から7日", "常温で180日"),
+    packages=("60サイズ・1.2kg", "80サイズ・3kg", "60サイズ・800g"),
+    subscriptions=("なし", "年3回", "年6回"),
+    cities=(("渋川市長", "髙木 勉"), ("前橋市長", "小川 晶"), ("高崎市長", "富岡 賢治"), ("沼田市長", "星野 已喜雄")),
+    tax_offices=("渋川税務署長", "前橋税務署長", "高崎税務署長"),
+    tax_kinds=("市県民税", "法人市民税", "固定資産税", "軽自動車税", "市税全税目"),
+    origin_issuers=("赤城たちばな農業協同組合", "渋川市こんにゃく生産組合", "子持高原牧場株式会社", "北群渋川農業協同組合"),
+    origins=("群馬県渋川市", "群馬県渋川市赤城町", "群馬県渋川市子持", "群馬県渋川市伊香保町"),
+    materials=("こんにゃく芋", "上州和牛", "りんご", "大豆", "小麦", "豚肉"),
+)
+
+HOLDOUT = Content(
+    addresses=(
+        "群馬県渋川市北橘町真壁2105番地",
+        "群馬県渋川市金井437番地3",
+        "群馬県渋川市白井1580番地",
+        "群馬県渋川市有馬2236番地1",
+        "群馬県渋川市行幸田615番地",
+        "群馬県渋川市赤城町北赤城山902番地",
+        "群馬県渋川市中郷3047番地",
+        "群馬県渋川市吹屋58番地2",
+    ),
+    companies=(
+        "株式会社北橘ファーム",
+        "合同会社白井醸造",
+        "有限会社子持山養蜂園",
+        "金井精肉店株式会社",
+        "株式会社やまびこ乳業",
+        "農事組合法人こもち",
+        "有限会社吹屋梅園",
+        "行幸田製麺株式会社",
+    ),
+    representatives=("代表取締役 北橘正樹", "代表社員 白井由紀", "代表理事 金井誠", "代表取締役社長 有馬健一",
+                     "取締役 中郷美和"),
+    products=(
+        ("キセツノヤサイツメアワセ", "季節の野菜詰め合わせ", "7品目・約3kg",
+         "北橘町の畑で朝に収穫した旬の野菜を、その日のうちに箱詰めしてお届けします。"),
+        ("ブルーベリージャム", "ブルーベリージャム", "140g×3瓶",
+         "赤城の農園で育てたブルーベリーを砂糖だけで煮詰めた、果実たっぷりのジャムです。"),
+        ("ジョウシュウウドン", "上州うどん", "乾麺200g×10袋",
+         "群馬県産の小麦を石臼で挽き、コシの強い麺に仕上げた乾麺です。"),
+        ("ヤキマンジュウ", "焼きまんじゅう", "4串入り×3袋",
+         "甘辛い味噌だれを塗って香ばしく焼き上げた、群馬の郷土の味です。"),
+        ("シブカワサンコシヒカリ", "渋川産コシヒカリ", "精米5kg×2袋",
+         "子持山の清らかな水で育てた、粘りと甘みのあるお米です。"),
+        ("アカシアハチミツ", "アカシアはちみつ", "300g×2本",
+         "市内の養蜂場で採れた純粋なはちみつを、加熱せずに瓶詰めしました。"),
+        ("ノムヨーグルトセット", "のむヨーグルトセット", "900ml×4本",
+         "地元の牧場で搾った生乳を使い、なめらかに仕上げた飲むヨーグルトです。"),
+        ("ゲンボクシイタケ", "原木しいたけ", "乾燥80g×3袋",
+         "くぬぎの原木で一年以上かけて育て、天日で干した肉厚のしいたけです。"),
+        ("テヅクリソーセージセット", "手づくりソーセージセット", "5種・計1kg",
+         "上州豚の肩肉に香辛料を合わせ、職人が一本ずつ手づくりしています。"),
+        ("ハチミツウメボシ", "はちみつ梅干し", "500g×2パック",
+         "完熟した梅を塩で漬けて天日に干し、はちみつで味を調えました。"),
+        ("テヅクリミソ", "手づくり味噌", "1kg×2袋",
+         "国産の大豆と米こうじを使い、一年かけてじっくり熟成させた味噌です。"),
+        ("ヤマメノカンロニ", "やまめの甘露煮", "5尾×2パック",
+         "清流で育てたやまめを骨までやわらかく煮込んだ、ご飯に合う一品です。"),
+    ),
+    people=("小林直樹", "渡辺由美", "伊藤翔太", "中村真理子", "加藤大輔", "吉田恵子"),
+    departments=("商品企画部", "経理課", "直売所", "業務部"),
+    places=("群馬県みどり市", "群馬県吾妻郡中之条町", "埼玉県本庄市", "栃木県足利市", "新潟県南魚沼市"),
+    domains=("hokkitsu-farm.jp", "shiroi-jozo.co.jp", "komochi-honey.jp", "yamabiko-milk.jp"),
+    mailboxes=("order", "contact", "gift"),
+    shipping=("注文後10日以内に発送", "毎週火曜日に発送", "7月下旬から8月中旬に発送"),
+    best_before=("冷蔵で製造日から14日", "製造日から1年", "発送日から5日", "常温で2年"),
+    packages=("100サイズ・5kg", "60サイズ・2kg", "80サイズ・2.5kg"),
+    subscriptions=("年4回", "年12回", "なし"),
+    cities=(("みどり市長", "森田 雅之"), ("桐生市長", "齋藤 修一"), ("伊勢崎市長", "柴﨑 徳三郎"), ("吉岡町長", "青木 洋平")),
+    tax_offices=("沼田税務署長", "桐生税務署長", "伊勢崎税務署長"),
+    tax_kinds=("国民健康保険税", "都市計画税", "市民税・県民税", "個人住民税", "入湯税"),
+    origin_issuers=("北橘野菜生産組合", "子持山養蜂組合", "株式会社やまびこ乳業", "吾妻郡農業協同組合"),
+    origins=("群馬県渋川市北橘町", "群馬県渋川市小野上", "群馬県吾妻郡中之条町", "群馬県みどり市"),
+    materials=("はちみつ", "ブルーベリー", "生乳", "しいたけ", "梅", "米"),
+)
+
+CONTENT = {"base": BASE, "holdout": HOLDOUT}
+
 ALLERGENS = ["卵", "乳", "小麦", "そば", "落花生", "えび", "かに", "さけ", "さば", "あわび", "いか",
              "いくら", "牛肉", "豚肉", "鶏肉", "ゼラチン", "アーモンド", "カシューナッツ", "くるみ",
              "大豆", "ごま", "マカダミアナッツ", "やまいも", "オレンジ", "キウイ", "バナナ", "もも", "りんご"]
-PEOPLE = ["山田花子", "佐藤次郎", "鈴木一郎", "高橋美咲", "田中健太"]
-DEPARTMENTS = ["営業部", "総務課", "製造部", "販売課"]
-PLACES = ["群馬県前橋市", "群馬県高崎市", "群馬県沼田市", "長野県上田市", "栃木県宇都宮市"]
-DOMAINS = ["shibukawa-foods.jp", "akagi-farm.co.jp", "ikaho-bussan.jp", "komochi-ham.jp"]
 
 
 def _date(rng: random.Random) -> str:
     return (date(2025, 5, 1) + timedelta(days=rng.randrange(0, 600))).isoformat()
 
 
-def form1_record(rng: random.Random) -> dict[str, Any]:
-    kana, name, spec, description = rng.choice(PRODUCTS)
+def form1_record(rng: random.Random, content: Content = BASE) -> dict[str, Any]:
+    c = content
+    kana, name, spec, description = rng.choice(c.products)
     donation = rng.randrange(10, 51) * 1000
     excl = int(donation * rng.uniform(0.22, 0.29)) // 10 * 10
     incl = int(excl * 1.08)
     retail_excl = excl + rng.randrange(2, 20) * 100
-    domain = rng.choice(DOMAINS)
+    domain = rng.choice(c.domains)
     allergens = sorted(rng.sample(ALLERGENS, rng.choice([0, 1, 2, 3, 4, 6])), key=ALLERGENS.index)
     fields: dict[str, Any] = {
         "application_date": _date(rng),
         "applicant_postal_code": f"377-{rng.randrange(0, 10000):04d}",
-        "applicant_address": rng.choice(ADDRESSES),
-        "applicant_name": rng.choice(COMPANIES),
-        "applicant_representative": rng.choice(REPRESENTATIVES),
+        "applicant_address": rng.choice(c.addresses),
+        "applicant_name": rng.choice(c.companies),
+        "applicant_representative": rng.choice(c.representatives),
         "product_name_kana": kana,
         "product_name": name,
         "product_spec": spec,
@@ -119,37 +233,30 @@ def form1_record(rng: random.Random) -> dict[str, Any]:
         "supply_period": rng.choice(["year_round", "limited"]),
         "acceptance_period": rng.choice(["year_round", "limited"]),
         "supply_quantity": f"年間{rng.randrange(1, 20) * 50}個",
-        "shipping_timing": rng.choice(["申込み後2週間以内", "毎月10日・25日に発送", "入金確認後1週間以内"]),
+        "shipping_timing": rng.choice(c.shipping),
         "carriers": sorted(rng.sample(["japan_post", "sagawa", "yamato"], rng.randrange(1, 4)),
                            key=["japan_post", "sagawa", "yamato"].index),
         "temperature": rng.choice(["ambient", "chilled", "frozen"]),
         "allergens_present": bool(allergens),
         "allergens": allergens,
-        "best_before": rng.choice(["製造日から60日", "冷凍で製造日から90日", "製造日から7日", "常温で180日"]),
-        "package_size_weight": rng.choice(["60サイズ・1.2kg", "80サイズ・3kg", "60サイズ・800g"]),
-        "subscription": rng.choice(["なし", "年3回", "年6回"]),
-        "contact_department": rng.choice(DEPARTMENTS),
-        "contact_person": rng.choice(PEOPLE),
+        "best_before": rng.choice(c.best_before),
+        "package_size_weight": rng.choice(c.packages),
+        "subscription": rng.choice(c.subscriptions),
+        "contact_department": rng.choice(c.departments),
+        "contact_person": rng.choice(c.people),
         "contact_phone": f"0279-{rng.randrange(20, 60)}-{rng.randrange(0, 10000):04d}",
         "contact_fax": f"0279-{rng.randrange(20, 60)}-{rng.randrange(0, 10000):04d}",
-        "contact_email": f"{rng.choice(['info', 'sales', 'shop'])}@{domain}",
+        "contact_email": f"{rng.choice(c.mailboxes)}@{domain}",
         "contact_website_url": f"https://{domain}/",
     }
     if fields["ingredients_origin"] == "outside":
-        fields["ingredients_origin_detail"] = rng.choice(PLACES)
+        fields["ingredients_origin_detail"] = rng.choice(c.places)
     if fields["manufacturing_place"] == "outside":
-        fields["manufacturing_place_detail"] = rng.choice(PLACES)
+        fields["manufacturing_place_detail"] = rng.choice(c.places)
     return {"form": "shibukawa.form1", "fields": fields}
 
 
 # --- certificates --------------------------------------------------------------------------
-
-CITIES = [("渋川市長", "髙木 勉"), ("前橋市長", "小川 晶"), ("高崎市長", "富岡 賢治"), ("沼田市長", "星野 已喜雄")]
-TAX_OFFICES = ["渋川税務署長", "前橋税務署長", "高崎税務署長"]
-TAX_KINDS = ["市県民税", "法人市民税", "固定資産税", "軽自動車税", "市税全税目"]
-ORIGIN_ISSUERS = ["赤城たちばな農業協同組合", "渋川市こんにゃく生産組合", "子持高原牧場株式会社", "北群渋川農業協同組合"]
-ORIGINS = ["群馬県渋川市", "群馬県渋川市赤城町", "群馬県渋川市子持", "群馬県渋川市伊香保町"]
-MATERIALS = ["こんにゃく芋", "上州和牛", "りんご", "大豆", "小麦", "豚肉"]
 
 
 def _wareki(iso: str) -> str:
@@ -158,18 +265,19 @@ def _wareki(iso: str) -> str:
     return f"令和{'元' if year == 1 else year}年{d.month}月{d.day}日"
 
 
-def tax_record(rng: random.Random, layout: int) -> dict[str, Any]:
+def tax_record(rng: random.Random, layout: int, content: Content = BASE) -> dict[str, Any]:
+    c = content
     arrears = rng.random() < 0.25
     unpaid = rng.randrange(1, 80) * 1000 if arrears else 0
     if layout == 2:
-        mayor, issuer_name = rng.choice(TAX_OFFICES), ""
+        mayor, issuer_name = rng.choice(c.tax_offices), ""
     else:
-        mayor, issuer_name = rng.choice(CITIES)
+        mayor, issuer_name = rng.choice(c.cities)
     fields = {
         "certificate_number": f"第{rng.randrange(100, 9999)}号",
-        "taxpayer_address": rng.choice(ADDRESSES),
-        "taxpayer_name": rng.choice(COMPANIES),
-        "tax_kind": rng.choice(TAX_KINDS),
+        "taxpayer_address": rng.choice(c.addresses),
+        "taxpayer_name": rng.choice(c.companies),
+        "tax_kind": rng.choice(c.tax_kinds),
         "issue_date": _date(rng),
         "issuer": f"{mayor} {issuer_name}".strip(),
         "no_arrears": not arrears,
@@ -178,11 +286,12 @@ def tax_record(rng: random.Random, layout: int) -> dict[str, Any]:
     return {"form": "tax_certificate", "fields": fields, "layout": layout}
 
 
-def origin_record(rng: random.Random, layout: int) -> dict[str, Any]:
+def origin_record(rng: random.Random, layout: int, content: Content = BASE) -> dict[str, Any]:
+    c = content
     fields = {
-        "product_name": rng.choice(MATERIALS),
-        "origin": rng.choice(ORIGINS),
-        "issuer": rng.choice(ORIGIN_ISSUERS),
+        "product_name": rng.choice(c.materials),
+        "origin": rng.choice(c.origins),
+        "issuer": rng.choice(c.origin_issuers),
         "issue_date": _date(rng),
     }
     return {"form": "origin_certificate", "fields": fields, "layout": layout}
@@ -529,7 +638,7 @@ def _label_box(chars: list[dict], box: tuple[float, float, float, float], label:
 def make_form1(
     out: Path, n: int, rng: random.Random, tmp: Path, *, variants: list[Variant] | None = None,
     pages_out: list[list[Image.Image]] | None = None, states_out: list[list[list[bool]]] | None = None,
-    records_out: list[dict[str, Any]] | None = None, layout: str = "ours",
+    records_out: list[dict[str, Any]] | None = None, layout: str = "ours", content: Content = BASE,
 ) -> list[dict[str, Any]]:
     """Filled 様式第1号 scans. ``pages_out`` / ``states_out`` receive each sample's page images
     and, per page, the states of its boxes in reading order (top to bottom, left to right).
@@ -543,7 +652,7 @@ def make_form1(
     boxes_fields = _checkbox_fields(form)
     by_key = {f.key: f for f in form.fields()}
     variants = variants or form1_variants(rng, n)
-    records = [form1_record(rng) for _ in range(n)]
+    records = [form1_record(rng, content) for _ in range(n)]
     if records_out is not None:
         records_out.extend(records)
     docx_paths = []
@@ -597,11 +706,11 @@ def make_form1(
     return samples
 
 
-def make_certificates(out: Path, n: int, rng: random.Random, tmp: Path) -> list[dict[str, Any]]:
+def make_certificates(out: Path, n: int, rng: random.Random, tmp: Path, content: Content = BASE) -> list[dict[str, Any]]:
     records = []
     for i in range(n):
-        records.append(tax_record(rng, i % 3))
-        records.append(origin_record(rng, i % 3))
+        records.append(tax_record(rng, i % 3, content))
+        records.append(origin_record(rng, i % 3, content))
     docx_paths = []
     for i, rec in enumerate(records):
         stem = f"{'tax' if rec['form'] == 'tax_certificate' else 'origin'}_{i // 2:03d}_l{rec['layout']}"
@@ -663,6 +772,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--committed", action="store_true", help="remake the few samples kept in git")
     parser.add_argument("--layout", choices=["ours", "city"], default="ours",
                         help="様式第1号 as our blank prints it, or retyped in the city's own Word file (other font, widths, numbering)")
+    parser.add_argument("--content", choices=sorted(CONTENT), default="base",
+                        help="what the samples are filled with: base (what the readers were tuned on) or holdout (never tuned on)")
     args = parser.parse_args(argv)
     if args.committed:
         with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
@@ -673,8 +784,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="madoguchi-scans-") as tmp:
-        samples = make_form1(args.out, args.forms, rng, Path(tmp), layout=args.layout)
-        samples += make_certificates(args.out, args.certs, rng, Path(tmp))
+        content = CONTENT[args.content]
+        samples = make_form1(args.out, args.forms, rng, Path(tmp), layout=args.layout, content=content)
+        samples += make_certificates(args.out, args.certs, rng, Path(tmp), content)
     (args.out / "manifest.json").write_text(json.dumps(samples, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for s in samples:
         print(s["file"])
