@@ -115,11 +115,13 @@ def prefectures_in(text: str) -> tuple[str, ...]:
     return tuple(p for p in dict.fromkeys(fixed) if p in prefectures)
 
 
-def _near_in(token: str, prefer: tuple[str, ...]) -> str | None:
-    """A known name one character off ``token``: among the preferred prefectures' first."""
+def _near_in(token: str, prefer: tuple[str, ...], *, only: bool = False) -> str | None:
+    """A known name one character off ``token``: among the preferred prefectures' first, then
+    (unless ``only``) among all."""
     _, municipalities = _places()
     pools = [tuple(m for p in prefer for m in municipalities.get(p, ()))]
-    pools.append(tuple(m for names in municipalities.values() for m in names))
+    if not only:
+        pools.append(tuple(m for names in municipalities.values() for m in names))
     for pool in pools:
         if token in pool:
             return None
@@ -202,8 +204,12 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
         # the prefecture written just before the name decides among near names (群馬県小川市
         # is 渋川市, not 栃木県's 小山市 named elsewhere in the document)
         written = _prefecture_before(match.string[: match.start()], prefectures)
+        # and a prefecture whose municipalities are not listed here names one of its own, which
+        # may be a character off a listed one (新潟県南魚沼市 is no 南鹿沼市 of 栃木県)
+        if written and written not in municipalities:
+            return token
         for k in range(len(token) - 2):
-            fixed = _near_in(token[k:], (written,) if written else prefer)
+            fixed = _near_in(token[k:], (written,), only=True) if written else _near_in(token[k:], prefer)
             if fixed:
                 return token[:k] + fixed
         return token

@@ -132,6 +132,9 @@ def test_field_has_page_box_and_confidence():
         ("商品の説明・特徴", "半商品の説明・特", False),
         ("寄附金額", "旧 寄付額", False),  # apart, but not read closely enough
         ("寄附金額", "返礼 寄附金額", False),  # more than one character before it
+        # voicing marks dropped, and a wall read as ワ (holdout content, city layout, 300 dpi)
+        ("ウェブサイトURL", "ワウ ェ フ サイ ト", True),
+        ("ウェブサイトURL", "ウェフサイト", True),
     ],
 )
 def test_find_label(label, text, found):
