@@ -600,9 +600,11 @@ def confirm_boxes(
         if _in_heading(b.box, words, min_conf):
             continue
         area = _area(b.box)  # type: ignore[arg-type]
+        full = b.density >= LIKE_FULL
         on_it = [
             w for w in words
-            if w.conf >= min_conf
+            # a blurred kanji is often read poorly (梱包 as 指色 at 0.1): any reading there counts
+            if (w.conf >= min_conf or full)
             and any(
                 ch not in _BOX_READS and ch.strip()
                 and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
@@ -610,11 +612,11 @@ def confirm_boxes(
                 # word box a pixel or two wider on another CPU) is not a character read there.
                 # Not for a box full of ink: that is a kanji blurred at 200 dpi (重, 肩, 黒),
                 # and Tesseract's boxes for such characters are often a few pixels off
-                and (b.box[0] <= (cx0 + cx1) / 2 <= b.box[2] or b.density >= LIKE_FULL)
+                and (b.box[0] <= (cx0 + cx1) / 2 <= b.box[2] or full)
                 for ch, cx0, cx1 in _char_slices(w)
             )
         ]
-        if on_it and b.density >= LIKE_FULL:
+        if on_it and full:
             continue  # a blurred kanji read there: the shifted readings below are a tick's
         # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
         # characters and 肉 on the box) put its next character on the box: a shifted reading

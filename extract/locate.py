@@ -228,6 +228,11 @@ def _candidates(row: RowDecl, lines: list[Line], scan: bool, *, sentences: bool 
                     best = None
             if best:
                 end = s + best.end
+                # a label read loosely whose cell goes on for a character or three before the
+                # next cell: the label's misread end (消胡期限・党味 | 製造日…), not its value
+                rest = line.text[end:e]
+                if best.score < 100 and e < len(line.text) and 0 < len(rest.strip()) <= LABEL_TAIL:
+                    end = e
                 x_end = line.char_box(end - 1)[2]
                 # the value column starts where the next cell on the label's line starts
                 later = [k for k in line.segment_starts if k > end]
@@ -282,6 +287,11 @@ def find_anchors(form: FormDecl, lines: list[Line]) -> list[Anchor]:
 #: How much a garbled label cell must resemble a row's label to count for it (扶期妥・代味 is 40
 #: like 消費期限・賞味期限, and as like 定期便).
 RESEMBLES = 60.0
+#: Most characters of a label cell left after a loose label match that are still the label's.
+LABEL_TAIL = 3
+#: By how much a garbled label cell must resemble one missing row more than the others to be
+#: taken for it when the rows outnumber the cells.
+CLEARLY_MORE = 15.0
 
 
 def anchor_unlabelled_rows(form: FormDecl, lines: list[Line], anchors: list[Anchor]) -> list[Anchor]:
@@ -347,7 +357,8 @@ def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] |
 
 
 def _numbering_only(text: str) -> bool:
-    return bool(text.strip()) and all(ch in ROW_LEAD or ch.isspace() for ch in text)
+    """A row number, perhaps with a digit taken for a box ((17) read as 1☑), and nothing else."""
+    return any(ch in ROW_LEAD for ch in text) and all(ch in ROW_LEAD or ch in BOX_GLYPHS or ch.isspace() for ch in text)
 
 
 def _likeness(text: str, labels: Iterable[str]) -> float:
@@ -379,7 +390,9 @@ def _assign(
     missing: list[RowDecl], cells: list[tuple[int, tuple[int, int]]], lines: list[Line]
 ) -> list[tuple[RowDecl, tuple[int, tuple[int, int]]]]:
     """Missing rows to label cells: in order when there are as many; one row to the cell that
-    resembles its label, else to the first cell (the row right under the one above)."""
+    resembles its label, else to the first cell (the row right under the one above). With
+    fewer cells than rows (a cell garbled into box marks), each cell to the row it resembles
+    clearly more than the others, in the rows' order."""
     if len(cells) == len(missing):
         return list(zip(missing, cells))
     if len(missing) == 1 and cells:
@@ -387,7 +400,17 @@ def _assign(
         like = [_likeness(lines[li].text[c[0] : c[1]], row.all_labels()) for li, c in cells]
         best = max(range(len(cells)), key=lambda k: (like[k], -k))
         return [(row, cells[best] if like[best] >= RESEMBLES else cells[0])]
-    return []
+    if len(cells) >= len(missing):
+        return []
+    out: list[tuple[RowDecl, tuple[int, tuple[int, int]]]] = []
+    after = -1  # rows are taken in order: a cell's row comes after the row before it
+    for li, c in cells:
+        like = sorted(((_likeness(lines[li].text[c[0] : c[1]], r.all_labels()), k) for k, r in enumerate(missing)), reverse=True)
+        (best, k), second = like[0], like[1][0]
+        if best >= RESEMBLES and best - second >= CLEARLY_MORE and k > after:
+            out.append((missing[k], (li, c)))
+            after = k
+    return out
 
 
 def _positional_anchor(row: RowDecl, li: int, cell: tuple[int, int], line: Line) -> Anchor:

@@ -352,6 +352,21 @@ def test_a_box_full_of_ink_under_a_character_read_there_is_that_character() -> N
     assert checkmarks.confirm_boxes([ticked], words) == [ticked]
 
 
+def test_a_box_full_of_ink_under_a_poorly_read_character_is_that_character() -> None:
+    """Regression (unseen content, city layout, 200 dpi): 梱包 and 鶏肉, blurred into squares
+    full of ink, were read at confidence 0 to 8 (指色, 鶏肉), too unsure to say a character
+    stood there, and passed for ticked boxes: the row (17) was lost and the allergen grid was
+    a box short."""
+    from extract.tesseract import OcrWord
+
+    unsure = [OcrWord("鶏肉", (159, 313, 205, 337), 8.0)]
+    blurred = Checkbox((161, 314, 180, 334), True, 1.0, 0.93, "like")
+    assert checkmarks.confirm_boxes([blurred], unsure) == []
+    # an unsure reading over a pen tick says nothing: the box stays
+    ticked = Checkbox((161, 314, 180, 334), True, 1.0, 0.5, "like")
+    assert checkmarks.confirm_boxes([ticked], unsure) == [ticked]
+
+
 def test_a_thick_pen_tick_s_flat_valley_is_no_character_s_bar() -> None:
     """Regression (city layout, seed 6, 300 dpi): the thick tick in 佐川急便's box lay flat at
     its bottom like 日's bar; the box, matched a pixel narrower than it is, was taken for a

@@ -579,3 +579,53 @@ def test_row_whose_label_wrapped_half_onto_the_next_line_is_read_by_its_number()
     rows.insert(k + 1, ["3 商品の説明・特徴", "赤城山麓の牧場で育てました。"])
     fields = locate_fields(FORM1, [make_page(rows, widths=WIDTHS, conf=0.9, source="ocr")])
     assert fields["product_spec"].value == "肩ロース 500g" and fields["product_spec"].review
+
+
+def _page2_with(rows_and_widths):
+    """Page 2 from the allergen row on, then the given rows, each with its own column widths."""
+    page = make_page([ALLERGENS_ROW], widths=[110, 400], top=60.0, conf=0.9, source="ocr", number=2)
+    top = max(w.y1 for w in page.words) + 12
+    grid = make_page(ALLERGEN_GRID, widths=[75] * 8, size=7.0, top=top, conf=0.9, source="ocr", number=2)
+    page.words += grid.words
+    page.rules += grid.rules
+    top = max(w.y1 for w in page.words) + 12
+    for row, widths in [*rows_and_widths, (["19 担当者連絡先", "所属", "営業部"], WIDTHS)]:
+        part = make_page([row], widths=widths, top=top, conf=0.9, source="ocr", number=2)
+        top = max(w.y1 for w in part.words) + 12
+        page.words += part.words
+        page.rules += part.rules
+    page1 = make_page(OUR_LAYOUT[:15], widths=WIDTHS, conf=0.9, source="ocr")
+    return locate_fields(FORM1, [page1, page])
+
+
+def test_two_garbled_rows_are_read_by_their_place_when_one_s_number_was_taken_for_a_box():
+    """Regression (city layout, 200 dpi): (16) read as 六計 before its label, and (17) as 1☑
+    with 梱包 lost: neither label was found, one label cell for two rows was no answer, and
+    best_before and package_size_weight were both lost."""
+    fields = _page2_with([
+        (["六計 消費期限・賞味", "発送日から5日"], [110, 400]),
+        (["1☑", "包サイズ・梱", "60サイズ・2kg"], [25, 85, 400]),
+    ])
+    assert fields["best_before"].value == "発送日から5日"
+    assert fields["package_size_weight"].value == "60サイズ・2kg"
+
+
+def test_a_garbled_row_is_given_the_one_label_cell_that_resembles_it():
+    """With fewer label cells than garbled rows, a cell goes to the row it resembles clearly;
+    the row with no cell of its own is not guessed."""
+    fields = _page2_with([
+        (["六計 消費期限・賞味", "発送日から5日"], [110, 400]),
+        (["☑ ☑", "60サイズ・2kg"], [110, 400]),
+    ])
+    assert fields["best_before"].value == "発送日から5日"
+    assert "package_size_weight" not in fields
+
+
+def test_the_misread_end_of_a_label_matched_loosely_is_not_its_value():
+    """Regression (city layout, 200 dpi): 消費期限・賞味 read as 消胡期限・党味 matched the
+    variant 消費期限 at 75, and ・党味 was read as the start of the value."""
+    fields = _page2_with([(["(16) 消胡期限・党味", "製造日から60日"], [110, 400]), (PACKAGE_ROW, WIDTHS)])
+    best = fields["best_before"]
+    assert best.value == "製造日から60日" and "党" not in best.raw
+    # where the value column starts (the re-reading of a value with a box reads that place)
+    assert abs(best.bbox[0] - fields["package_size_weight"].bbox[0]) < 2
