@@ -954,9 +954,16 @@ def _cell_before_suffix(text: str, start: int, suffix: str | None) -> int | None
     if head.endswith("\t"):
         head = head[:-1]
     cell_start = head.rfind("\t")
-    if cell_start < 0 or any(c in BOX_GLYPHS for c in head[cell_start:]):
+    if cell_start < 0 or _choices_cell(head[cell_start:]):
         return None  # no cell of its own, or only the choices: the detail is empty
     return start + cell_start + 1
+
+
+def _choices_cell(cell: str) -> bool:
+    """A cell of choices (☐ 市内 ☑ 市外): one that opens with a box or holds two; not a detail
+    with one character taken for a box (群馬県吾☑郡中之条町, 妻 blurred into a square)."""
+    boxes = sum(c in BOX_GLYPHS for c in cell)
+    return boxes >= 2 or (boxes == 1 and cell.strip()[:1] in BOX_GLYPHS)
 
 
 def _cell_after_boxes(text: str, start: int) -> tuple[int, int] | None:
@@ -966,7 +973,7 @@ def _cell_after_boxes(text: str, start: int) -> tuple[int, int] | None:
     for line in text[start:].split("\n"):
         cells = line.split("\t")
         if len(cells) >= 2 and any(c.isalnum() for c in cells[-1]) and any(c in BOX_GLYPHS for c in cells[-2]):
-            if not any(c in BOX_GLYPHS for c in cells[-1]):
+            if not _choices_cell(cells[-1]):
                 return offset + len(line) - len(cells[-1]), offset + len(line)
         offset += len(line) + 1
     return None

@@ -629,3 +629,21 @@ def test_the_misread_end_of_a_label_matched_loosely_is_not_its_value():
     assert best.value == "製造日から60日" and "党" not in best.raw
     # where the value column starts (the re-reading of a value with a box reads that place)
     assert abs(best.bbox[0] - fields["package_size_weight"].bbox[0]) < 2
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["7 原材料（原産地）", "☐ 市内 ☑ 市外（", "群馬県吾 ☑郡中之条町", "）"],
+        ["7 原材料（原産地）", "☐ 市内 ☑ 市外", "群馬県吾 ☑郡中之条町", "）"],  # as scanned: （ lost
+        ["7 原材料（原産地）", "☐ 市内 ☑ 市外", "群馬県吾 ☑郡中之条町"],  # both brackets lost
+    ],
+)
+def test_a_detail_with_a_character_taken_for_a_box_is_still_the_detail(row):
+    """Regression (holdout content, city layout, 200 dpi): 妻 of 吾妻郡, blurred, passed for a
+    ticked box; the detail's cell was taken for more choices and the place was lost. Read with
+    its box, it is read again with the box left in the image (pipeline)."""
+    rows = [row if r[0].startswith("7 ") else r for r in OUR_LAYOUT]
+    fields = locate_fields(FORM1, [make_page(rows, widths=WIDTHS, conf=0.9, source="ocr")])
+    assert fields["ingredients_origin_detail"].value == "群馬県吾 ☑郡中之条町"
+    assert fields["ingredients_origin"].value == "outside"
