@@ -583,7 +583,12 @@ def _garbage_or_tick(text: str) -> bool:
 
 
 def confirm_boxes(
-    boxes: Sequence[Checkbox], words: Iterable[OcrLike], *, min_conf: float = 50.0, ink: np.ndarray | None = None
+    boxes: Sequence[Checkbox],
+    words: Iterable[OcrLike],
+    *,
+    min_conf: float = 50.0,
+    ink: np.ndarray | None = None,
+    walls: Sequence[PxBox] = (),
 ) -> list[Checkbox]:
     """Boxes, without the "like" ones that OCR reads confidently as a character (a bold kanji).
 
@@ -593,6 +598,7 @@ def confirm_boxes(
     """
     words = list(words)
     kept: list[Checkbox] = []
+    read_over: list[Checkbox] = []  # like boxes a character was read over
     for b in boxes:
         if b.kind != "like":
             kept.append(b)
@@ -638,7 +644,29 @@ def confirm_boxes(
         stretched = alone and all(w.box[0] < b.box[0] - 0.5 * side for w in on_it)
         if stretched or (alone and ink is not None and _unread_ink_before(ink, b.box, words)):
             kept.append(b)
-    return kept
+        elif not full:
+            read_over.append(b)
+    # among the boxes kept, a row of choices may have its first box's mark read as a character
+    kept += [b for b in read_over if _opens_a_row_of_choices(b.box, kept, walls)]
+    return sorted(kept, key=boxes.index)
+
+
+def _opens_a_row_of_choices(box: PxBox, boxes: Sequence[Checkbox], walls: Sequence[PxBox]) -> bool:
+    """The box stands first in its cell, just right of the cell's wall (``walls``: vertical
+    ruled lines, x0 == x1), on a row with two boxes more of its size (``boxes``: the boxes
+    confirmed, not characters that look like boxes, 日 日 in 毎月10日・25日): the first of a row of
+    choices, whose pen mark was read as a character (a cross over ゆうパック's box read as 近).
+    A character at a cell's start (肩 of 肩ロース) has no row of boxes beside it; one in a row
+    of choices stands after its wall's first box, not before it."""
+    side = box[2] - box[0]
+    cy = (box[1] + box[3]) / 2
+    row = [
+        o for o in boxes
+        if o.box != box and abs((o.box[2] - o.box[0]) - side) <= 0.2 * side and abs((o.box[1] + o.box[3]) / 2 - cy) <= side / 3
+    ]  # fmt: skip
+    if len(row) < 2:
+        return False
+    return any(box[0] - 1.5 * side <= x0 <= box[0] and y0 <= cy <= y1 for x0, y0, x1, y1 in walls if x0 == x1)
 
 
 #: Share of a "like" box's inside in ink from which it is a blurred character's, not a tick's

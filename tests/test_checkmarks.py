@@ -367,6 +367,28 @@ def test_a_box_full_of_ink_under_a_poorly_read_character_is_that_character() -> 
     assert checkmarks.confirm_boxes([ticked], unsure) == [ticked]
 
 
+def test_a_marked_box_opening_a_row_of_choices_stays_though_its_mark_is_read() -> None:
+    """Regression (holdout content, 200 dpi): a pen cross over ゆうパック's box, first in its
+    cell, was read as 近 with confidence and the box was lost with the carrier. A box right
+    after its cell's wall, on a row with two boxes more of its size, opens a row of choices."""
+    from extract.tesseract import OcrWord
+
+    crossed = Checkbox((487, 2014, 510, 2036), True, 1.0, 0.71, "like")
+    others = [Checkbox((698, 2014, 721, 2036), True, 1.0, 0.66, "like"), Checkbox((884, 2014, 907, 2036), True, 1.0, 0.65, "like")]
+    words = [OcrWord("近", (479, 2007, 529, 2042), 62.0), OcrWord("ゆうパック", (530, 2012, 654, 2036), 41.0)]
+    wall = (470, 1990, 470, 2060)
+    assert crossed in checkmarks.confirm_boxes([crossed, *others], words, walls=[wall])
+    # without the wall (not first in its cell), or without the row of boxes, the reading decides
+    assert crossed not in checkmarks.confirm_boxes([crossed, *others], words, walls=[])
+    assert crossed not in checkmarks.confirm_boxes([crossed], words, walls=[wall])
+    # nor when the row's other "boxes" were characters (日 日 of 毎月10日・25日, 毎 first in its cell)
+    days = [OcrWord("日", (694, 2010, 725, 2040), 90.0), OcrWord("日", (880, 2010, 911, 2040), 90.0)]
+    assert crossed not in checkmarks.confirm_boxes([crossed, *others], words + days, walls=[wall])
+    # nor does a character full of ink there pass for a box (a blurred kanji)
+    blurred = Checkbox(crossed.box, True, 1.0, 0.95, "like")
+    assert blurred not in checkmarks.confirm_boxes([blurred, *others], words, walls=[wall])
+
+
 def test_a_thick_pen_tick_s_flat_valley_is_no_character_s_bar() -> None:
     """Regression (city layout, seed 6, 300 dpi): the thick tick in 佐川急便's box lay flat at
     its bottom like 日's bar; the box, matched a pixel narrower than it is, was taken for a

@@ -463,7 +463,7 @@ def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading
     ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in marked.segments if s[0] == s[2]]
     ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(clean)))
-    boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink)
+    boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink, walls=verticals)
     ocr = checkmarks.drop_box_words(ocr, boxes)
     words = checkmarks.apply_marks(_page_words(ocr, verticals, to_pt), boxes, marked.circles, to_pt)
     rules = [Rule(s[0] * to_pt, s[1] * to_pt, s[2] * to_pt, s[3] * to_pt) for s in marked.segments]
