@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from extract import normalize
 from extract.keys import ROW_LEAD, fold
 from extract.layout import Line, build_lines
-from extract.normalize import nfkc
+from extract.normalize import BOX_GLYPHS, nfkc
 from extract.pagemodel import BBox, Page, Source, union
 from extract.repairs import (
     LEADING_SPECKS,
@@ -49,8 +49,6 @@ REVIEW_THRESHOLD = 0.8
 CHECKED = set("☑☒■✓✔✅◼⬛●◉▣☛レ図")
 UNCHECKED = set("☐□口◻○")
 BOXES = CHECKED | UNCHECKED
-#: Box glyphs proper: what a row of boxes is counted by (レ, 口, ○ are also letters).
-BOX_GLYPHS = set("☑☒■✓✔✅◼⬛▣☐□◻")
 
 def _threshold(label: str) -> float:
     n = len(label)

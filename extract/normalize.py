@@ -63,6 +63,8 @@ _PENALTY: dict[str, float] = {
     "implausible": 0.7,  # a phone number whose prefix does not match its length
     "weekday": 0.6,  # the weekday printed beside a date does not match it
     "grouping": 0.5,  # thousands commas in the wrong places ("1,20,00")
+    "leading_zero": 0.4,  # an amount of several digits that starts with 0 ("000": its first lost)
+    "box_in_text": 0.5,  # a box mark in text: a character taken for a box
 }
 
 
@@ -481,6 +483,9 @@ def _parse_amount(text: str, *, yen: bool) -> tuple[int | None, float]:
     if others:
         flags.add("several")
     value = int(chosen.value)
+    digits = re.sub(r"\D", "", s[chosen.start : chosen.end])
+    if len(digits) > 1 and digits.startswith("0"):
+        flags.add("leading_zero")
     if yen:
         if _YEN_DECORATION_RE.sub("", _rest(s, (chosen.start, chosen.end), others)):
             flags.add("extra")
@@ -1011,9 +1016,16 @@ class Normalized:
     raw: str
 
 
+#: Box glyphs proper: what a row of boxes is counted by (レ, 口, ○ are also letters). No text
+#: value holds one: there it is a character taken for a box (製☑日 for 製造日).
+BOX_GLYPHS = frozenset("☑☒■✓✔✅◼⬛▣☐□◻")
+
+
 def _text(raw: str) -> tuple[str | None, float]:
     value = clean_text(raw)
-    return (value, 1.0) if value else (None, 0.0)
+    if not value:
+        return None, 0.0
+    return value, _fit({"box_in_text"}) if any(c in BOX_GLYPHS for c in value) else 1.0
 
 
 def _iso_date(raw: str) -> tuple[str | None, float]:

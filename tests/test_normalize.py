@@ -843,3 +843,19 @@ def test_misread_first_character_of_reiwa_is_read_as_reiwa_with_less_fit() -> No
     assert found.value == "2026-05-08" and found.fit < 1.0
     assert normalize_value("date", "昭和60年1月2日").value == "1985-01-02"
     assert normalize_value("date", "平和8年5月8日").value is None  # 平成 or 令和: not a guess
+
+
+def test_an_amount_whose_first_digits_were_lost_is_doubted():
+    """Regression (holdout city seed 203, 200 dpi): 12,000 read as 000 came out as a donation
+    of 0 yen at 0.9, not marked for review."""
+    lost = normalize_value("yen", "000")
+    assert lost.value == 0 and lost.fit < 0.5
+    assert normalize_value("yen", "0円").fit == 1.0  # a zero written as one
+    assert normalize_value("yen", "12,000").fit == 1.0
+
+
+def test_a_text_value_with_a_box_in_it_is_doubted():
+    """Regression (holdout city seed 203, 300 dpi): 製造日から1年 came out 製 ☑ 日から1年 at 0.91,
+    not marked for review: no text value holds a box, a character was taken for one."""
+    assert normalize_value("text", "製 ☑ 日から1年").fit <= 0.5
+    assert normalize_value("text", "製造日から1年").fit == 1.0
