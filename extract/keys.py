@@ -28,6 +28,11 @@ TO_LARGE = str.maketrans(SMALL_KANA, "やゆよつあいうえおヤユヨツア
 CONTRACTED_SMALL = "ゃゅょャュョ"
 #: What may stand before a row's label: its numbering, and specks a scan leaves (_6 一般小売価格).
 ROW_LEAD = NUMBERING | set("_|'\"`~;")
+def is_kana(char: str) -> bool:
+    """Hiragana or katakana (with the long-vowel mark and the middle dot)."""
+    return "\u3041" <= char <= "\u30ff"
+
+
 _SKIP_IN_KEYS = set(" \t\u3000：:・･")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from extract.keys import is_kana
 from extract.pagemodel import BBox, Page, Rule, Word, union
 
 #: A gap wider than this many character heights starts a new segment.
@@ -141,14 +142,10 @@ def _is_cjk(ch: str) -> bool:
     return ord(ch) >= 0x3000
 
 
-def _is_kana(ch: str) -> bool:
-    return "\u3041" <= ch <= "\u30ff"
-
-
 def _space_gap(left: str, right: str, ocr: bool) -> float:
     if not ocr or not (_is_cjk(left) and _is_cjk(right)):
         return SPACE_GAP
-    return OCR_KANA_SPACE_GAP if _is_kana(left) and _is_kana(right) else OCR_CJK_SPACE_GAP
+    return OCR_KANA_SPACE_GAP if is_kana(left) and is_kana(right) else OCR_CJK_SPACE_GAP
 
 
 def _make_line(page_number: int, words: list[Word], verticals: list[Rule], *, ocr: bool = False) -> Line:

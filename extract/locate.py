@@ -26,7 +26,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extract import normalize
-from extract.keys import ROW_LEAD, fold
+from extract.keys import NUMBERING, ROW_LEAD, fold, is_kana
 from extract.layout import Line, build_lines
 from extract.normalize import BOX_GLYPHS, nfkc
 from extract.pagemodel import BBox, Page, Source, union
@@ -96,10 +96,18 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
 
 
 def _garbled_number(text: str, label_start: int, score: float) -> bool:
-    """One character standing apart before a label read closely: its row number garbled
-    (（3） read as 半 in a gothic face, two lines tall)."""
+    """What stands before a label read closely is its row number garbled: one character
+    standing apart (（3） read as 半 in a gothic face, two lines tall), or a number with one
+    character read as a kana (（17） read as 1の, city layout)."""
     before = text[:label_start]
-    return score >= 90 and len(before.strip()) == 1 and before[-1:].isspace()
+    if score < 90:
+        return False
+    if len(before.strip()) == 1 and before[-1:].isspace():
+        return True
+    # a number glued to its label, one of its characters read as a kana ((17) as 1の)
+    lead = before.strip()
+    odd = [c for c in lead if c not in ROW_LEAD]
+    return 2 <= len(lead) <= 4 and lead[0] in NUMBERING and len(odd) == 1 and is_kana(odd[0])
 
 
 def _extend_match(key: str, body: str, start: int, end: int) -> int:
@@ -585,7 +593,8 @@ def _core(marker: str) -> str:
     return core or unicodedata.normalize("NFKC", marker).strip()
 
 
-_NUMBER = re.compile(r"[0-9０-９][0-9０-９,，.．]*")
+#: A number with its separators; a colon with three digits after it is a misread comma (13:000).
+_NUMBER = re.compile(r"[0-9０-９](?:[0-9０-９,，.．]|[:;](?=[0-9]{3}(?![0-9])))*")
 
 
 @dataclass
@@ -1077,7 +1086,7 @@ def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
                 continue  # printed as a choice and left unticked
             else:
                 al = fuzz.partial_ratio_alignment(key, folded)
-                if al.score < 88:
+                if al.score < _phrase_floor(key):
                     continue
                 cand = (al.score, al.dest_start, al.dest_end, choice)
             if best is None or (cand[0], -cand[1]) > (best[0], -best[1]):
@@ -1087,6 +1096,21 @@ def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
     score, start, end, choice = best
     span = Span(index[start], index[end - 1] + 1)
     return FieldReading(choice.value, document.text[span.start : span.end], span, score / 100, document)
+
+
+#: A statement read with fewer characters right than this (in percent) does not count...
+PHRASE_FLOOR = 88
+#: ...unless only one of its characters is wrong and it is this long: 滞納はありません read as
+#: 清納はありません (滞 and 清 share their water radical) is still the statement, while
+#: 滞納あり and 滞納なし, two characters apart, stay too short to forgive.
+PHRASE_ONE_OFF_LENGTH = 6
+
+
+def _phrase_floor(key: str) -> float:
+    """The least score at which a statement ``key`` counts as found."""
+    if len(key) < PHRASE_ONE_OFF_LENGTH:
+        return PHRASE_FLOOR
+    return min(PHRASE_FLOOR, 100 * (1 - 1 / len(key)) - 0.5)
 
 
 def _unticked_free_find(folded: str, index: tuple[int, ...], text: str, key: str) -> int:
@@ -1196,7 +1220,7 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
     repair_mail_domain(form, result)
     repair_kana_reading(form, result)
     _apply_form_values(form, pages, result)
-    _apply_implications(form.implications, result, pages)
+    apply_implications(form.implications, result, pages)
     return Located(result, {k: v for k, v in unparsed.items() if k not in result})
 
 
@@ -1274,7 +1298,7 @@ def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, Extr
         )
 
 
-def _apply_implications(rules: tuple[Implication, ...], result: dict[str, ExtractedField], pages: list[Page]) -> None:
+def apply_implications(rules: tuple[Implication, ...], result: dict[str, ExtractedField], pages: list[Page]) -> None:
     for imp in rules:
         if imp.then in result or imp.when not in result:
             continue

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
 from extract.layout import build_lines
-from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, locate_all, locate_fields
+from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, apply_implications, locate_all, locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word, char_shares
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
@@ -230,7 +230,7 @@ def extract_document(
         fields: dict[str, ExtractedField] = {}
         if found.form:
             located = locate_all(found.form, doc_pages)
-            fields = _second_reading(doc, found.form, doc_pages, located.fields)
+            fields = _second_reading(doc, found.form, doc_pages, located.fields, located.unparsed)
             fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
             fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
             fields = _text_read_line_by_line(doc, found.form, doc_pages, fields)
@@ -285,7 +285,11 @@ _told_missing: set[str] = set()
 
 
 def _second_reading(
-    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
+    doc: Ingested,
+    form: FormDecl,
+    pages: list[Page],
+    fields: dict[str, ExtractedField],
+    unparsed: dict[str, ExtractedField] | None = None,
 ) -> dict[str, ExtractedField]:
     """A scanned document of a form with a model of its own (``ocr_model``) read again with
     that model: every value that reading finds is taken from it, the rest stay as first read.
@@ -296,7 +300,9 @@ def _second_reading(
     and 小川 with confidence) but the forms worse, so only the forms that declare it pay for a
     second reading. Only the values' boxes are read again, as names are
     (:func:`_values_read_again`); where the first reading missed a required field (its label
-    unread), the pages are read again whole. Both readings are cached like the first.
+    unread), the pages are read again whole. So are the places where text stood that did not
+    read as its field's type (``unparsed``: 未納税額 円, the 0 before it lost). Both readings
+    are cached like the first.
     """
     scanned = _scanned(pages)
     lang = second_model(form) if scanned else None
@@ -305,7 +311,12 @@ def _second_reading(
     if any(f.required and f.key not in fields for f in form.fields()):
         again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
         return {**fields, **locate_fields(form, again)}
-    return _values_read_again(doc, form, pages, fields, dict.fromkeys(fields, lang), _second_model_reading)
+    pending = {**(unparsed or {}), **fields}
+    again = _values_read_again(doc, form, pages, pending, dict.fromkeys(pending, lang), _second_model_reading)
+    found = {k: v for k, v in again.items() if v.value is not None}
+    # a value found only now tells what it implies (未納税額 0 円: no arrears)
+    apply_implications(form.implications, found, pages)
+    return found
 
 
 def _fields_read_again(

@@ -39,8 +39,10 @@ def _unpaired_opening_bracket(value: str) -> str:
     return value
 
 
-#: Specks a scan leaves before a value (. , ・) are not part of it.
-LEADING_SPECKS = ".,・、。'\"`”“"
+#: Specks a scan leaves before a value (. , ・, a stroke of an underline) are not part of it.
+LEADING_SPECKS = ".,・、。'\"`”“_"
+#: A speck or stroke after the full stop that ends a sentence (…お米です。~) is no part of it.
+_SPECK_AFTER_FULL_STOP = re.compile(r"(?<=。)\s*[~_|'`]+$")
 _STRIP = " \t\n：:　"
 
 
@@ -130,6 +132,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
         value = re.sub(r"([%％])\1+", r"\1", value)  # 100%% : no text writes a sign twice
         value = _SPECK_AFTER_NUMBER.sub("", value)
+        value = _SPECK_AFTER_FULL_STOP.sub("", value)
         value = _DAYS_AS_CRYSTAL.sub("日", value)
         value = _unpaired_opening_bracket(value)
         value = restore_small_kana_words(_undouble_small_kana(value))

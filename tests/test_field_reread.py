@@ -405,3 +405,30 @@ def test_a_surer_reading_that_lost_characters_over_the_same_width_is_not_taken()
     assert pipeline._better_reading(first, _field("高橋美咲", (273.2, 247.3, 313.6, 260.6))).confidence == 0.8
     assert pipeline._better_reading(first, _field("渋川美咲", (273.2, 247.3, 313.6, 260.6))).value == "渋川美咲"
     assert pipeline._better_reading(first, _field("高橋", (273.2, 247.3, 293.0, 260.6))).value == "高橋"
+
+
+def test_a_certificate_value_that_did_not_parse_is_read_again_with_the_second_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (seed 401, 200 dpi): 未納税額 0円 read as 円, its 0 lost; only the values
+    found were read again, so the amount, and with it whether there are arrears, stayed unread."""
+    form = get_form("tax_certificate")
+    rows = [
+        ["納税証明書"],
+        ["住所", "群馬県渋川市石原80番地"],
+        ["氏名", "株式会社渋川フーズ"],
+        ["未納税額", "円"],
+        ["上記のとおり証明します。令和8年6月1日 渋川市長 髙木 勉"],
+    ]
+    page = make_page(rows, conf=0.9, source="ocr")
+    regions = _Regions("0円", 0.9)
+    monkeypatch.setattr("extract.readers.image.read_regions", regions)
+    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
+    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
+    monkeypatch.setattr(pipeline, "_installed", lambda lang: lang)
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    located = pipeline.locate_all(form, [page])
+    assert "unpaid_amount" not in located.fields and "unpaid_amount" in located.unparsed
+    fields = pipeline._second_reading(_doc(), form, [page], located.fields, located.unparsed)
+    assert regions.calls == 1
+    assert fields["unpaid_amount"].value == 0
+    assert fields["no_arrears"].value is True
+    assert all(f.value is not None for f in fields.values())

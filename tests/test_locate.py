@@ -135,6 +135,10 @@ def test_field_has_page_box_and_confidence():
         # voicing marks dropped, and a wall read as ワ (holdout content, city layout, 300 dpi)
         ("ウェブサイトURL", "ワウ ェ フ サイ ト", True),
         ("ウェブサイトURL", "ウェフサイト", True),
+        # a number glued to its label with a character read as a kana ((17) as 1の, seed 301)
+        ("梱包サイズ", "1の梱包サイズ ☑", True),
+        ("梱包サイズ", "1商梱包サイズ", False),  # a kanji may be another word's
+        ("梱包サイズ", "あの梱包サイズ", False),  # no number
     ],
 )
 def test_find_label(label, text, found):
@@ -154,11 +158,45 @@ def test_statement_decides_no_arrears_without_its_row_label():
     assert fields["no_arrears"].bbox is not None
 
 
+@pytest.mark.parametrize(
+    ("statement", "value"),
+    [
+        # 滞 read as 清 (seed 402, 200 dpi): one character wrong in eight is still the statement
+        ("上記のとおり清納はありませんので証明します。", True),
+        # a short statement one character off is not forgiven: 滞納あり and 滞納なし are two apart
+        ("清納あり", None),
+    ],
+)
+def test_a_long_statement_with_one_character_misread_still_decides(statement, value):
+    rows = [["納税証明書"], ["氏名", "株式会社 渋川フーズ"], [statement]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300])])
+    assert (fields["no_arrears"].value if "no_arrears" in fields else None) is value
+
+
+def test_a_certificate_table_headed_kamoku_gives_its_tax_and_amount():
+    """Regression (seed 402, layout 2): 税目 read as 科目 lost the table's tax and amount, and
+    with the amount, whether there are arrears."""
+    rows = [["納税証明書"], ["氏名 (名称)", "渋川こんにゃく本舗株式会社"], ["科目", "未納税額", "備考"], ["固定資産税", "4000円"]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[120, 120, 120])])
+    assert fields["tax_kind"].value == "固定資産税"
+    assert fields["unpaid_amount"].value == 4000
+    assert fields["no_arrears"].value is False
+
+
 def test_unpaid_amount_implies_arrears():
     rows = [["納税証明書"], ["氏名", "渋川 一郎"], ["未納税額", "15,000円"]]
     fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300])])
     assert fields["unpaid_amount"].value == 15000
     assert fields["no_arrears"].value is False
+
+
+def test_an_amount_with_its_comma_read_as_a_colon_is_read_whole():
+    """Regression (holdout seed 304, 200 dpi): 13:000 円 gave 0 and 7:150 円 gave 150, the
+    number cut at the colon; read whole, and marked for review."""
+    rows = [["渋川市ふるさと応援寄附金(ふるさと納税) 返礼品提供申込書"], ["4 寄附金額", "13:000 円"], ["6 一般小売価格", "7:150 円 (税抜)", "7.722 円 (税込)"]]
+    fields = locate_fields(get_form("shibukawa.form1"), [make_page(rows, source="ocr", conf=0.9)])
+    assert fields["donation_amount"].value == 13000 and fields["donation_amount"].review
+    assert fields["retail_price_excl_tax"].value == 7150
 
 
 def test_wrapped_long_label_is_found_by_its_first_line():

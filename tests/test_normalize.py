@@ -167,6 +167,11 @@ def test_clean_text(text: str, expected: str) -> None:
         ("12,000FA", 12000),  # OCR: 円 read as FA
         ("12000.0円", 12000),
         ("1,20,00円", 12000),  # misplaced commas: read, with a low fit
+        # regressions (holdout seed 304, 200 dpi): a comma read as a colon lost the thousands
+        ("13:000 円", 13000),
+        ("7:150 円 (税抜)", 7150),
+        ("1;200円", 1200),
+        ("12:30 1,000円", 1000),  # a time before an amount stays a time
         # no amount
         ("", None),
         ("   ", None),
@@ -186,6 +191,8 @@ def test_clean_text(text: str, expected: str) -> None:
         ("0279-22-2396", None),
         ("A4", None),
         ("千葉県", None),
+        ("12:30", None),
+        ("12:3000円", None),
     ],
 )
 def test_parse_yen(text: str, expected: int | None) -> None:
@@ -210,6 +217,7 @@ def test_parse_yen(text: str, expected: int | None) -> None:
         ("税抜 10,000円 税込 11,000円", 0.9),
         ("4 寄附金額 12,000円", 0.81),
         ("1,20,00円", 0.5),
+        ("13:000 円", 0.8),  # a repaired separator: for review
         ("なし", 0.0),
     ],
 )

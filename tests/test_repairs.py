@@ -152,6 +152,11 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
         ("「上州和牛」すき焼きセット", "「上州和牛」すき焼きセット"),
         ("(株)渋川フーズ", "(株)渋川フーズ"),
         ("3,000円", "3,000円"),
+        # regressions (holdout seeds 301, 401): an underline's stroke before, a speck after the end
+        ("_ブルーベリー", "ブルーベリー"),
+        ("粘りと甘みのあるお米です。~", "粘りと甘みのあるお米です。"),
+        # left alone: a period open at its end
+        ("10月~", "10月~"),
     ],
 )
 def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
