@@ -477,12 +477,35 @@ def _on_row_of(line: Line, anchor_line: Line) -> bool:
     return line.page == anchor_line.page and abs(_cy(anchor_line) - _cy(line)) < 0.9 * anchor_line.height
 
 
-def _value_columns(cont: Line, anchor: Anchor) -> int:
-    """Offset of the first character right of the label's column."""
+def _value_columns(cont: Line, anchor: Anchor, value_x: float | None = None) -> int:
+    """Offset of the first character right of the label's column; with ``value_x``, where the
+    value on the label's line starts, also past characters starting half a character or more
+    left of it (a label's note wrapped under it, （ポータルサイト等に転記し, reaching past the
+    label's end)."""
     start = 0
-    while start < len(cont.text) and (cont.owners[start] < 0 or cont.char_box(start)[2] <= anchor.x_end + 1):
+    while start < len(cont.text) and (
+        cont.owners[start] < 0
+        or cont.char_box(start)[2] <= anchor.x_end + 1
+        or (value_x is not None and cont.char_box(start)[0] < value_x - cont.height / 2)
+    ):
         start += 1
     return start
+
+
+#: The value on a label's line starts at most this many line heights after the label for its
+#: start to bound the value column of the lines under it (farther, it may be a speck).
+VALUE_START_REACH = 4.0
+
+
+def _value_start(line: Line, anchor: Anchor, end: int) -> float | None:
+    """Where the value on the label's line starts, when it starts near the label."""
+    k = anchor.end
+    while k < end and (line.owners[k] < 0 or line.text[k].isspace() or line.text[k] in LEADING_SPECKS):
+        k += 1
+    if k >= end:
+        return None
+    x = line.char_box(k)[0]
+    return x if x - anchor.x_end <= VALUE_START_REACH * line.height else None
 
 
 def region_for(
@@ -508,9 +531,11 @@ def region_for(
                 start = _value_columns(above, anchor)
                 if start < len(above.text):
                     region.add(above, start, len(above.text))
+    value_x = None
     if not below:
         end = nxt.start if nxt and nxt.line == anchor.line else len(line.text)
         region.add(line, anchor.end, end)
+        value_x = _value_start(line, anchor, end)
     stop = nxt.line if nxt else len(lines)
     if nxt and nxt.line == anchor.line:
         return region
@@ -521,7 +546,7 @@ def region_for(
             break
         if nxt and columns and not below and _on_row_of(cont, lines[nxt.line]) and not _on_row_of(cont, line):
             break
-        start = _value_columns(cont, anchor) if columns and not below else 0
+        start = _value_columns(cont, anchor, value_x) if columns and not below else 0
         if start < len(cont.text):
             region.add(cont, start, len(cont.text))
     return region

@@ -199,6 +199,27 @@ def test_an_amount_with_its_comma_read_as_a_colon_is_read_whole():
     assert fields["retail_price_excl_tax"].value == 7150
 
 
+def test_a_label_s_note_wrapped_under_it_is_not_read_into_the_value():
+    """Regression (holdout seed 303, city layout, 200 dpi): the note under 商品規格, （ポータル
+    サイト等に転記し, reaches past the label's end (a speck read as 。 after it) and its end was
+    read as the value's second line: 300g×2本に転記し."""
+    from extract.pagemodel import Page, Word
+
+    words = [
+        Word("渋川市ふるさと応援寄附金(ふるさと納税)返礼品提供申込書", 60, 100, 400, 114, 0.9),
+        Word("(1)商品名", 62.0, 320.0, 110.0, 332.0, 0.9),
+        Word("アカシアはちみつ", 190.0, 320.0, 280.0, 332.0, 0.9),
+        Word("(2)商品規格", 61.9, 348.1, 135.6, 366.8, 0.4),
+        Word("。", 136, 348.1, 146.2, 366.8, 0.4),
+        Word("300gx2本", 167.0, 353.2, 226.1, 364.0, 0.89),
+        Word("(ポータルサイ", 58.0, 363.6, 115.5, 370.8, 0.9),
+        Word("ト等に転記し", 115.6, 363.6, 159.5, 370.8, 0.92),
+        Word("ます)", 58.0, 371.9, 75.6, 379.1, 0.93),
+    ]
+    page = Page(number=1, width=595, height=842, source="ocr", words=words)
+    assert locate_fields(get_form("shibukawa.form1"), [page])["product_spec"].value == "300g×2本"
+
+
 def test_wrapped_long_label_is_found_by_its_first_line():
     form2 = get_form("shibukawa.form2")
     rows = [
