@@ -164,6 +164,15 @@ class Region:
     def from_ocr(self, start: int, end: int) -> bool:
         return any(ref is not None and ref[0].ocr for ref in self.refs[start:end])
 
+    def box_conf(self) -> float | None:
+        """How sure the reading of the region's boxes is: the least sure box's (None: no box)."""
+        confs = [
+            ref[0].words[ref[0].owners[ref[1]]].conf
+            for ch, ref in zip(self.text, self.refs)
+            if ch in BOX_GLYPHS and ref is not None and ref[0].owners[ref[1]] >= 0
+        ]
+        return min(confs) if confs else None
+
     def conf(self, start: int, end: int) -> float:
         """Recognition confidence of a span: the mean over its characters, pulled towards its
         weakest word (one unreadable word in a long description should not zero it, but
@@ -629,6 +638,10 @@ class FieldReading:
     span: Span | None
     fit: float
     region: Region
+    #: How sure the reading is where its characters' recognition does not say: boxes are read
+    #: from their pixels, and how well their labels' text was recognized matters not once the
+    #: labels are found. None: the characters' recognition confidence.
+    sure: float | None = None
 
 
 def _boxes_by_order(f: FieldDecl, region: Region) -> tuple[list[Choice], list[Span], float] | None:
@@ -904,13 +917,14 @@ def read_field(f: FieldDecl, row: RowDecl, region: Region, siblings: list[FieldD
         ticked, spans, seen = _read_boxes(f, region)
         if not seen:
             return None
+        sure = region.box_conf()
         if f.type == "multi_choice":
             value: Any = [c.value for c in f.choices if c in ticked]
-            return FieldReading(value, " ".join(c.label for c in ticked), _cover(spans), seen, region)
+            return FieldReading(value, " ".join(c.label for c in ticked), _cover(spans), seen, region, sure)
         if not ticked:
             return None
         fit = seen if len(ticked) == 1 else 0.4  # two boxes ticked for one choice: ask a person
-        return FieldReading(ticked[0].value, ticked[0].label, _cover(spans), fit, region)
+        return FieldReading(ticked[0].value, ticked[0].label, _cover(spans), fit, region, sure)
 
     start, end = 0, len(text)
     label_score = 100.0
@@ -1256,6 +1270,8 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
     if reading.span is not None:
         page, bbox = reading.region.box(reading.span.start, reading.span.end)
         ocr_conf = reading.region.conf(reading.span.start, reading.span.end)
+    if reading.sure is not None:
+        ocr_conf = reading.sure
     if page is None:
         page = lines[anchor.line].page
     confidence = round(max(0.0, min(1.0, reading.fit * ocr_conf)), 3)

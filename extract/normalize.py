@@ -50,7 +50,10 @@ __all__ = [
 #: Factor applied once per kind of repair.
 _PENALTY: dict[str, float] = {
     "ocr_char": 0.8,  # letters read for digits (O→0, l→1, S→5)
-    "ocr_sep": 0.85,  # dot or 、 read for a thousands comma, 一 for a dash, 。 for a dot
+    # dot or 、 read for a thousands comma, 一 for a dash, 。 for a dot: what the separator
+    # means is not in doubt (12.000円 is no decimal), only the digits, which OCR confidence weighs
+    "ocr_sep": 0.95,
+    "decimal_comma": 0.85,  # a comma for a decimal point (62,5%): or a thousands comma, a digit lost
     "ocr_yen": 0.85,  # 円 read as FA
     "ocr_at": 0.8,  # @ read as ⑥ or ◎
     "spaces": 0.9,  # spaces inside a value that takes none (email, URL, phone digits)
@@ -324,7 +327,7 @@ def _eval_num(text: str, *, decimal: bool) -> tuple[Decimal | None, set[str]]:
             flags.add("zero_fraction")
         return value, flags
     if decimal and seps == [","] and len(groups[-1]) != 3:
-        flags.add("ocr_sep")  # 62,5% — a decimal comma
+        flags.add("decimal_comma")  # 62,5%: 62.5, or 625 with a digit lost
         return Decimal(groups[0] + "." + groups[1]), flags
     if thousands(groups):
         if "." in seps:

@@ -199,15 +199,27 @@ def _one_digit_off(value: int) -> set[int]:
     return {v for v in out if v > 0}
 
 
+#: The confidence of a scanned 税抜/税込 pair that agrees.
+CONFIRMED_PAIR = 0.9
+
+
 def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
     """A 税抜/税込 pair read from a scan that does not agree (5,130 and 85,540) is set right
-    when exactly one one-digit repair of exactly one side makes it agree; marked for review."""
+    when exactly one one-digit repair of exactly one side makes it agree; marked for review.
+    A pair that agrees is sure (:data:`CONFIRMED_PAIR`), however its characters were read."""
     for excl_key, incl_key in form.tax_pairs:
         excl, incl = result.get(excl_key), result.get(incl_key)
         if excl is None or incl is None or "ocr" not in (excl.source, incl.source):
             continue
         a, b = excl.value, incl.value
-        if not isinstance(a, int) or not isinstance(b, int) or b in _with_tax(a):
+        if not isinstance(a, int) or not isinstance(b, int):
+            continue
+        if b in _with_tax(a):
+            # two amounts that agree confirm each other's digits: a misread of either would
+            # not keep them a tax apart
+            for key, field in ((excl_key, excl), (incl_key, incl)):
+                if field.source == "ocr" and field.confidence < CONFIRMED_PAIR:
+                    result[key] = field.model_copy(update={"confidence": CONFIRMED_PAIR, "review": False})
             continue
         fix_incl = {v for v in _one_digit_off(b) if v in _with_tax(a)}
         fix_excl = {v for v in _one_digit_off(a) if b in _with_tax(v)}

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from extract.locate import find_label, locate_fields
+from extract.normalize import BOX_GLYPHS
 from forms.catalogue import get_form
 from tests.pagebuild import make_page
 
@@ -283,6 +284,37 @@ def test_ocr_confidence_marks_doubtful_values_for_review():
     address, donation = fields["applicant_address"], fields["donation_amount"]
     assert donation.source == "ocr" and donation.confidence > 0.9 and not donation.review
     assert 0 < address.confidence < 0.8 and address.review
+
+
+def test_a_scanned_tax_pair_that_agrees_is_sure_however_its_digits_were_recognized():
+    """The review marks were on nearly every right price of the scans (their digits read at
+    0.3 to 0.5): two amounts a tax apart confirm each other."""
+    from dataclasses import replace
+
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[11] = ["5 返礼品の価格", "10.000", "円（税抜）", "10,800", "円（税込）"]
+    page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
+    page.words = [replace(w, conf=0.3) if w.text[:1].isdigit() else w for w in page.words]
+    fields = locate_fields(FORM1, [page])
+    for key in ("gift_price_excl_tax", "gift_price_incl_tax"):
+        assert fields[key].confidence == pytest.approx(0.9) and not fields[key].review
+    rows[11] = ["5 返礼品の価格", "10.000", "円（税抜）", "10,600", "円（税込）"]
+    page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
+    page.words = [replace(w, conf=0.3) if w.text[:1].isdigit() else w for w in page.words]
+    assert locate_fields(FORM1, [page])["gift_price_excl_tax"].review  # no tax apart: unconfirmed
+
+
+def test_a_box_reading_is_as_sure_as_its_boxes_not_as_its_labels_recognition():
+    """A ticked box whose label was recognized at 0.3 is no less surely ticked: the review marks
+    were on half the right choices of the scans."""
+    from dataclasses import replace
+
+    page = make_page(OUR_LAYOUT, widths=[110, 90, 200, 80, 90], conf=0.3, source="ocr")
+    page.words = [replace(w, conf=1.0) if w.text in BOX_GLYPHS else w for w in page.words]
+    temperature = locate_fields(FORM1, [page])["temperature"]
+    assert temperature.confidence > 0.8 and not temperature.review
+    page.words = [replace(w, conf=0.5) if w.text in BOX_GLYPHS else w for w in page.words]
+    assert locate_fields(FORM1, [page])["temperature"].review  # an unsure box still shows
 
 
 def test_detail_whose_opening_bracket_was_lost_is_read_from_its_cell():
