@@ -586,8 +586,20 @@ def _second_model_reading(old: ExtractedField, new: ExtractedField) -> Extracted
     sure: the form declared it the better, and the fast model is wrong with confidence where it
     is (小川 for 渋川, 和邊 for 和牛). A value found elsewhere means the second reading of the
     labels around it moved it (a table's header read as its row), and the first reading
-    stands."""
-    return new if new.value is not None and _same_place(old, new) else old
+    stands. Where both models read the same, the value is as sure as the surer reading
+    (tessdata_best gives 0 to some long words it reads right)."""
+    if new.value is None or not _same_place(old, new):
+        return old
+    if _same_reading(old, new) and old.confidence > new.confidence:
+        return new.model_copy(update={"confidence": old.confidence, "review": old.review})
+    return new
+
+
+def _same_reading(a: ExtractedField, b: ExtractedField) -> bool:
+    """Two readings of one value that differ at most in their spaces."""
+    if isinstance(a.value, str) and isinstance(b.value, str):
+        return _no_spaces(a.value) == _no_spaces(b.value)
+    return a.value == b.value
 
 
 def _same_place(a: ExtractedField, b: ExtractedField) -> bool:
@@ -606,7 +618,7 @@ def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     round), the first reading's text, as sure as the surer of the two."""
     if new.value is None:
         return old
-    if isinstance(old.value, str) and isinstance(new.value, str) and _no_spaces(old.value) == _no_spaces(new.value):
+    if isinstance(old.value, str) and isinstance(new.value, str) and _same_reading(old, new):
         confidence = max(old.confidence, new.confidence)
         return old.model_copy(update={"confidence": confidence, "review": confidence < REVIEW_THRESHOLD})
     if _characters_lost(old, new):

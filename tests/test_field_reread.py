@@ -432,3 +432,14 @@ def test_a_certificate_value_that_did_not_parse_is_read_again_with_the_second_mo
     assert fields["unpaid_amount"].value == 0
     assert fields["no_arrears"].value is True
     assert all(f.value is not None for f in fields.values())
+
+
+def test_a_certificate_value_both_models_read_alike_is_as_sure_as_the_surer() -> None:
+    """Regression (seed 1): tessdata_best read 渋川こんにゃく本舗株式会社 right at confidence 0,
+    as the fast model had at 0.76; the value was marked for review for nothing."""
+    first = _field("渋川こんにゃく本舗株式会社", (100, 100, 300, 112)).model_copy(update={"confidence": 0.76})
+    second = first.model_copy(update={"confidence": 0.0, "review": True})
+    taken = pipeline._second_model_reading(first, second)
+    assert taken.confidence == 0.76 and not taken.review
+    other = second.model_copy(update={"value": "渋川こんにゃく本舗株式会杜"})
+    assert pipeline._second_model_reading(first, other) is other  # the declared model's reading wins
