@@ -1064,7 +1064,7 @@ def _read_before_marker(
     core = _core(f.suffix or "")
     k = _norm_find(text, core, lower)
     if k < 0 or k > end:
-        k = end
+        k = _before_next_marker(f, text, lower, end, siblings)
     piece = text[lower:k]
     if f.type in ("yen", "int", "percent"):
         numbers = list(_NUMBER.finditer(piece))
@@ -1076,6 +1076,20 @@ def _read_before_marker(
         span = Span(lower + m.start(), lower + m.end() + (len(tail) if "万" in tail else 0))
         return _finish(f, region, span, label_score)
     return _finish(f, region, _trim(region, lower, k), label_score)
+
+
+def _before_next_marker(f: FieldDecl, text: str, lower: int, end: int, siblings: list[FieldDecl]) -> int:
+    """Where a value whose own marker was misread ends (6.030 円 (税起) 6,512 円 (税込)): before
+    the number of the next sibling's marker, which is that sibling's; else at ``end``."""
+    later = siblings[siblings.index(f) + 1 :] if f in siblings else []
+    for s in later:
+        if not s.suffix or s.prefix:
+            continue
+        j = _norm_find(text, _core(s.suffix), lower)
+        if 0 <= j <= end:
+            theirs = list(_NUMBER.finditer(text, lower, j))
+            return theirs[-1].start() if theirs else j
+    return end
 
 
 def _read_scan(f: FieldDecl, region: Region, start: int, end: int, label_score: float) -> FieldReading | None:

@@ -588,11 +588,26 @@ def _second_model_reading(old: ExtractedField, new: ExtractedField) -> Extracted
     labels around it moved it (a table's header read as its row), and the first reading
     stands. Where both models read the same, the value is as sure as the surer reading
     (tessdata_best gives 0 to some long words it reads right)."""
-    if new.value is None or not _same_place(old, new):
+    if new.value is None or not _same_place(old, new) or _phantom_added(old, new):
         return old
     if _same_reading(old, new) and old.confidence > new.confidence:
         return new.model_copy(update={"confidence": old.confidence, "review": old.review})
     return new
+
+
+#: What Tesseract reads in a blank gap between characters, with either model: 和 (焼き上げた、
+#: 和群馬; こんにゃく和生産組合; 合同会社和白井醸造, each 和 on no ink).
+PHANTOMS = frozenset("和")
+
+
+def _phantom_added(old: ExtractedField, new: ExtractedField) -> bool:
+    """The second reading is the first with one phantom character (:data:`PHANTOMS`) put in."""
+    if not (isinstance(old.value, str) and isinstance(new.value, str)):
+        return False
+    before, after = _no_spaces(old.value), _no_spaces(new.value)
+    if len(after) != len(before) + 1:
+        return False
+    return any(after[i] in PHANTOMS and after[:i] + after[i + 1 :] == before for i in range(len(after)))
 
 
 def _same_reading(a: ExtractedField, b: ExtractedField) -> bool:
@@ -616,7 +631,7 @@ def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     """Of two readings of a value, the more confident; where both read the same characters
     (tessdata_best puts spaces between words where the fast model reads none, and the other way
     round), the first reading's text, as sure as the surer of the two."""
-    if new.value is None:
+    if new.value is None or _phantom_added(old, new):
         return old
     if isinstance(old.value, str) and isinstance(new.value, str) and _same_reading(old, new):
         confidence = max(old.confidence, new.confidence)

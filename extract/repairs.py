@@ -26,6 +26,8 @@ from forms.schema import FormDecl, RowDecl
 #: A full stop between a number and the counter or unit after it (年間700.個) is a speck: a
 #: decimal point has a digit after it.
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=[0-9])[.,](?=[\u3040-\u9fff])")
+#: A 5 read twice, as S and as 5, before its unit (100サイズ・S5kg): no size or count is S5.
+_FIVE_AS_S5 = re.compile(r"(?<![A-Za-z0-9])S(?=5(?:[0-9.]|kg|g|cm|mm|ml|L|本|個|袋|枚|パック))")
 #: 日 after a number read as 晶 (three 日): no count of 晶 is written (常温で180晶).
 _DAYS_AS_CRYSTAL = re.compile(r"(?<=[0-9])晶")
 _BRACKETS = {"「": "」", "『": "』", "（": "）", "(": ")"}
@@ -134,6 +136,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
         value = _SPECK_AFTER_NUMBER.sub("", value)
         value = _SPECK_AFTER_FULL_STOP.sub("", value)
         value = _DAYS_AS_CRYSTAL.sub("日", value)
+        value = _FIVE_AS_S5.sub("", value)
         value = _unpaired_opening_bracket(value)
         value = restore_small_kana_words(_undouble_small_kana(value))
         value = correct_places(value, prefer)
@@ -213,6 +216,11 @@ def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
             continue
         a, b = excl.value, incl.value
         if not isinstance(a, int) or not isinstance(b, int):
+            continue
+        if excl.bbox is not None and excl.bbox == incl.bbox:
+            # both read from one place: one of them stands in for a value not found
+            for key, field in ((excl_key, excl), (incl_key, incl)):
+                result[key] = field.model_copy(update={"confidence": min(field.confidence, 0.5), "review": True})
             continue
         if b in _with_tax(a):
             # two amounts that agree confirm each other's digits: a misread of either would

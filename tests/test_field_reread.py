@@ -443,3 +443,14 @@ def test_a_certificate_value_both_models_read_alike_is_as_sure_as_the_surer() ->
     assert taken.confidence == 0.76 and not taken.review
     other = second.model_copy(update={"value": "渋川こんにゃく本舗株式会杜"})
     assert pipeline._second_model_reading(first, other) is other  # the declared model's reading wins
+
+
+@pytest.mark.parametrize("choose", [pipeline._better_reading, pipeline._second_model_reading])
+def test_a_second_reading_that_only_adds_a_phantom_wa_is_not_taken(choose) -> None:
+    """Regression (holdout seed 502, 200 dpi; seed 402): tessdata_best read 和 in the blank
+    between 合同会社 and 白井醸造, surer than the fast model's right reading."""
+    first = _field("合同会社白井醸造", (100, 100, 300, 112)).model_copy(update={"confidence": 0.07})
+    second = first.model_copy(update={"value": "合同会社和白井醸造", "confidence": 0.26})
+    assert choose(first, second) is first
+    kept = second.model_copy(update={"value": "上州和牛"})  # a 和 that replaces nothing
+    assert choose(first.model_copy(update={"value": "上州和邊"}), kept) is kept

@@ -396,6 +396,16 @@ def test_tax_pair_repairs_one_misread_digit_on_scans():
     assert typed["gift_price_incl_tax"].value == 85540  # what a supplier typed is left for the checks
 
 
+def test_a_price_whose_marker_was_misread_is_not_taken_from_the_next_price():
+    """Regression (holdout seed 502, 200 dpi): 円（税抜） read as 円（税起）, so the price before
+    it was looked for up to the row's end and the 税込 price taken for it, unmarked."""
+    rows = [list(r) for r in OUR_LAYOUT]
+    rows[11] = ["5 返礼品の価格", "6.030", "円（税起）", "6,512", "円（税込）"]
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.9, source="ocr")])
+    assert fields["gift_price_excl_tax"].value == 6030
+    assert fields["gift_price_incl_tax"].value == 6512
+
+
 def test_allergen_grid_with_misread_labels_is_read_by_cell_order():
     """Regression (200 dpi scan): 小麦 read as 小, and 鶏 taken for a ticked box (☑肉 ☑)."""
     grid = [

@@ -157,6 +157,11 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
         ("粘りと甘みのあるお米です。~", "粘りと甘みのあるお米です。"),
         # left alone: a period open at its end
         ("10月~", "10月~"),
+        # regression (holdout seeds 501, 503): a 5 read as S5
+        ("100サイズ・S5kg", "100サイズ・5kg"),
+        ("100 サイズ・S5kg", "100 サイズ・5kg"),
+        ("Sサイズ・5kg", "Sサイズ・5kg"),
+        ("LS5kg", "LS5kg"),
     ],
 )
 def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
@@ -188,3 +193,15 @@ def test_known_values_are_for_text_fields_only() -> None:
 
     with pytest.raises(ValueError, match="known values"):
         FieldDecl(key="amount", type="yen", known=("1000",))
+
+
+def test_a_tax_pair_read_from_one_place_is_marked_for_review() -> None:
+    """Both prices of a pair read from the same box: one stands in for a price not found."""
+    from extract.repairs import repair_tax_pairs
+
+    form = get_form("shibukawa.form1")
+    excl_key, incl_key = form.tax_pairs[0]
+    same = ExtractedField(value=6512, raw="6,512", confidence=0.9, source="ocr", page=1, bbox=[429.1, 531.7, 457.6, 541.1])
+    result = {excl_key: same, incl_key: same}
+    repair_tax_pairs(form, result)
+    assert result[excl_key].review and result[incl_key].review
