@@ -469,3 +469,19 @@ def test_ticked_like_box_stays_under_a_character_whose_box_was_stretched_over_it
     like = Checkbox((1074, 1734, 1109, 1769), True, 0.9, 0.6, "like")
     word = OcrWord("果樹", (985, 1732, 1109, 1771), 93.0, char_boxes=((984, 1734, 1023, 1771), (1027, 1732, 1242, 1771)))
     assert checkmarks.confirm_boxes([like], [word]) == []
+
+
+def test_a_flat_circle_round_a_long_label_is_a_circle() -> None:
+    """Regression (holdout seed 504, 200 dpi): a circle drawn flat round 時期限定 has near-straight
+    top and bottom (0.52 of its ring's ink), and was taken for a frame: the choice was lost."""
+    from extract.readers.image import find_rules, table_lines
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / "flat_circle_200dpi.png"
+    ink = ink_mask(np.asarray(Image.open(scan).convert("L")))
+    _, rule_mask = find_rules(ink, 200)
+    zone = cv2.dilate(table_lines(rule_mask, 200), np.ones((5, 5), np.uint8))
+    boxes = find_checkboxes(ink, 200)
+    circles = find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(zone)), 200, boxes=boxes, gaps=zone)
+    assert len(circles) == 1
+    x0, _, x1, _ = circles[0].box
+    assert x1 - x0 > 120  # round the four characters, not one
