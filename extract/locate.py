@@ -357,8 +357,12 @@ def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] |
         starts = starts[1:]  # a row number standing apart from its garbled label (6 | ☑ 間人)
     start, end = starts[0], starts[1] - 1 if len(starts) > 1 else len(line.text)
     text = line.text[start:end].strip()
-    if not text or not any(ch.isalpha() for ch in text) or text[-1] in BOX_GLYPHS:
-        return None  # a speck or a rule; a choice with its box after it (マカダミアナッツ ☐)
+    if not text or not any(ch.isalpha() for ch in text):
+        return None  # a speck or a rule
+    if text[-1] in BOX_GLYPHS and (len(starts) < 2 or any(c in BOX_GLYPHS for c in line.text[starts[1] :])):
+        # a choice with its box after it (マカダミアナッツ ☐), unless the value beside it holds
+        # no box: then the box is a label's character taken for one ((17) 梱包 read as 1の梱包 ☑)
+        return None
     if sum(any(c in BOX_GLYPHS for c in cell) for cell in line.text.split("\t")) >= 3:
         return None  # a grid of choices
     h = line.height

@@ -406,6 +406,18 @@ def test_a_price_whose_marker_was_misread_is_not_taken_from_the_next_price():
     assert fields["gift_price_incl_tax"].value == 6512
 
 
+@pytest.mark.parametrize("label", ["ご ☑ ☑ 包サイズ ☑", "1 梱包 ☑"])
+def test_a_row_whose_label_ends_in_a_character_taken_for_a_box_is_found_by_its_place(label):
+    """Regression (holdout seed 503, city layout, 200 dpi): (17) 梱包サイズ read as ご ☑ ☑ 包サイズ ☑,
+    its 梱 and brackets taken for ticked boxes; a label cell ending in a box was taken for a
+    choice, and the package size lost. The value beside it holds no box: it is no choice."""
+    rows = [list(r) for r in OUR_LAYOUT[:20]]
+    rows += [[label, "80サイズ・2.5kg"], ["18 定期便", "なし"], *OUR_LAYOUT[20:]]
+    fields = locate_fields(FORM1, [make_page(rows, widths=[110, 200], source="ocr", conf=0.9)])
+    assert fields["package_size_weight"].value == "80サイズ・2.5kg"
+    assert fields["package_size_weight"].review  # found by its place
+
+
 def test_allergen_grid_with_misread_labels_is_read_by_cell_order():
     """Regression (200 dpi scan): 小麦 read as 小, and 鶏 taken for a ticked box (☑肉 ☑)."""
     grid = [
