@@ -314,6 +314,12 @@ def _second_reading(
     pending = {**(unparsed or {}), **fields}
     again = _values_read_again(doc, form, pages, pending, dict.fromkeys(pending, lang), _second_model_reading)
     found = {k: v for k, v in again.items() if v.value is not None}
+    # a value of a known list read as none of it (入湯税 read again as the header beside it,
+    # 未納税額 備考) keeps its first reading
+    for f in form.fields():
+        first = fields.get(f.key)
+        if f.known and first is not None and first.value in f.known and found.get(f.key, first).value not in f.known:
+            found[f.key] = first
     # a value found only now tells what it implies (未納税額 0 円: no arrears)
     apply_implications(form.implications, found, pages)
     return found
@@ -581,6 +587,14 @@ def _scanned(pages: list[Page]) -> dict[int, Page]:
     return {p.number: p for p in pages if p.source == "ocr" and not p.form_values}
 
 
+#: A first reading this sure stands against a second reading this much less sure: on four
+#: sets of 60 certificates, every such first reading was right and the second wrong (はちみつ
+#: at 0.9 against よさちみつ at 0.5, 生乳 at 0.87 against 生計 at 0), while the fast model's
+#: confident errors (上州和邊 for 上州和牛) stayed under 0.8.
+SURE_FIRST = 0.85
+FAR_LESS_SURE = 0.3
+
+
 def _second_model_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     """The second model's reading wherever it found the value where the first did, however
     sure: the form declared it the better, and the fast model is wrong with confidence where it
@@ -589,6 +603,8 @@ def _second_model_reading(old: ExtractedField, new: ExtractedField) -> Extracted
     stands. Where both models read the same, the value is as sure as the surer reading
     (tessdata_best gives 0 to some long words it reads right)."""
     if new.value is None or not _same_place(old, new) or _phantom_added(old, new):
+        return old
+    if old.confidence >= SURE_FIRST and new.confidence < old.confidence - FAR_LESS_SURE:
         return old
     if _same_reading(old, new) and old.confidence > new.confidence:
         return new.model_copy(update={"confidence": old.confidence, "review": old.review})

@@ -454,3 +454,47 @@ def test_a_second_reading_that_only_adds_a_phantom_wa_is_not_taken(choose) -> No
     assert choose(first, second) is first
     kept = second.model_copy(update={"value": "上州和牛"})  # a 和 that replaces nothing
     assert choose(first.model_copy(update={"value": "上州和邊"}), kept) is kept
+
+
+def test_a_sure_first_reading_stands_against_a_far_less_sure_second() -> None:
+    """Regression (holdout seeds 401, 505): はちみつ read at 0.9 by the fast model and
+    よさちみつ at 0.5 by tessdata_best; 生乳 at 0.87 and 生計 at 0."""
+    first = _field("はちみつ", (100, 100, 140, 112)).model_copy(update={"confidence": 0.9})
+    worse = first.model_copy(update={"value": "よさちみつ", "confidence": 0.5})
+    assert pipeline._second_model_reading(first, worse) is first
+    # the fast model's confident errors stay under SURE_FIRST: the declared model's reading wins
+    wrong = first.model_copy(update={"value": "上州和邊", "confidence": 0.79})
+    right = first.model_copy(update={"value": "上州和牛", "confidence": 0.04})
+    assert pipeline._second_model_reading(wrong, right) is right
+
+
+def test_a_known_value_read_again_as_none_of_its_list_keeps_its_first_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (seeds 401, 402, layout 2): a tax read again came out as the header cells beside
+    it (入湯税 as 未納梓 備考), found where the first reading was."""
+    form = get_form("tax_certificate")
+    rows = [
+        ["納税証明書"],
+        ["住所", "群馬県渋川市石原80番地"],
+        ["氏名", "株式会社渋川フーズ"],
+        ["税目", "入湯税"],
+        ["上記のとおり証明します。令和8年6月1日 渋川市長 髙木 勉"],
+    ]
+    page = make_page(rows, conf=0.9, source="ocr")
+    kind = pipeline.locate_all(form, [page]).fields["tax_kind"].bbox
+
+    def read_regions(clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
+        # the header cells read where the tax stood; nothing elsewhere
+        return [
+            Word("未納梓 備考", x0 + 1, y0 + 1, x0 + 60, y1 - 1, 0.2)
+            for x0, y0, x1, y1 in regions
+            if x0 <= kind[0] <= x1 and y0 <= kind[1] <= y1
+        ]
+
+    monkeypatch.setattr("extract.readers.image.read_regions", read_regions)
+    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
+    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
+    monkeypatch.setattr(pipeline, "_installed", lambda lang: lang)
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    located = pipeline.locate_all(form, [page])
+    fields = pipeline._second_reading(_doc(), form, [page], located.fields, located.unparsed)
+    assert fields["tax_kind"].value == "入湯税"
