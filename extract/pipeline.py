@@ -596,9 +596,9 @@ FAR_LESS_SURE = 0.3
 
 
 def _second_model_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
-    """The second model's reading wherever it found the value where the first did, however
+    """The second model's reading wherever it found the value where the first did, though less
     sure: the form declared it the better, and the fast model is wrong with confidence where it
-    is (小川 for 渋川, 和邊 for 和牛). A value found elsewhere means the second reading of the
+    is (小川 for 渋川, 和邊 for 和牛) — but not against a far surer first reading (:data:`SURE_FIRST`). A value found elsewhere means the second reading of the
     labels around it moved it (a table's header read as its row), and the first reading
     stands. Where both models read the same, the value is as sure as the surer reading
     (tessdata_best gives 0 to some long words it reads right)."""

@@ -78,10 +78,12 @@ def test_the_certificates_declare_tessdata_best() -> None:
 
 
 def test_the_values_are_read_again_in_their_regions_and_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    first = [_certificate("株式会社小川フーズ", conf=0.97)]
+    first = [_certificate("株式会社小川フーズ", conf=0.8)]
     reader, fields = _read_again(monkeypatch, first, [_certificate("株式会社渋川フーズ", conf=0.6)])
     assert reader.asked == [] and [page for page, _ in reader.regions] == [1]  # not whole: the values, in one call
-    # taken though less sure: the form declares the second model the better
+    # taken though less sure: the form declares the second model the better (the fast model's
+    # confident errors on 240 certificates stayed under 0.8; a first reading surer than
+    # SURE_FIRST stands against a far less sure second, test_field_reread)
     assert fields["taxpayer_name"].value == "株式会社渋川フーズ"
     assert fields["issue_date"].value == pipeline.locate_fields(TAX, first)["issue_date"].value
 
