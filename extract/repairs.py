@@ -26,6 +26,10 @@ from forms.schema import FormDecl, RowDecl
 #: A full stop between a number and the counter or unit after it (年間700.個) is a speck: a
 #: decimal point has a digit after it.
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=[0-9])[.,](?=[\u3040-\u9fff])")
+#: The end of a label with its colon read into a value (住所又は所在地: read again as 3: 群馬県…):
+#: one or two characters and a colon before the value.
+#: Not a time (10:30まで).
+_LABEL_END_WITH_COLON = re.compile(r"^(?![0-9]{1,2}\s*[:：]\s*[0-9])[^\s:：]{1,2}\s*[:：]\s*(?=\S)")
 #: A 5 read twice, as S and as 5, before its unit (100サイズ・S5kg): no size or count is S5.
 _FIVE_AS_S5 = re.compile(r"(?<![A-Za-z0-9])S(?=5(?:[0-9.]|kg|g|cm|mm|ml|L|本|個|袋|枚|パック))")
 #: 日 after a number read as 晶 (three 日): no count of 晶 is written (常温で180晶).
@@ -130,6 +134,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
     of goods and free text, kanji misread as a look-alike that makes no word (for review)."""
     value = _strip_label_tail(field.value, row, field.source == "ocr").lstrip(_STRIP + LEADING_SPECKS + ";|")
     if field.source == "ocr":
+        value = _LABEL_END_WITH_COLON.sub("", value)
         value = _TIMES.sub("×", value)
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
         value = re.sub(r"([%％])\1+", r"\1", value)  # 100%% : no text writes a sign twice

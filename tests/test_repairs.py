@@ -162,6 +162,11 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
         ("100 サイズ・S5kg", "100 サイズ・5kg"),
         ("Sサイズ・5kg", "Sサイズ・5kg"),
         ("LS5kg", "LS5kg"),
+        # regression (holdout seeds 304, 602, 605): a label's end and colon read into the value
+        ("3: 群馬県渋川市中郷3047番地", "群馬県渋川市中郷3047番地"),
+        ("に: 群馬県渋川市吹屋58番地2", "群馬県渋川市吹屋58番地2"),
+        ("午前10:30まで", "午前10:30まで"),
+        ("10:30までに発送", "10:30までに発送"),
     ],
 )
 def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
