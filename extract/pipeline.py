@@ -598,9 +598,9 @@ FAR_LESS_SURE = 0.3
 def _second_model_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     """The second model's reading wherever it found the value where the first did, though less
     sure: the form declared it the better, and the fast model is wrong with confidence where it
-    is (小川 for 渋川, 和邊 for 和牛) — but not against a far surer first reading (:data:`SURE_FIRST`). A value found elsewhere means the second reading of the
-    labels around it moved it (a table's header read as its row), and the first reading
-    stands. Where both models read the same, the value is as sure as the surer reading
+    is (小川 for 渋川, 和邊 for 和牛); but not against a far surer first reading
+    (:data:`SURE_FIRST`). A value found elsewhere means the second reading of the labels
+    around it moved it (a table's header read as its row), and the first reading stands. Where both models read the same, the value is as sure as the surer reading
     (tessdata_best gives 0 to some long words it reads right)."""
     if new.value is None or not _same_place(old, new) or _phantom_added(old, new):
         return old
@@ -612,7 +612,7 @@ def _second_model_reading(old: ExtractedField, new: ExtractedField) -> Extracted
 
 
 #: What Tesseract reads in a blank gap between characters, with either model: 和 (焼き上げた、
-#: 和群馬; こんにゃく和生産組合; 合同会社和白井醸造, each 和 on no ink).
+#: 和群馬; こんにゃく和生産組合; 合同会社和白井醸造: no 和 is printed there).
 PHANTOMS = frozenset("和")
 
 
