@@ -21,6 +21,7 @@ from tests.pagebuild import make_page
 
 GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 FORM = get_form("tateyama.form2")
+TAX = get_form("tax_certificate")
 
 
 def _doc() -> Ingested:
@@ -407,27 +408,37 @@ def test_a_surer_reading_that_lost_characters_over_the_same_width_is_not_taken()
     assert pipeline._better_reading(first, _field("高橋", (273.2, 247.3, 293.0, 260.6))).value == "高橋"
 
 
-def test_a_certificate_value_that_did_not_parse_is_read_again_with_the_second_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression (seed 401, 200 dpi): 未納税額 0円 read as 円, its 0 lost; only the values
-    found were read again, so the amount, and with it whether there are arrears, stayed unread."""
-    form = get_form("tax_certificate")
+def _tax_certificate(row: list[str]) -> Page:
+    """A scanned tax certificate with every required field and ``row`` among them."""
     rows = [
         ["納税証明書"],
         ["住所", "群馬県渋川市石原80番地"],
         ["氏名", "株式会社渋川フーズ"],
-        ["未納税額", "円"],
+        row,
         ["上記のとおり証明します。令和8年6月1日 渋川市長 髙木 勉"],
     ]
-    page = make_page(rows, conf=0.9, source="ocr")
-    regions = _Regions("0円", 0.9)
-    monkeypatch.setattr("extract.readers.image.read_regions", regions)
+    return make_page(rows, conf=0.9, source="ocr")
+
+
+def _second_reading(monkeypatch: pytest.MonkeyPatch, page: Page, read_regions: object) -> dict:
+    """The certificate's second reading, ``read_regions`` standing in for tessdata_best."""
+    monkeypatch.setattr("extract.readers.image.read_regions", read_regions)
     monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
     monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
     monkeypatch.setattr(pipeline, "_installed", lambda lang: lang)
     monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    located = pipeline.locate_all(form, [page])
+    located = pipeline.locate_all(TAX, [page])
+    return pipeline._second_reading(_doc(), TAX, [page], located.fields, located.unparsed)
+
+
+def test_a_certificate_value_that_did_not_parse_is_read_again_with_the_second_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (seed 401, 200 dpi): 未納税額 0円 read as 円, its 0 lost; only the values
+    found were read again, so the amount, and with it whether there are arrears, stayed unread."""
+    page = _tax_certificate(["未納税額", "円"])
+    located = pipeline.locate_all(TAX, [page])
     assert "unpaid_amount" not in located.fields and "unpaid_amount" in located.unparsed
-    fields = pipeline._second_reading(_doc(), form, [page], located.fields, located.unparsed)
+    regions = _Regions("0円", 0.9)
+    fields = _second_reading(monkeypatch, page, regions)
     assert regions.calls == 1
     assert fields["unpaid_amount"].value == 0
     assert fields["no_arrears"].value is True
@@ -471,16 +482,8 @@ def test_a_sure_first_reading_stands_against_a_far_less_sure_second() -> None:
 def test_a_known_value_read_again_as_none_of_its_list_keeps_its_first_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression (seeds 401, 402, layout 2): a tax read again came out as the header cells beside
     it (入湯税 as 未納梓 備考), found where the first reading was."""
-    form = get_form("tax_certificate")
-    rows = [
-        ["納税証明書"],
-        ["住所", "群馬県渋川市石原80番地"],
-        ["氏名", "株式会社渋川フーズ"],
-        ["税目", "入湯税"],
-        ["上記のとおり証明します。令和8年6月1日 渋川市長 髙木 勉"],
-    ]
-    page = make_page(rows, conf=0.9, source="ocr")
-    kind = pipeline.locate_all(form, [page]).fields["tax_kind"].bbox
+    page = _tax_certificate(["税目", "入湯税"])
+    kind = pipeline.locate_all(TAX, [page]).fields["tax_kind"].bbox
 
     def read_regions(clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
         # the header cells read where the tax stood; nothing elsewhere
@@ -490,11 +493,4 @@ def test_a_known_value_read_again_as_none_of_its_list_keeps_its_first_reading(mo
             if x0 <= kind[0] <= x1 and y0 <= kind[1] <= y1
         ]
 
-    monkeypatch.setattr("extract.readers.image.read_regions", read_regions)
-    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
-    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
-    monkeypatch.setattr(pipeline, "_installed", lambda lang: lang)
-    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    located = pipeline.locate_all(form, [page])
-    fields = pipeline._second_reading(_doc(), form, [page], located.fields, located.unparsed)
-    assert fields["tax_kind"].value == "入湯税"
+    assert _second_reading(monkeypatch, page, read_regions)["tax_kind"].value == "入湯税"
