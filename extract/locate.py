@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from extract import normalize
 from extract.keys import NUMBERING, ROW_LEAD, fold, is_kana
 from extract.layout import Line, build_lines
-from extract.normalize import BOX_GLYPHS, nfkc
+from extract.normalize import BOX_GLYPHS, COLON_COMMA, nfkc
 from extract.pagemodel import BBox, Page, Source, union
 from extract.repairs import (
     LEADING_SPECKS,
@@ -631,8 +631,8 @@ def _core(marker: str) -> str:
     return core or unicodedata.normalize("NFKC", marker).strip()
 
 
-#: A number with its separators; a colon with three digits after it is a misread comma (13:000).
-_NUMBER = re.compile(r"[0-9０-９](?:[0-9０-９,，.．]|[:;](?=[0-9]{3}(?![0-9])))*")
+#: A number with its separators, a comma misread as a colon among them (13:000).
+_NUMBER = re.compile(rf"[0-9０-９](?:[0-9０-９,，.．]|{COLON_COMMA})*")
 
 
 @dataclass

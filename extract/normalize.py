@@ -204,8 +204,10 @@ def clean_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # OCR repairs shared by the numeric parsers
 
-#: A colon or semicolon between digits with three after it: a thousands comma misread.
-COLON_FOR_COMMA = re.compile(r"(?<=\d)[:;](?=\d{3}(?!\d))")
+#: A colon or semicolon with three digits after it, after a digit: a thousands comma misread
+#: (13:000 円; no time has three digits after its colon). A pattern, for the locator's too.
+COLON_COMMA = r"[:;](?=[0-9]{3}(?![0-9]))"
+COLON_FOR_COMMA = re.compile(rf"(?<=[0-9]){COLON_COMMA}")
 _CONFUSABLE = {"O": "0", "o": "0", "〇": "0", "I": "1", "l": "1", "|": "1"}
 _TOKEN_RE = re.compile(r"[0-9OoIl|S〇]+(?:[,.][0-9OoIl|S〇]+)*")
 #: Neighbours that make a lone confusable a digit: 4月l日, 2025/l/1.
@@ -452,7 +454,6 @@ def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
             s = fixed
     s, repaired = _repair_digits(s)
     if yen:
-        # 13:000 円: a comma read as a colon (no time has three digits after its colon)
         colons = {m.start() for m in COLON_FOR_COMMA.finditer(s)}
         s = "".join("," if i in colons else c for i, c in enumerate(s))
         repaired |= colons
