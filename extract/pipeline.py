@@ -180,7 +180,7 @@ def _clean_image(doc: Ingested, page: Page) -> tuple[np.ndarray, float]:
     with _MARKED_LOCK:
         kept = _MARKED.get(_page_key(doc, page.number))
     if kept is not None:
-        return without_rules(kept.prepared.array, kept.prepared.dpi, page.rules), kept.prepared.dpi
+        return without_rules(kept.prepared.array, kept.prepared.dpi), kept.prepared.dpi
     return clean_image(*_page_image(doc, page.number), page)
 
 

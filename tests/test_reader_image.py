@@ -28,6 +28,7 @@ from extract.readers.image import (
     text_lines,
     tighten_boxes,
     undouble_characters,
+    without_rules,
 )
 from forms.errors import CorruptFile, ImageTooSmall
 
@@ -191,6 +192,18 @@ def test_find_rules() -> None:
     for got, want in zip(sorted(segments), sorted(expected)):
         assert got == pytest.approx(want, abs=4)
     assert mask[50, 400] and not mask[70, 500]
+
+
+def test_without_rules_follows_a_slanting_rule_and_keeps_the_text() -> None:
+    # a table's rule left slanting by a scan's skew, with its grey fringe: whitened along
+    # straight segments its ends stayed, and a value read again over one came back as いたし け
+    page = _render([(60, 60, "しいたけ")], size=(1400, 200))
+    grey = np.array(page)
+    cv2.line(grey, (20, 118), (1380, 126), 170, 4, lineType=cv2.LINE_AA)
+    cv2.line(grey, (20, 118), (1380, 126), 20, 2)
+    clean = without_rules(grey, DPI)
+    assert clean[112:132].min() > 200  # no trace of the rule at either end
+    assert (clean[60:110] < 128).sum() == (grey[60:110] < 128).sum()  # the characters untouched
 
 
 SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"

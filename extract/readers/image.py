@@ -438,7 +438,7 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     dpi = prepared.dpi
     ink = ink_mask(grey)
     segments, rule_mask = find_rules(ink, dpi)
-    rule_zone = cv2.dilate(rule_mask, np.ones((5, 5), np.uint8))
+    rule_zone = _rule_zone(rule_mask)
     off_rules = cv2.bitwise_and(ink, cv2.bitwise_not(rule_zone))
     boxes = checkmarks.among_characters(checkmarks.find_checkboxes(ink, dpi), off_rules)
     # the flat bottom of a hand-drawn ellipse passes for a short ruled line: circles are looked
@@ -450,7 +450,6 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     boxes = [checkmarks.under_circle(b, circles) for b in boxes]
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
-    # the anti-aliased fringe of a line is lighter than ink but Tesseract still sees it
     clean[rule_zone > 0] = 255
     clean = checkmarks.mask_marks(clean, ink, boxes, circles, dpi)
     return MarkedPage(prepared, clean, off_rules, segments, boxes, circles)
@@ -603,17 +602,21 @@ def clean_image(frame: Image.Image, dpi: float, page: Page) -> tuple[np.ndarray,
     preparation (turn, deskew, despeckle) and its ruled lines whitened. Boxes and circles stay,
     which matters not for the parts read again (names, not choices)."""
     prepared = prepare(frame, dpi=dpi, rotate=page.turn)
-    return without_rules(prepared.array, prepared.dpi, page.rules), prepared.dpi
+    return without_rules(prepared.array, prepared.dpi), prepared.dpi
 
 
-def without_rules(grey: np.ndarray, dpi: float, rules: Sequence[Rule]) -> np.ndarray:
-    """A copy of a prepared page with its ruled lines (points) whitened."""
+def _rule_zone(rule_mask: np.ndarray) -> np.ndarray:
+    """The pixels whitened for a page's ruled lines: theirs and the anti-aliased fringe beside
+    them, lighter than ink but still seen by Tesseract."""
+    return cv2.dilate(rule_mask, np.ones((5, 5), np.uint8))
+
+
+def without_rules(grey: np.ndarray, dpi: float) -> np.ndarray:
+    """A copy of a prepared page with its ruled lines whitened as for its first reading: pixel
+    by pixel, not along the straight segments of ``Page.rules``, which a line left slanting by
+    a scan's skew leaves the ends of (a table's rule under しいたけ, read again as いたし け)."""
     clean = grey.copy()
-    to_px = dpi / 72.0
-    for r in rules:
-        x0, y0 = int(r.x0 * to_px) - 2, int(r.y0 * to_px) - 2
-        x1, y1 = int(round(r.x1 * to_px)) + 3, int(round(r.y1 * to_px)) + 3
-        clean[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 255
+    clean[_rule_zone(find_rules(ink_mask(grey), dpi)[1]) > 0] = 255
     return clean
 
 
