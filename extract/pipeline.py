@@ -568,8 +568,10 @@ def _values_read_again(
         # regions (a cell's wall read as 人 before 入金, the region stopping at the wall)
         replaced = regions + [fields[k].bbox for keys in groups[number].values() for k in keys]  # type: ignore[misc]
         kept = [w for w in page.words if not any(_centre_in(w, r) for r in replaced)]
-        # a word read from the label into the value keeps its label's part (the row is found)
-        kept += [head for w in page.words for r in regions if _centre_in(w, r) and (head := _head_before(w, r[0]))]
+        # a word read from the label into the value keeps its label's part (the row is found),
+        # and one that ran on past the value what follows it (…ありませんので証明します。, the
+        # label the issuer is found after)
+        kept += [part for w in page.words for r in regions if _centre_in(w, r) for part in _parts_outside(w, r)]
         again[number] = replace(page, words=kept + words)
     located = locate_fields(form, [again[p.number] for p in pages])
     out = dict(fields)
@@ -729,14 +731,18 @@ def _part_of_a_word(page: Page, bbox: Sequence[float]) -> bool:
     return False
 
 
-def _head_before(word: Word, x: float) -> Word | None:
-    """The characters of a word whose middles stand left of ``x``, as a word of their own (its
-    width shared out among its characters). None if none do."""
-    head = [(ch, cx1) for ch, cx0, cx1 in char_shares(word.text, word.x0, word.x1) if (cx0 + cx1) / 2 <= x]
-    text = "".join(ch for ch, _ in head)
-    if not text.strip():
-        return None
-    return replace(word, text=text, x1=min(head[-1][1], x))
+def _parts_outside(word: Word, region: Region) -> list[Word]:
+    """The characters of a word whose middles stand left of ``region``, and those right of it,
+    each run as a word of its own (its width shared out among its characters)."""
+    shares = char_shares(word.text, word.x0, word.x1)
+    before = [(ch, a, b) for ch, a, b in shares if (a + b) / 2 <= region[0]]
+    after = [(ch, a, b) for ch, a, b in shares if (a + b) / 2 >= region[2]]
+    parts = []
+    if "".join(ch for ch, _, _ in before).strip():
+        parts.append(replace(word, text="".join(ch for ch, _, _ in before), x1=min(before[-1][2], region[0])))
+    if "".join(ch for ch, _, _ in after).strip():
+        parts.append(replace(word, text="".join(ch for ch, _, _ in after), x0=max(after[0][1], region[2])))
+    return parts
 
 
 def _centre_in(word: Word, region: Sequence[float]) -> bool:

@@ -376,9 +376,19 @@ def test_the_reading_from_the_box_on_is_taken_only_with_one_real_character_more(
 
 def test_a_word_read_from_the_label_into_the_value_keeps_its_label_s_part() -> None:
     word = Word("商品の説明・特城山龍", 84, 415, 184, 437, 0.0)
-    head = pipeline._head_before(word, 155)
-    assert head is not None and (head.text, head.x0, head.x1, head.y0, head.y1) == ("商品の説明・特", 84, 154, 415, 437)
-    assert pipeline._head_before(word, 80) is None
+    [head] = pipeline._parts_outside(word, (155, 410, 300, 440))
+    assert (head.text, head.x0, head.x1, head.y0, head.y1) == ("商品の説明・特", 84, 154, 415, 437)
+    assert pipeline._parts_outside(word, (80, 410, 300, 440)) == []
+
+
+def test_a_word_that_ran_on_past_the_value_keeps_what_follows_it() -> None:
+    """Regression (blind tax certificate, 300 dpi): the statement was read as one word and the
+    region of 滞納はありません read again took it off the page whole; the issuer, found after
+    証明します, was then not found again and the first reading's みどり市長 森田 雅 stayed."""
+    word = Word("上記のとおり滞納はありませんので証明します。", 72, 209, 292, 219, 0.2)
+    head, tail = pipeline._parts_outside(word, (125, 205, 210, 222))  # 10 points a character
+    assert (head.text, head.x1) == ("上記のとお", 122)
+    assert (tail.text, tail.x0, tail.x1) == ("ので証明します。", 212, 292)
 
 
 def test_a_value_read_again_whose_first_word_ran_over_its_label_is_found_by_that_label(monkeypatch: pytest.MonkeyPatch) -> None:
