@@ -179,6 +179,20 @@ def test_flat_word_box_takes_its_lines_height() -> None:
     assert alone[0].box == (10, 10, 40, 12)
 
 
+def test_a_box_that_swallows_the_word_before_it_starts_after_it() -> None:
+    # tessdata_best read しいたけ as し, いた, け (in that order) but gave いた a box from before
+    # し to past た: sorted by their left edges the words read いたし け
+    ink = np.zeros((160, 400), np.uint8)
+    for x0, x1 in ((109, 150), (160, 196), (202, 238), (246, 279)):
+        ink[80:125, x0:x1] = 255
+    W = tesseract.OcrWord
+    line = (1, 1, 1)
+    words = [W("し", (109, 73, 152, 148), 88.0, line), W("いた", (76, 77, 275, 127), 93.0, line), W("け", (246, 73, 279, 148), 93.0, line)]
+    tight = tighten_boxes(words, ink)
+    assert [w.text for w in sorted(tight, key=lambda w: w.box[0])] == ["し", "いた", "け"]
+    assert tight[1].box == (160, 80, 238, 125)
+
+
 def test_find_rules() -> None:
     ink = np.zeros((400, 800), np.uint8)
     cv2.line(ink, (20, 50), (780, 50), 255, 3)

@@ -205,11 +205,19 @@ def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[t
     box is first cut at the start of the next word on its line, then shrunk to its ink.
     Tesseract sometimes gives a word a flat box (a few pixels high, under its line, e.g.
     電話 at (392, 795, 542, 798) on a line at y 760-790): such a box takes the height of the
-    other words of its line before it is shrunk to its ink.
+    other words of its line before it is shrunk to its ink. A box that swallows the word read
+    before it (tessdata_best gave いた of しいたけ a box from before し to past た) starts where
+    that word ends, so that the words stay in the order they were read.
     """
     by_line: dict[tuple[int, int, int], list[int]] = {}
     for i, w in enumerate(words):
         by_line.setdefault(w.line, []).append(i)
+    words = list(words)
+    for idx in by_line.values():
+        for before, i in zip(idx, idx[1:]):
+            (px0, _, px1, _), (x0, y0, x1, y1) = words[before].box, words[i].box
+            if x0 < px0 and px1 < x1:
+                words[i] = words[i]._replace(box=(px1, y0, x1, y1))
     out = list(words)
     h, w_ = ink.shape
     for idx in by_line.values():
