@@ -578,8 +578,9 @@ def _caps(stats: np.ndarray, k: int, bridge: int) -> list[int]:
 # --- with the OCR ------------------------------------------------------------------------
 
 #: Characters a pen tick on a box is also read as, confidently (7: the tick's long stroke
-#: leaving the box's top right corner, with the box's top wall for its bar).
-_TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸7")
+#: leaving the box's top right corner, with the box's top wall for its bar; 人: the same
+#: stroke with the tick's short one).
+_TICK_LOOKALIKES = set("ナレノメくムヌ丈才寸7人")
 #: What a box, ticked or not, is read as with confidence: a "like" box read so stays a box.
 _BOX_READS = set("口ロ□■☐☑☒図凶×✓✔") | _TICK_LOOKALIKES
 

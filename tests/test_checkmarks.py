@@ -223,6 +223,16 @@ def test_ticked_like_box_stays_under_a_tick_read_as_7_or_a_label_character_stret
     assert checkmarks.confirm_boxes([like], [OcrWord("も", (60, 40, 100, 84), 95.0), OcrWord("園", (248, 40, 292, 84), 90.0)], ink=ink) == []
 
 
+def test_ticked_like_box_stays_under_a_tick_read_as_人() -> None:
+    """Regression (blind 200 dpi scan, carriers): a pen tick leaving ヤマト運輸's box by its top
+    right corner was read as 人 at 68 on the box, and yamato was lost from the carriers."""
+    from extract.tesseract import OcrWord
+
+    like, ink = _label_and_ticked_like_box("もも")
+    read = [OcrWord("もも", (60, 40, 192, 84), 95.0), OcrWord("人", (246, 40, 288, 84), 68.0)]
+    assert checkmarks.confirm_boxes([like], read, ink=ink) == [like]
+
+
 def test_like_box_inside_a_word_read_with_confidence_is_the_word_s_character() -> None:
     """Regression (200 dpi scan of the form typed in a gothic face): 香 of 伊香保 passed for a
     ticked box; the first character's ink left unread by the word's tight box kept it as one."""
