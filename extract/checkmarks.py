@@ -82,7 +82,12 @@ def _mm(dpi: float, mm: float) -> float:
 
 
 def stroke_lines(ink: np.ndarray, length: int) -> np.ndarray:
-    """The horizontal and vertical strokes of at least ``length`` pixels."""
+    """The horizontal and vertical strokes of at least ``length`` pixels.
+
+    The kernel's length is made odd: cv2 anchors an even one off its middle, and the opening
+    then moves every stroke a pixel down (right), past its ink: a box's side walls seemed to go
+    on below its bottom wall, as 口's legs do, and an empty ☐ over a wrapped label was lost."""
+    length |= 1
     h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     return cv2.bitwise_or(h, v)

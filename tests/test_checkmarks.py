@@ -495,3 +495,27 @@ def test_a_flat_circle_round_a_long_label_is_a_circle() -> None:
     assert len(circles) == 1
     x0, _, x1, _ = circles[0].box
     assert x1 - x0 > 120  # round the four characters, not one
+
+
+def test_stroke_lines_stay_on_their_ink() -> None:
+    # an even kernel is anchored off its middle by cv2, and the opening moved each stroke a
+    # pixel past its ink
+    ink = np.zeros((80, 80), np.uint8)
+    ink[10:50, 20:23] = 255
+    ink[10:13, 20:60] = 255
+    for length in (14, 15):
+        lines = checkmarks.stroke_lines(ink, length)
+        assert lines.any() and not (lines & ~ink).any()
+
+
+def test_empty_box_with_a_ragged_bottom_row_at_300_dpi() -> None:
+    """Regression (blind 300 dpi scan, city layout): ☐ before 市内 had a broken row under its
+    bottom wall; the strokes found a pixel below their ink made its side walls look like 口's
+    legs, the box was lost, and 製造場所 (☑ 市 / 外, the label wrapped) read as nothing."""
+    full, wall = "#" * 32, "###" + "." * 26 + "###"
+    rows = [".#" + "#" * 30 + ".", *[full] * 2, *[wall] * 27, *[full] * 2, ".###########..#.#..#.###..##.#.."]
+    arr = _canvas(200, 100)
+    for y, row in enumerate(rows):
+        arr[20 + y, 40 : 40 + len(row)] = [0 if c == "#" else 255 for c in row]
+    [box] = find_checkboxes(ink_mask(arr), 300)
+    assert not box.ticked and box.box[0] == 40
