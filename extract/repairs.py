@@ -26,6 +26,9 @@ from forms.schema import FormDecl, RowDecl
 #: A full stop between a number and the counter or unit after it (年間700.個) is a speck: a
 #: decimal point has a digit after it.
 _SPECK_AFTER_NUMBER = re.compile(r"(?<=[0-9])[.,](?=[\u3040-\u9fff])")
+#: So is one between Japanese and the number after it (から.8月中旬), and one standing alone
+#: after a value's last Japanese character (業務部 .): no writing puts a full stop there.
+_SPECK_BEFORE_NUMBER = re.compile(r"(?<=[\u3040-\u9fff])\s*[.,](?=\s*[0-9])|(?<=[\u3040-\u9fff])\s+[.,]$")
 #: The end of a label with its colon read into a value (住所又は所在地: read again as 3: 群馬県…):
 #: one or two characters and a colon before the value.
 #: Not a time (10:30まで).
@@ -139,6 +142,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
         value = _DIGIT_AFTER_UNIT.sub(r"\1", value)
         value = re.sub(r"([%％])\1+", r"\1", value)  # 100%% : no text writes a sign twice
         value = _SPECK_AFTER_NUMBER.sub("", value)
+        value = _SPECK_BEFORE_NUMBER.sub("", value)
         value = _SPECK_AFTER_FULL_STOP.sub("", value)
         value = _DAYS_AS_CRYSTAL.sub("日", value)
         value = _FIVE_AS_S5.sub("", value)

@@ -167,6 +167,13 @@ def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
         ("に: 群馬県渋川市吹屋58番地2", "群馬県渋川市吹屋58番地2"),
         ("午前10:30まで", "午前10:30まで"),
         ("10:30までに発送", "10:30までに発送"),
+        # regression (holdout seed 704): specks before a number and after the last character
+        ("7 月下旬から.8 月中旬に発送", "7 月下旬から8 月中旬に発送"),
+        ("業務部 .", "業務部"),
+        # left alone: a decimal point, Latin text
+        ("約1.5kg", "約1.5kg"),
+        ("Ver.2対応", "Ver.2対応"),
+        ("株式会社ABC.", "株式会社ABC."),
     ],
 )
 def test_specks_and_a_misread_day_about_numbers(spec_row, read: str, right: str) -> None:
