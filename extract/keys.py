@@ -28,6 +28,11 @@ TO_LARGE = str.maketrans(SMALL_KANA, "やゆよつあいうえおヤユヨツア
 CONTRACTED_SMALL = "ゃゅょャュョ"
 #: What may stand before a row's label: its numbering, and specks a scan leaves (_6 一般小売価格).
 ROW_LEAD = NUMBERING | set("_|'\"`~;")
+#: What Tesseract reads in a blank gap between characters, with either model: 和 (焼き上げた、
+#: 和群馬; こんにゃく和生産組合; 合同会社和白井醸造; 和〒377-7406: no 和 is printed there).
+PHANTOMS = frozenset("和")
+
+
 def is_kana(char: str) -> bool:
     """Hiragana or katakana (with the long-vowel mark and the middle dot)."""
     return "\u3041" <= char <= "\u30ff"

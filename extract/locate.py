@@ -26,7 +26,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from extract import normalize
-from extract.keys import NUMBERING, ROW_LEAD, fold, is_kana
+from extract.keys import NUMBERING, PHANTOMS, ROW_LEAD, fold, is_kana
 from extract.layout import Line, build_lines
 from extract.normalize import BOX_GLYPHS, COLON_COMMA, nfkc
 from extract.pagemodel import BBox, Page, Source, union
@@ -98,10 +98,13 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
 def _garbled_number(text: str, label_start: int, score: float) -> bool:
     """What stands before a label read closely is its row number garbled: one character
     standing apart (（3） read as 半 in a gothic face, two lines tall), or a number with one
-    character read as a kana (（17） read as 1の, city layout)."""
+    character read as a kana (（17） read as 1の, city layout); or a phantom (和〒377-7406,
+    :data:`PHANTOMS`)."""
     before = text[:label_start]
     if score < 90:
         return False
+    if before.strip() in PHANTOMS:
+        return True
     if len(before.strip()) == 1 and before[-1:].isspace():
         return True
     # a number glued to its label, one of its characters read as a kana ((17) as 1の)

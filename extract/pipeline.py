@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from extract.classify import split_documents
 from extract.ingest import Ingested, Limits, ingest, ingest_bytes
+from extract.keys import PHANTOMS
 from extract.layout import build_lines
 from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, apply_implications, locate_all, locate_fields
 from extract.normalize import nfkc
@@ -611,11 +612,6 @@ def _second_model_reading(old: ExtractedField, new: ExtractedField) -> Extracted
     if _same_reading(old, new) and old.confidence > new.confidence:
         return new.model_copy(update={"confidence": old.confidence, "review": old.review})
     return new
-
-
-#: What Tesseract reads in a blank gap between characters, with either model: 和 (焼き上げた、
-#: 和群馬; こんにゃく和生産組合; 合同会社和白井醸造: no 和 is printed there).
-PHANTOMS = frozenset("和")
 
 
 def _phantom_added(old: ExtractedField, new: ExtractedField) -> bool:
