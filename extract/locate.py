@@ -88,6 +88,10 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
         al = fuzz.partial_ratio_alignment(key, body)
         score, dest_start = al.score, lead + al.dest_start
         dest_end = lead + _extend_match(key, body, al.dest_start, al.dest_end)
+        if al.dest_start > 0 and len(key) >= 4 and body[1 : len(key)] == key[1:]:
+            # the label's first character misread (EAX番号): the best window leaves it out, but
+            # the label starts the cell
+            score, dest_start, dest_end = fuzz.ratio(key, body[: len(key)]), lead, lead + len(key)
     if score < _threshold(key):
         return None
     if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]) and not _garbled_number(text, index[dest_start], score):
