@@ -373,6 +373,10 @@ def _label_cell(lines: list[Line], li: int, value_x: float) -> tuple[int, int] |
     if sum(any(c in BOX_GLYPHS for c in cell) for cell in line.text.split("\t")) >= 3:
         return None  # a grid of choices
     h = line.height
+    # a label read in pieces apart (17 押入サイズ | 本 for 梱包サイズ・梱包): the cell is all of them
+    while len(starts) > 1 and line.char_box(starts[1])[0] < value_x - 2 * h:
+        starts = starts[1:]
+        end = starts[1] - 1 if len(starts) > 1 else len(line.text)
     left, right = line.char_box(start)[0], line.char_box(end - 1)[2]
     if left > value_x - 2 * h or right > value_x + h / 2:
         return None

@@ -557,6 +557,19 @@ def test_garbled_row_label_whose_value_a_skewed_scan_set_apart_is_read_by_its_pl
     assert fields["allergens"].value == ["小麦"]
 
 
+def test_garbled_row_label_read_in_pieces_apart_is_read_by_its_place():
+    """Regression (blind 200 dpi scan, our layout): 17 梱包サイズ・梱包 read as 17 押入サイズ and
+    本 apart from it, both in the label column; the label cell was taken to end at 押入サイズ,
+    本 was no value, and package_size_weight was lost."""
+    page1 = make_page(OUR_LAYOUT[:15], widths=WIDTHS, conf=0.9, source="ocr")
+    page2 = _allergen_page(ALLERGENS_ROW, ALLERGEN_GRID, [["16 消費期限・賞味期限", "製造日から1年"], ["17 押入サイズ 本", "80サイズ・2.5kg"]])
+    moved = {"押入サイズ": (69.0, 108.0), "本": (131.0, 139.0)}  # two character heights apart
+    page2.words = [dataclasses.replace(w, x0=moved[w.text][0], x1=moved[w.text][1]) if w.text in moved else w for w in page2.words]
+    fields = locate_fields(FORM1, [page1, page2])
+    assert fields["package_size_weight"].value == "80サイズ・2.5kg" and fields["package_size_weight"].review
+    assert fields["best_before"].value == "製造日から1年"
+
+
 def test_garbled_row_label_at_the_top_of_a_page_anchors_its_boxes_and_grid():
     """Regression (300 dpi scan): 15 アレルギー品目 read as 本十 at the top of page 2: the
     allergens and あり/なし were lost with it."""
