@@ -22,6 +22,7 @@ from extract.layout import build_lines
 from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, apply_implications, locate_all, locate_fields
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word, char_shares
+from extract.repairs import repair_kana_reading, repair_mail_domain, repair_tax_pairs
 from extract.result import DocumentResult, ExtractedField, ExtractionResult
 from forms.catalogue import catalogue
 from forms.schema import FormDecl
@@ -235,6 +236,7 @@ def extract_document(
             fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
             fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
             fields = _text_read_line_by_line(doc, found.form, doc_pages, fields)
+            fields = _agreeing(found.form, fields)
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -247,6 +249,18 @@ def extract_document(
             )
         )
     return results
+
+
+def _agreeing(form: FormDecl, fields: dict[str, ExtractedField]) -> dict[str, ExtractedField]:
+    """The values that check one another (a 税抜/税込 pair, an e-mail's domain and the
+    website's, a reading and its name) set right again once every value read again was chosen:
+    each was chosen by itself (komochi-honeyi.jp read again and kept beside
+    order@komochi-honey.jp)."""
+    out = dict(fields)
+    repair_tax_pairs(form, out)
+    repair_mail_domain(form, out)
+    repair_kana_reading(form, out)
+    return out
 
 
 def second_model(form: FormDecl) -> str | None:

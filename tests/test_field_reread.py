@@ -504,3 +504,16 @@ def test_a_known_value_read_again_as_none_of_its_list_keeps_its_first_reading(mo
         ]
 
     assert _second_reading(monkeypatch, page, read_regions)["tax_kind"].value == "入湯税"
+
+
+def test_values_that_check_one_another_agree_again_after_their_second_readings() -> None:
+    """Regression (blind 300 dpi scan): the website read again by itself came back as
+    komochi-honeyi.jp, one letter off the surer order@komochi-honey.jp, and was kept: the
+    domains were set to agree only before the second readings."""
+    form = get_form("shibukawa.form1")
+    mail = _field("order@komochi-honey.jp", (272, 320, 404, 330)).model_copy(update={"confidence": 0.88})
+    site = _field("https://komochi-honeyi.jp/", (272, 343, 406, 353))
+    fields = pipeline._agreeing(form, {"contact_email": mail, "contact_website_url": site})
+    assert fields["contact_website_url"].value == "https://komochi-honey.jp/" and fields["contact_website_url"].review
+    assert fields["contact_email"] is mail
+    assert pipeline._agreeing(form, fields) == fields  # agreeing values are left as they are
