@@ -266,13 +266,46 @@ def _full_width(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+#: A separator read twice between digits (37,.000): the second weighed the first this much.
+DOUBLED_SEPARATOR_SCORE = 50.0
+
+
+def undouble_separator(word: tesseract.OcrWord) -> tesseract.OcrWord:
+    """A digits' comma read twice, as a comma and a full stop (37,.000 in a city's gothic
+    face), read once: the second mark of such a pair between digits goes when the model
+    weighed the first for it too. Tesseract's confidence in the word (45 for 37,.000, its
+    characters all at 92 or more) then is its characters': the word's was its doubt about
+    the pair."""
+    text = word.text
+    if len(word.choices) != len(text) or len(word.char_confs) != len(text):
+        return word
+    for k in range(1, len(text) - 2):
+        pair = text[k : k + 2]
+        if not (text[k - 1].isdigit() and text[k + 2].isdigit() and pair in (",.", ".,")):
+            continue
+        if not any(ch == pair[0] and score >= DOUBLED_SEPARATOR_SCORE for ch, score in word.choices[k + 1]):
+            continue
+        keep = [i for i in range(len(text)) if i != k + 1]
+
+        def pick(values: tuple, keep: list[int] = keep) -> tuple:
+            return tuple(values[i] for i in keep) if len(values) == len(text) else values
+
+        confs = pick(word.char_confs)
+        return word._replace(
+            text="".join(text[i] for i in keep), conf=min(confs), choices=pick(word.choices),
+            char_confs=confs, char_boxes=pick(word.char_boxes),
+        )
+    return word
+
+
 def undouble_characters(words: Sequence[tesseract.OcrWord]) -> list[tesseract.OcrWord]:
     """One kanji where Tesseract read it twice over the space of one (上州和和牛 for 上州和牛,
     伊香保町町 for 伊香保町), told by the characters' boxes: two equal kanji in a row that, with
     the character after them (or the pair's own end when none follows), start within
     :data:`DOUBLED_PITCH` character heights. Kana are left alone: narrow in proportional fonts,
     a true いい is hardly wider than one kanji. The surer of the two is kept; a word left empty
-    is dropped."""
+    is dropped. So is a separator read twice (:func:`undouble_separator`)."""
+    words = [undouble_separator(w) for w in words]
     by_line: dict[tuple[int, int, int], list[int]] = {}
     for i, w in enumerate(words):
         by_line.setdefault(w.line, []).append(i)
