@@ -31,6 +31,7 @@ from extract.layout import Line, build_lines
 from extract.normalize import BOX_GLYPHS, COLON_COMMA, nfkc
 from extract.pagemodel import BBox, Page, Source, union
 from extract.repairs import (
+    CONFIRMED_PAIR,
     LEADING_SPECKS,
     repair_domain,
     repair_kana_reading,
@@ -1369,6 +1370,9 @@ def _apply_form_values(form: FormDecl, pages: list[Page], result: dict[str, Extr
 
 
 def apply_implications(rules: tuple[Implication, ...], result: dict[str, ExtractedField], pages: list[Page]) -> None:
+    """A value a found value implies, where none was found (未納税額 0 円: no arrears); and two
+    values that imply each other, read apart on a scan and agreeing, confirm each other."""
+    _confirm_equivalents(rules, result)
     for imp in rules:
         if imp.then in result or imp.when not in result:
             continue
@@ -1383,6 +1387,23 @@ def apply_implications(rules: tuple[Implication, ...], result: dict[str, Extract
                 review=have.review,
                 raw=have.raw,
             )
+
+
+def _confirm_equivalents(rules: tuple[Implication, ...], result: dict[str, ExtractedField]) -> None:
+    """Two values that imply each other both ways (未納税額 0 円 and 滞納はありません), each read
+    from its own place on a scan and agreeing, are sure (:data:`CONFIRMED_PAIR`), as a
+    税抜/税込 pair a tax apart is: a misread of either would not keep them agreeing. One way
+    only (some allergen ticked, so あり) confirms nothing: which allergens is not implied."""
+    for imp in rules:
+        a, b = result.get(imp.when), result.get(imp.then)
+        if a is None or b is None or "ocr" not in (a.source, b.source) or a.bbox == b.bbox:
+            continue
+        back = [r for r in rules if r.when == imp.then and r.then == imp.when and _holds(r, b.value) and r.value == a.value]
+        if not (_holds(imp, a.value) and b.value == imp.value and back):
+            continue
+        for key, field in ((imp.when, a), (imp.then, b)):
+            if field.confidence < CONFIRMED_PAIR:
+                result[key] = field.model_copy(update={"confidence": CONFIRMED_PAIR, "review": False})
 
 
 def _holds(imp: Implication, actual: Any) -> bool:
