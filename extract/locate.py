@@ -733,7 +733,7 @@ def _line_cells(line: str, offset: int, box: str) -> list[tuple[int, int]]:
     while k < len(cells):
         start, end = cells[k]
         bare = _bare_box(line, offset, cells[k])
-        if bare and merged and not _bare_box(line, offset, merged[-1]) and not _has_box(line, offset, merged[-1]):
+        if (bare or _lone_mark(line, offset, cells[k])) and merged and not _bare_box(line, offset, merged[-1]) and not _has_box(line, offset, merged[-1]):
             merged[-1] = (min(merged[-1][0], start), max(merged[-1][1], end))
         elif bare and k + 1 < len(cells) and _bare_box(line, offset, cells[k + 1]):
             merged.append((min(start, cells[k + 1][0]), max(end, cells[k + 1][1])))
@@ -742,6 +742,13 @@ def _line_cells(line: str, offset: int, box: str) -> list[tuple[int, int]]:
             merged.append((start, end))
         k += 1
     return sorted(merged)
+
+
+def _lone_mark(line: str, offset: int, cell: tuple[int, int]) -> bool:
+    """A cell of one character that is no kana and no box: a box a pen mark turned into a
+    character, standing apart from its label (乳 | 所 for 乳 ☒)."""
+    text = line[cell[0] - offset : cell[1] - offset].strip()
+    return len(text) == 1 and text not in BOX_GLYPHS and not is_kana(text)
 
 
 def _has_box(line: str, offset: int, cell: tuple[int, int]) -> bool:
@@ -871,9 +878,9 @@ def _box_place(text: str, start: int, end: int, side: str) -> int | None:
     k = start - 1 if side == "before" else end
     if not 0 <= k < len(text):
         return None
-    if text[k] not in " \u3000":
+    if text[k] not in " \t\u3000":
         return k
-    while 0 <= k < len(text) and text[k] in " \u3000":
+    while 0 <= k < len(text) and text[k] in " \t\u3000":
         k += step
     beyond = k + step
     if not 0 <= k < len(text) or (0 <= beyond < len(text) and not text[beyond].isspace()):

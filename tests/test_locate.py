@@ -798,3 +798,18 @@ def test_a_nil_amount_and_the_no_arrears_statement_read_apart_confirm_each_other
     fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300], conf=0.5, source="ocr")])
     assert fields["unpaid_amount"].value == 12300 and fields["no_arrears"].value is False
     assert fields["unpaid_amount"].review and fields["no_arrears"].review
+
+
+def test_a_grid_box_a_pen_cross_turned_into_a_character_apart_from_its_label():
+    """Regression (blind 200 dpi scan): 乳's box crossed out in pen was read as 所, a cell of
+    its own; the grid's first line had eight cells for seven, the grid was read by its labels
+    alone, and さけ (read きり) and りんご (read 94ご) were lost with 乳, silently."""
+    grid = [
+        ["卵 ☐", "乳", "所", "小麦 ☐", "そば ☐", "落花生 ☐", "えび ☐", "かに ☐"],
+        ["きり ☑", "さば ☐", "あわび ☑", "いか ☐", "いくら ☐", "牛肉 ☐", "豚肉 ☐"],
+        ALLERGEN_GRID[2],
+        ["マカダミアナッツ ☐", "やまいも ☐", "オレンジ ☐", "キウイ ☐", "バナナ ☐", "もも ☐", "94ご ☑"],
+    ]
+    fields = _two_pages(OUR_LAYOUT[:15], ALLERGENS_ROW, grid=grid)
+    assert fields["allergens"].value == ["乳", "さけ", "あわび", "りんご"]
+    assert fields["allergens"].review  # a box read as a character: a person should look
