@@ -67,6 +67,9 @@ def _undouble_small_kana(text: str) -> str:
 #: Tesseract's ``jpn`` reads the 郎 of given names (太郎, 一郎, 三郎) as 朗, every time in our
 #: scans; after these characters 郎 is by far the commoner name (一朗 exists: marked for review).
 _NAME_RO = re.compile(r"(?<=[一二太次三四五六七八九十])朗")
+#: A colon inside a scanned text value that is no time of day (60サイズ: 2kg for サイズ・2kg):
+#: a misread middle dot or speck as often as a colon written there.
+_ODD_COLON = re.compile(r"(?<![0-9])[:：]|[:：](?![0-9]{2})")
 
 #: Legal forms of companies and bodies, which name most suppliers and issuers.
 ENTITY_TYPES = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人", "農業協同組合")
@@ -151,7 +154,7 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
         value = correct_places(value, prefer)
         value = _correct_entity_types(value)
         # 太朗 is a name too, if a rare one: the clerk confirms
-        doubtful = bool(_NAME_RO.search(value))
+        doubtful = bool(_NAME_RO.search(value)) or bool(_ODD_COLON.search(value))
         value = _NAME_RO.sub("郎", value)
         if _DICTIONARY_FIELDS.search(key):
             value, corrected = _correct_kanji(value, prefer)

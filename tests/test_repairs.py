@@ -217,3 +217,18 @@ def test_a_tax_pair_read_from_one_place_is_marked_for_review() -> None:
     result = {excl_key: same, incl_key: same}
     repair_tax_pairs(form, result)
     assert result[excl_key].review and result[incl_key].review
+
+
+@pytest.mark.parametrize(
+    ("read", "doubted"),
+    [
+        ("60サイズ: 2kg", True),  # regression (blind seed 802): サイズ・2kg, the dot read as a colon
+        ("化粧箱入り:2個", True),
+        ("午前10:30まで", False),
+        ("10:30までに発送", False),
+        ("60サイズ・2kg", False),
+    ],
+)
+def test_a_colon_that_is_no_time_of_day_is_marked_for_review(spec_row, read: str, doubted: bool) -> None:
+    tidied = tidy_text(_spec_field(read), spec_row, ())
+    assert tidied.value == read and tidied.review is doubted
