@@ -519,3 +519,29 @@ def test_empty_box_with_a_ragged_bottom_row_at_300_dpi() -> None:
         arr[20 + y, 40 : 40 + len(row)] = [0 if c == "#" else 255 for c in row]
     [box] = find_checkboxes(ink_mask(arr), 300)
     assert not box.ticked and box.box[0] == 40
+
+
+def _from_rows(rows: list[str]) -> np.ndarray:
+    arr = _canvas(120, 60)
+    for y, row in enumerate(rows):
+        arr[10 + y, 20 : 20 + len(row)] = [0 if c == "#" else 255 for c in row]
+    return arr
+
+
+def test_a_speck_in_an_empty_box_is_no_tick_and_a_thin_tick_is() -> None:
+    """Regression (blind 200 dpi noisy scan): specks of noise inside さば's and 豚肉's empty
+    boxes (8 pixels, and a wall's bump in the opposite corner) gave a density of 0.05 and
+    both were taken for ticked allergens."""
+    def box(marks: set[tuple[int, int]]) -> list[str]:
+        rows = []
+        for y in range(19):
+            wall = y < 2 or y > 16
+            rows.append("".join("#" if wall or x < 2 or x > 16 or (y, x) in marks else "." for x in range(19)))
+        return rows
+
+    speck = {(y, x) for y in (12, 13, 14) for x in (4, 5, 6)} | {(3, 15), (3, 16)}
+    [found] = find_checkboxes(ink_mask(_from_rows(box(speck))), 200)
+    assert not found.ticked
+    stroke = {(3 + k, 15 - k) for k in range(13)}  # one pixel wide, corner to corner
+    [found] = find_checkboxes(ink_mask(_from_rows(box(stroke))), 200)
+    assert found.ticked
