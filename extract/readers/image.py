@@ -285,17 +285,21 @@ def undouble_separator(word: tesseract.OcrWord) -> tesseract.OcrWord:
             continue
         if not any(ch == pair[0] and score >= DOUBLED_SEPARATOR_SCORE for ch, score in word.choices[k + 1]):
             continue
-        keep = [i for i in range(len(text)) if i != k + 1]
-
-        def pick(values: tuple, keep: list[int] = keep) -> tuple:
-            return tuple(values[i] for i in keep) if len(values) == len(text) else values
-
-        confs = pick(word.char_confs)
-        return word._replace(
-            text="".join(text[i] for i in keep), conf=min(confs), choices=pick(word.choices),
-            char_confs=confs, char_boxes=pick(word.char_boxes),
-        )
+        once = _only_characters(word, [i for i in range(len(text)) if i != k + 1])
+        return once._replace(conf=min(once.char_confs))
     return word
+
+
+def _only_characters(word: tesseract.OcrWord, keep: list[int]) -> tesseract.OcrWord:
+    """The word with only the characters at ``keep``, and their choices, confidences, boxes."""
+
+    def pick(values: tuple) -> tuple:
+        return tuple(values[i] for i in keep) if len(values) == len(word.text) else values
+
+    return word._replace(
+        text="".join(word.text[i] for i in keep), choices=pick(word.choices),
+        char_confs=pick(word.char_confs), char_boxes=pick(word.char_boxes),
+    )
 
 
 def undouble_characters(words: Sequence[tesseract.OcrWord]) -> list[tesseract.OcrWord]:
@@ -344,16 +348,8 @@ def undouble_characters(words: Sequence[tesseract.OcrWord]) -> list[tesseract.Oc
             out.append(w)
             continue
         keep = [k for k in range(len(w.text)) if k not in gone]
-        if not keep:
-            continue
-
-        def pick(values: tuple, keep: list[int] = keep) -> tuple:
-            return tuple(values[k] for k in keep) if len(values) == len(w.text) else values
-
-        out.append(w._replace(
-            text="".join(w.text[k] for k in keep), choices=pick(w.choices),
-            char_confs=pick(w.char_confs), char_boxes=pick(w.char_boxes),
-        ))
+        if keep:
+            out.append(_only_characters(w, keep))
     return out
 
 
