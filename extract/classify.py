@@ -18,6 +18,10 @@ from forms.schema import FormDecl
 #: How many lines from the top of a page are searched for a title.
 TITLE_LINES = 12
 MIN_TITLE_SCORE = 86.0
+#: A title read this closely (納税証明書 as 疹税証明書: 80) names the document when the page
+#: also holds this share of the form's labels; alone it does not (課税証明書 is also 80).
+NEAR_TITLE_SCORE = 75.0
+NEAR_TITLE_LABELS = 0.75
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ def _title_score(title: str, line_text: str) -> float:
     hay = fold(line_text)[0].translate(_MARKS)
     if not key or not hay:
         return 0.0
-    if len(hay) < len(key):
+    if len(hay) <= len(key):
+        # (partial_ratio scores strings of one length by their best shorter window: 課税証明書
+        # would be 89 like 納税証明書, another certificate taken for this one)
         score = fuzz.ratio(key, hay)
     else:
         score = fuzz.partial_ratio(key, hay)
@@ -48,6 +54,7 @@ def _title_score(title: str, line_text: str) -> float:
 
 def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
     best: tuple[float, int, FormDecl] | None = None
+    near: dict[str, tuple[float, FormDecl]] = {}
     for line in lines[:TITLE_LINES]:
         for form in forms:
             for title in (form.title, *form.title_variants):
@@ -56,9 +63,26 @@ def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
                 cand = (score, len(title), form)
                 if best is None or cand[:2] > best[:2]:
                     best = cand
-    if best is None or best[0] < MIN_TITLE_SCORE:
-        return Classification(None, best[0] if best else 0.0)
-    return Classification(best[2], best[0])
+                if score >= NEAR_TITLE_SCORE and score > near.get(form.id, (0.0, form))[0]:
+                    near[form.id] = (score, form)
+    if best is not None and best[0] >= MIN_TITLE_SCORE:
+        return Classification(best[2], best[0])
+    # a title misread by a character more: the form's own labels on the page settle it
+    for score, form in sorted(near.values(), key=lambda n: -n[0]):
+        if _labels_found(form, lines) >= NEAR_TITLE_LABELS:
+            return Classification(form, score)
+    return Classification(None, best[0] if best else 0.0)
+
+
+def _labels_found(form: FormDecl, lines: list[Line]) -> float:
+    """The share of the form's labelled rows whose label is on the page."""
+    from extract.locate import find_anchors
+
+    rows = [r for r in form.rows() if r.label]
+    if not rows:
+        return 0.0
+    found = {id(a.row) for a in find_anchors(form, lines)}
+    return sum(id(r) in found for r in rows) / len(rows)
 
 
 def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Classification, list[Page]]]:

@@ -27,3 +27,20 @@ def test_a_title_with_characters_read_as_boxes_is_still_recognised() -> None:
 def test_a_line_of_boxes_is_no_title() -> None:
     found = classify_lines([_line("☑ ☐ ☑ ☐"), _line("☑ 通年 ☐ 期間限定")], [FORM1, TAX])
     assert found.form is None
+
+
+def test_a_title_misread_by_one_character_more_is_recognised_by_the_form_s_labels() -> None:
+    """Regression (blind 300 dpi certificate): 納税証明書 read as 疹税証明書 scored 80, under 86,
+    and the whole certificate was unknown, all eight values lost, silently."""
+    from extract.layout import build_lines
+    from tests.pagebuild import make_page
+
+    def lines(rows: list[list[str]]) -> list[Line]:
+        return build_lines(make_page(rows, widths=[90, 300], source="ocr", conf=0.8))
+
+    labels = [["交付番号", "第7059号"], ["住所", "群馬県渋川市吹屋58番地2"], ["氏名", "行幸田製麺株式会社"],
+              ["税目", "入湯税"], ["未納税額", "0円"], ["滞納なし"], ["上記のとおり相違ないことを証明します。"]]
+    assert classify_lines(lines([["疹税証明書（その3）"], *labels]), [FORM1, TAX]).form is TAX
+    # the near title alone, or with a few of the labels (a 課税証明書 has an address and a name), is not enough
+    assert classify_lines(lines([["疹税証明書（その3）"], ["本文"]]), [FORM1, TAX]).form is None
+    assert classify_lines(lines([["課税証明書"], *labels[1:3], ["年度", "令和7年度"]]), [FORM1, TAX]).form is None
