@@ -1174,6 +1174,26 @@ def _read_phrases(f: FieldDecl, document: Region) -> FieldReading | None:
     return FieldReading(choice.value, document.text[span.start : span.end], span, score / 100, document)
 
 
+def _read_known_cell(f: FieldDecl, document: Region) -> FieldReading | None:
+    """The one cell of the document that is exactly a value of the field's known list."""
+    known = {fold(k)[0]: k for k in f.known}
+    found: list[tuple[Span, str]] = []
+    offset = 0
+    for line in document.text.split("\n"):
+        pos = 0
+        for cell in line.split("\t"):
+            value = known.get(fold(cell)[0])
+            if value is not None:
+                start = offset + pos + len(cell) - len(cell.lstrip())
+                found.append((Span(start, start + len(cell.strip())), value))
+            pos += len(cell) + 1
+        offset += len(line) + 1
+    if len({v for _, v in found}) != 1:
+        return None  # none, or several values: not this one's to pick
+    span, value = found[0]
+    return FieldReading(value, document.text[span.start : span.end], span, 0.6, document)
+
+
 #: A statement read with fewer characters right than this (in percent) does not count...
 PHRASE_FLOOR = 88
 #: ...unless only one of its characters is wrong and it is this long: 滞納はありません read as
@@ -1292,6 +1312,13 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
             reading = _read_phrases(f, document)
             if reading is not None:
                 result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
+    # a value of a known list standing alone in a cell, its row's label lost (税目 read as 税
+    # beside 入湯税), for review
+    for f in form.fields():
+        if f.key not in result and f.known and not form.blank and lines:
+            reading = _read_known_cell(f, document)
+            if reading is not None:
+                result[f.key] = _doubted(_to_extracted(reading, whole, sources, lines))  # type: ignore[arg-type]
     repair_tax_pairs(form, result)
     repair_mail_domain(form, result)
     repair_kana_reading(form, result)

@@ -813,3 +813,18 @@ def test_a_grid_box_a_pen_cross_turned_into_a_character_apart_from_its_label():
     fields = _two_pages(OUR_LAYOUT[:15], ALLERGENS_ROW, grid=grid)
     assert fields["allergens"].value == ["乳", "さけ", "あわび", "りんご"]
     assert fields["allergens"].review  # a box read as a character: a person should look
+
+
+def test_a_known_value_alone_in_its_cell_is_found_without_its_row_s_label():
+    """Regression (blind 300 dpi certificate): 税目 read as 税 beside 入湯税; the row was not
+    found and the tax lost. A cell that is exactly one of the known taxes is it, for review."""
+    rows = [["納税証明書"], ["氏名", "株式会社 渋川フーズ"], ["税", "入湯税"], ["未納税額", "0 円"]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300], conf=0.9, source="ocr")])
+    assert fields["tax_kind"].value == "入湯税" and fields["tax_kind"].review
+    # inside a sentence, or two taxes in cells: not this field's to pick
+    rows[2] = ["税", "入湯税の滞納はありません"]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300], conf=0.9, source="ocr")])
+    assert "tax_kind" not in fields
+    rows[2:3] = [["税", "入湯税"], ["税", "固定資産税"]]
+    fields = locate_fields(get_form("tax_certificate"), [make_page(rows, widths=[80, 300], conf=0.9, source="ocr")])
+    assert "tax_kind" not in fields
