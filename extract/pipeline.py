@@ -427,31 +427,40 @@ _BOX_READINGS = frozenset("口ロ□図凶回目日ㅁ") | BOX_GLYPHS
 
 
 def _reading_with_its_first_character(old: ExtractedField, new: ExtractedField) -> ExtractedField:
-    """The reading from the box on, when it is the first reading with one character before it,
-    a character a box is not read as (肩ロース for ロース; not 口ロース, the box itself)."""
+    """The reading from the box on, when it is the first reading with characters before it,
+    characters a box is not read as (肩ロース for ロース, 毎週火曜日に発送 for に発送; not
+    口ロース, the box itself)."""
     if not isinstance(new.value, str) or not isinstance(old.value, str) or not _same_place(old, new):
         return old
     before, after = _no_spaces(new.value), _no_spaces(old.value)
-    if len(before) != len(after) + 1 or not before.endswith(after) or before[0] in _BOX_READINGS:
+    if len(before) <= len(after) or not before.endswith(after):
         return old
-    if not unicodedata.name(before[0], "").startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA")):
+    added = before[: len(before) - len(after)]
+    if added[0] in _BOX_READINGS:
+        return old  # the box itself, read as a box
+    if any(not unicodedata.name(ch, "").startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA")) for ch in added):
         return old
     return new
 
 
 def _box_before(page: Page, bbox: Sequence[float]) -> Word | None:
-    """A box read just before a value on its line, nothing else and no ruled line between."""
+    """A box read just before a value on its line, nothing else and no ruled line between; of
+    several in a row (毎, 曜, 日 of 毎週火曜日に発送 taken for boxes at 200 dpi), the first."""
     x0, y0, x1, y1 = bbox
     height = _line_height(page)
-    on_line = [w for w in page.words if y0 <= w.cy <= y1 and w.x1 <= x0 + 1 and x0 - w.x1 <= 2 * height]
-    if not on_line:
-        return None
-    nearest = max(on_line, key=lambda w: w.x1)
-    if not nearest.text.strip() or any(ch not in BOX_GLYPHS for ch in nearest.text.strip()):
-        return None
-    if any(r.x0 == r.x1 and nearest.x1 - 0.5 <= r.x0 <= x0 and r.y0 <= nearest.cy <= r.y1 for r in page.rules):
-        return None
-    return nearest
+    first: Word | None = None
+    while True:
+        # (farther between boxes: the characters between them were taken off with them)
+        reach = (3 if first else 2) * height
+        on_line = [w for w in page.words if y0 <= w.cy <= y1 and w.x1 <= x0 + 1 and x0 - w.x1 <= reach]
+        if not on_line:
+            return first
+        nearest = max(on_line, key=lambda w: w.x1)
+        if not nearest.text.strip() or any(ch not in BOX_GLYPHS for ch in nearest.text.strip()):
+            return first
+        if any(r.x0 == r.x1 and nearest.x1 - 0.5 <= r.x0 <= x0 and r.y0 <= nearest.cy <= r.y1 for r in page.rules):
+            return first
+        first, x0 = nearest, nearest.x0
 
 
 def _text_read_line_by_line(

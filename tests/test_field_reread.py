@@ -517,3 +517,17 @@ def test_values_that_check_one_another_agree_again_after_their_second_readings()
     assert fields["contact_website_url"].value == "https://komochi-honey.jp/" and fields["contact_website_url"].review
     assert fields["contact_email"] is mail
     assert pipeline._agreeing(form, fields) == fields  # agreeing values are left as they are
+
+
+def test_box_like_kanji_before_a_value_are_read_again_from_the_first_of_them() -> None:
+    """Regression (blind 200 dpi scan): 毎, 曜 and 日 of 毎週火曜日に発送 were taken for ticked
+    boxes and whitened, and the value read as に発送, silently."""
+    words = [Word("出荷タイミング", 92, 655.6, 157, 665, 0.9), Word("☑", 176.4, 656.6, 184, 664.6, 1.0),
+             Word("☑", 208, 656, 215.6, 663.8, 1.0), Word("☑", 218, 656.6, 225.7, 664.6, 1.0),
+             Word("に発送", 230, 656, 258, 665.3, 0.95)]
+    page = Page(number=1, width=595, height=842, source="ocr", words=words, rules=[Rule(170.3, 600, 170.3, 700)])
+    assert pipeline._box_before(page, (230, 656, 258, 665.3)) == words[1]
+    old = _field("に発送", (176.4, 656, 258, 665.3))
+    for reading, taken in (("毎週火曜日に発送", True), ("曜日に発送", True), ("口日に発送", False), ("毎週火曜日に発進", False)):
+        chosen = pipeline._reading_with_its_first_character(old, _field(reading, (175.3, 656, 258, 665.3)))
+        assert (chosen.value == reading) is taken, reading
