@@ -195,6 +195,8 @@ def _strip_label_tail(value: str, row: RowDecl, scanned: bool = False) -> str:
     piece = fold(head[0])[0]
     for label in row.all_labels():
         key = fold(label)[0]
+        if any(c.isdigit() for c in piece) and not any(c.isdigit() for c in key):
+            continue  # 100サイズ is the value's, however like サイズ・梱包重量
         tail = key[-len(piece) - 1 :]
         if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
             return head[1]

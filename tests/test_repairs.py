@@ -232,3 +232,11 @@ def test_a_tax_pair_read_from_one_place_is_marked_for_review() -> None:
 def test_a_colon_that_is_no_time_of_day_is_marked_for_review(spec_row, read: str, doubted: bool) -> None:
     tidied = tidy_text(_spec_field(read), spec_row, ())
     assert tidied.value == read and tidied.review is doubted
+
+
+def test_a_value_starting_with_a_number_keeps_what_looks_like_its_label_s_end() -> None:
+    """Regression (blind 300 dpi scan): 100サイズ ・5kg lost 100サイズ, taken for the wrapped end
+    of its label 梱包サイズ・梱包重量 (a label has no digits); a true wrapped tail still goes."""
+    row = next(r for r in get_form("shibukawa.form1").rows() if any(f.key == "package_size_weight" for f in r.fields))
+    assert tidy_text(_spec_field("100サイズ ・5kg"), row, ()).value == "100サイズ ・5kg"
+    assert tidy_text(_spec_field("梱包重量 100サイズ・5kg"), row, ()).value == "100サイズ・5kg"
