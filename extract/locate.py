@@ -95,7 +95,12 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
             score, dest_start, dest_end = fuzz.ratio(key, body[: len(key)]), lead, lead + len(key)
     if score < _threshold(key):
         return None
-    if not anywhere and any(c not in ROW_LEAD for c in hay[lead:dest_start]) and not _garbled_number(text, index[dest_start], score):
+    if (
+        not anywhere
+        and any(c not in ROW_LEAD for c in hay[lead:dest_start])
+        and hay[lead:dest_start] != key[:1]  # its first character read twice (アアレルギー品目)
+        and not _garbled_number(text, index[dest_start], score)
+    ):
         return None
     return Match(score, index[dest_start], index[dest_end - 1] + 1)
 

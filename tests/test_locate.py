@@ -148,6 +148,9 @@ def test_field_has_page_box_and_confidence():
         ("FAX番号", "EAX番号", True),
         ("FAX番号", "EAX番号 -0279-29-4030", True),
         ("FAX番号", "旧FAX番号", False),
+        # its first character read twice (blind seed 902, 300 dpi)
+        ("アレルギー品目", "(15) アアレルギー品目ドー 上", True),
+        ("アレルギー品目", "(15) イアレルギー品目", False),
     ],
 )
 def test_find_label(label, text, found):
