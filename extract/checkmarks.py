@@ -650,7 +650,12 @@ def confirm_boxes(
             )
         ]
         if on_it and full:
-            continue  # a blurred kanji read there: the shifted readings below are a tick's
+            # a blurred kanji read there: the shifted readings below are a tick's; unless it was
+            # read with no confidence and opens a row of choices (a pen's cross filling
+            # ゆうパック's box, read as 芝 at 0)
+            if all(w.conf < min_conf for w in on_it):
+                read_over.append(b)
+            continue
         # a word whose characters before the box were read as one (鶏肉☑ read as 鶏 over both
         # characters and 肉 on the box) put its next character on the box: a shifted reading
         # (or read 落花生☑ as 落花, 落 over 落花, and 生 alone on the box)

@@ -397,6 +397,11 @@ def test_a_marked_box_opening_a_row_of_choices_stays_though_its_mark_is_read() -
     # nor does a character full of ink there pass for a box (a blurred kanji)
     blurred = Checkbox(crossed.box, True, 1.0, 0.95, "like")
     assert blurred not in checkmarks.confirm_boxes([blurred, *others], words, walls=[wall])
+    # but a box a pen's cross filled, read as a character with no confidence, opens the row
+    # (blind 200 dpi scan: ゆうパック's crossed box at 0.86 of ink, read as 芝 at 0)
+    filled = Checkbox(crossed.box, True, 1.0, 0.86, "like")
+    unsure = [OcrWord("芝", (476, 1997, 531, 2044), 0.0), words[1]]
+    assert filled in checkmarks.confirm_boxes([filled, *others], unsure, walls=[wall])
 
 
 def test_a_thick_pen_tick_s_flat_valley_is_no_character_s_bar() -> None:
