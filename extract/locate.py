@@ -108,8 +108,8 @@ def find_label(label: str, text: str, *, anywhere: bool = False) -> Match | None
 def _garbled_number(text: str, label_start: int, score: float) -> bool:
     """What stands before a label read closely is its row number garbled: one character
     standing apart (（3） read as 半 in a gothic face, two lines tall), or a number with one
-    character read as a kana (（17） read as 1の, city layout); or a phantom (和〒377-7406,
-    :data:`PHANTOMS`)."""
+    character read as a kana (（17） read as 1の, city layout) or its bracket and first digit
+    read as one letter (（15） as Q5)); or a phantom (和〒377-7406, :data:`PHANTOMS`)."""
     before = text[:label_start]
     if score < 90:
         return False
@@ -120,7 +120,12 @@ def _garbled_number(text: str, label_start: int, score: float) -> bool:
     # a number glued to its label, one of its characters read as a kana ((17) as 1の)
     lead = before.strip()
     odd = [c for c in lead if c not in ROW_LEAD]
-    return 2 <= len(lead) <= 4 and lead[0] in NUMBERING and len(odd) == 1 and is_kana(odd[0])
+    if not (2 <= len(lead) <= 4 and len(odd) == 1 and any(c.isdigit() for c in lead)):
+        return False
+    if lead[0] in NUMBERING and is_kana(odd[0]):
+        return True
+    # (15) as Q5): the bracket and the first digit read as one Latin letter, a digit after it
+    return lead[0] == odd[0] and odd[0].isascii() and odd[0].isalpha() and lead[1].isdigit()
 
 
 def _extend_match(key: str, body: str, start: int, end: int) -> int:

@@ -151,6 +151,10 @@ def test_field_has_page_box_and_confidence():
         # its first character read twice (blind seed 902, 300 dpi)
         ("アレルギー品目", "(15) アアレルギー品目ドー 上", True),
         ("アレルギー品目", "(15) イアレルギー品目", False),
+        # (15) read as Q5), the label read in two pieces (blind seed 1001, 200 dpi)
+        ("アレルギー品目", "Q5) アレ ルギー品目 ☑ 2り", True),
+        ("アレルギー品目", "Qあ) アレルギー品目", False),
+        ("商品名", "AB 商品名", False),
     ],
 )
 def test_find_label(label, text, found):
