@@ -405,7 +405,7 @@ def _boxes_read_as_text(
     def choose(old: ExtractedField, new: ExtractedField) -> ExtractedField:
         if any(ch in BOX_GLYPHS for ch in str(old.value)):
             return _reading_without_boxes(old, new)
-        return _reading_with_its_first_character(old, new)
+        return _reading_with_its_first_characters(old, new)
 
     again = _values_read_again(doc, form, pages, {**fields, **led}, wanted, choose)
     # a value whose reading from the box on was not taken keeps its own box
@@ -426,7 +426,7 @@ def _reading_without_boxes(old: ExtractedField, new: ExtractedField) -> Extracte
 _BOX_READINGS = frozenset("口ロ□図凶回目日ㅁ") | BOX_GLYPHS
 
 
-def _reading_with_its_first_character(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+def _reading_with_its_first_characters(old: ExtractedField, new: ExtractedField) -> ExtractedField:
     """The reading from the box on, when it is the first reading with characters before it,
     characters a box is not read as (肩ロース for ロース, 毎週火曜日に発送 for に発送; not
     口ロース, the box itself)."""

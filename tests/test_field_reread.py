@@ -367,11 +367,11 @@ def test_a_box_just_before_a_text_value_in_its_cell_is_found() -> None:
 
 def test_the_reading_from_the_box_on_is_taken_only_with_one_real_character_more() -> None:
     old = _field("ロース 500g(化粧箱入り)", (196.6, 353.2, 303.1, 364.0))
-    taken = pipeline._reading_with_its_first_character(old, _field("肩ロース500g(化粧箱入り)", (175, 353, 303, 364)))
+    taken = pipeline._reading_with_its_first_characters(old, _field("肩ロース500g(化粧箱入り)", (175, 353, 303, 364)))
     assert taken.value == "肩ロース500g(化粧箱入り)"
     for reading in ("口ロース500g(化粧箱入り)", "☑ロース500g(化粧箱入り)", "ロース500g(化粧箱入り)", "肩ロース 600g", "(ロース500g(化粧箱入り)"):
-        assert pipeline._reading_with_its_first_character(old, _field(reading, (175, 353, 303, 364))) is old
-    assert pipeline._reading_with_its_first_character(old, _field("肩ロース500g(化粧箱入り)", (175, 500, 303, 510))) is old
+        assert pipeline._reading_with_its_first_characters(old, _field(reading, (175, 353, 303, 364))) is old
+    assert pipeline._reading_with_its_first_characters(old, _field("肩ロース500g(化粧箱入り)", (175, 500, 303, 510))) is old
 
 
 def test_a_word_read_from_the_label_into_the_value_keeps_its_label_s_part() -> None:
@@ -529,5 +529,5 @@ def test_box_like_kanji_before_a_value_are_read_again_from_the_first_of_them() -
     assert pipeline._box_before(page, (230, 656, 258, 665.3)) == words[1]
     old = _field("に発送", (176.4, 656, 258, 665.3))
     for reading, taken in (("毎週火曜日に発送", True), ("曜日に発送", True), ("口日に発送", False), ("毎週火曜日に発進", False)):
-        chosen = pipeline._reading_with_its_first_character(old, _field(reading, (175.3, 656, 258, 665.3)))
+        chosen = pipeline._reading_with_its_first_characters(old, _field(reading, (175.3, 656, 258, 665.3)))
         assert (chosen.value == reading) is taken, reading
