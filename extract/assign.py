@@ -1,0 +1,884 @@
+"""Fields found by their label paths in the page structure: keys found, assigned once, values
+read from cells.
+
+The stages, each over the whole document:
+
+1. **slots**: the document as rows of slots in reading order: a table's grid row is a row of
+   cells, a line outside tables a row of its segments (``extract.structure``).
+2. **keys**: a slot whose text is a catalogue label (after its printed numbering and notes) is
+   a *label cell*; a slot that starts with one (``住所：…``, ``【品名】…``, ``〒377…``) an *inline
+   key*. A key's value is the slots right of it up to the next key, the rest of its slot, or,
+   with nothing beside it, the slot under it (a stacked layout).
+3. **groups**: a key with no value of its own opens a group: the keys after it that name the
+   sub-labels of its rows (フリガナ under 商品名) are its children; so are the keys right of a
+   label cell that spans their rows.
+4. **assign**: every (row, key) and (field, key) pair is scored (rapidfuzz over the declared
+   label and its variants; numbering, order and grouping are evidence, never required) and the
+   best pairs taken greedily, each key and each field at most once.
+5. **values**: from the assigned key's value: the whole text (all lines), amounts by their
+   qualifiers (税抜/税込), choices by the marks beside their labels, a grid of choices below.
+
+What is not found is reported with its reason (``label_not_found``, ``empty``, ``unparsed``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from extract import normalize
+from extract.layout import Line
+from extract.pagemodel import BBox, Page, union
+from extract.structure import Cell, PageStructure, build_structure
+from forms.schema import FieldDecl, FormDecl, RowDecl
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignSettings:
+    #: Least label likeness (0..100) for a slot to be a label cell, digital and OCR'd text.
+    whole_digital: float = 84.0
+    whole_ocr: float = 72.0
+    #: Least likeness of a slot's start to a label for an inline key.
+    inline_digital: float = 100.0
+    inline_ocr: float = 80.0
+    #: Added to a pair's score for evidence (a printed number, a group with children …).
+    numbered_bonus: float = 4.0
+    shape_bonus: float = 3.0
+    child_bonus: float = 6.0
+    #: A value whose label won by less than this over the next best is less sure.
+    clear_margin: float = 8.0
+
+
+SETTINGS = AssignSettings()
+
+CHECKED_MARKS = frozenset("☑☒■●◉✓✔✅◼⬛▣レ")
+UNCHECKED_MARKS = frozenset("☐□○〇◯◻")
+MARKS = CHECKED_MARKS | UNCHECKED_MARKS
+
+_NUMBERING = re.compile(r"^[\s\"'.,・]*(?:[(（]\s*[0-9０-９]{1,2}\s*[)）》]?|[0-9０-９]{1,2}\s*[.．、)）]?|[①-⑳])\s*")
+_BRACKETS = "【】[]〔〕《》<>"
+_SEPARATORS = "：:】］]〕》>　 \t\n・."
+_PAREN = re.compile(r"[（(][^（）()]*[)）]?")
+_NOTE_MIN = 6  # a parenthesised text this long is a note, not part of the label
+
+
+def fold(text: str) -> str:
+    """NFKC, no white space, brackets off: how labels compare."""
+    t = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in t if not ch.isspace() and ch not in _BRACKETS)
+
+
+def _without_parens(text: str) -> str:
+    return _PAREN.sub("", text)
+
+
+# --- slots ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    line: Line
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.line.text[self.start : self.end]
+
+
+@dataclass(eq=False)
+class Slot:
+    """A table cell or a segment of a line: text with boxes."""
+
+    page: int
+    bbox: BBox
+    parts: list[Part]
+    cell: Cell | None = None
+    table: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.parts)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip()
+
+    @property
+    def ocr(self) -> bool:
+        return any(p.line.ocr for p in self.parts)
+
+
+@dataclass(eq=False)
+class Row:
+    page: int
+    y: float
+    slots: list[Slot]
+    table: int | None = None
+    grid_row: int = 0
+
+
+def document_rows(structures: list[PageStructure]) -> list[Row]:
+    rows: list[Row] = []
+    table_id = 0
+    for st in structures:
+        page_rows: list[Row] = []
+        for table in st.tables:
+            for r, cells in enumerate(table.rows()):
+                if not cells:
+                    continue
+                slots = [Slot(c.page, c.bbox, [Part(ln, 0, len(ln.text)) for ln in c.lines], cell=c, table=table_id) for c in cells]
+                page_rows.append(Row(st.page.number, min(c.bbox[1] for c in cells), slots, table_id, r))
+            table_id += 1
+        for line in st.lines:
+            slots = []
+            bounds = [*line.segment_starts, len(line.text) + 1]
+            for a, b in zip(bounds, bounds[1:]):
+                end = min(b - 1, len(line.text)) if b <= len(line.text) else len(line.text)
+                part = Part(line, a, end)
+                box = line.span_box(a, end) or (line.words[0].x0, line.y0, line.words[-1].x1, line.y1)
+                slots.append(Slot(line.page, box, [part]))
+            page_rows.append(Row(line.page, line.y0, slots))
+        page_rows.sort(key=lambda r: (r.y, r.slots[0].bbox[0]))
+        rows.extend(page_rows)
+    return rows
+
+
+# --- labels of the catalogue ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A row (its label) or a field (its sub-label) that a key may be assigned to."""
+
+    row: RowDecl
+    field: FieldDecl | None
+    labels: tuple[str, ...]  # folded
+
+    @property
+    def name(self) -> str:
+        return self.field.key if self.field else f"row:{self.row.label}"
+
+
+def targets_of(form: FormDecl) -> list[Target]:
+    out: list[Target] = []
+    for row in form.rows():
+        out.append(Target(row, None, tuple(dict.fromkeys(fold(x) for x in row.all_labels()))))
+        for f in row.fields:
+            if f.all_labels():
+                subs = [fold(x) for x in f.all_labels()]
+                joined = [fold(r) + s for r in row.all_labels() for s in subs]
+                joined += [fold(r) + "(" + s + ")" for r in row.all_labels() for s in subs]
+                out.append(Target(row, f, tuple(dict.fromkeys(subs + joined))))
+    return out
+
+
+def likeness(text: str, labels: tuple[str, ...]) -> float:
+    """How much ``text`` (folded) reads as one of ``labels`` (folded), 0..100."""
+    if not text:
+        return 0.0
+    best = 0.0
+    bare = _without_parens(text)
+    note_removed = bare != text and len(text) - len(bare) >= _NOTE_MIN
+    for label in labels:
+        score = fuzz.ratio(text, label)
+        bare_label = _without_parens(label)
+        if bare != text and bare_label == label:
+            # a long note in parentheses (ポータルサイト等に転記します) is no part of the label;
+            # a short one may be (商品名（フリガナ）), so it costs a little
+            score = max(score, fuzz.ratio(bare, label) - (0.0 if note_removed else 6.0))
+        elif bare_label != label and bare == text:
+            # the label printed without its own parenthesis (代表者 for 代表者（職・氏名）)
+            score = max(score, fuzz.ratio(text, bare_label) - 6.0)
+        best = max(best, score)
+    return best
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Value:
+    parts: list[Part]
+    #: The label is there and nothing is written beside it.
+    blank: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.parts)
+
+
+@dataclass(eq=False)
+class Key:
+    slot: Slot
+    row: int  # index into the document rows
+    col: int  # index of the slot in its row
+    text: str  # folded label text
+    numbered: bool
+    whole: bool
+    value: Value | None = None
+    group: "Key | None" = None
+    children: list["Key"] = field(default_factory=list)
+    #: For an inline key: where its value starts in the slot's first part.
+    value_start: int = 0
+    #: Headers of a column: the key is a table header whose values stand under it.
+    column: list[Slot] = field(default_factory=list)
+
+    @property
+    def ocr(self) -> bool:
+        return self.slot.ocr
+
+
+def _strip_numbering(text: str) -> tuple[str, bool]:
+    m = _NUMBERING.match(text)
+    if m and m.end() > 0 and any(ch.isdigit() or "①" <= ch <= "⑳" for ch in m.group(0)):
+        return text[m.end() :], True
+    return text, False
+
+
+def _slot_label_text(slot: Slot) -> tuple[str, bool]:
+    """A label cell's text as it compares: lines joined, numbering off, notes kept for
+    :func:`likeness` to weigh."""
+    joined = "".join(p.text for p in slot.parts)
+    rest, numbered = _strip_numbering(unicodedata.normalize("NFKC", joined))
+    return fold(rest), numbered
+
+
+def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings = SETTINGS) -> list[Key]:
+    all_labels = tuple(dict.fromkeys(lab for t in targets for lab in t.labels))
+    keys: list[Key] = []
+    claimed: set[int] = set()
+    by_slot: dict[int, Key] = {}
+    # label cells first: a slot that is a label as a whole
+    for ri, row in enumerate(rows):
+        for ci, slot in enumerate(row.slots):
+            text, numbered = _slot_label_text(slot)
+            if not text or len(text) > 40:
+                continue
+            floor = settings.whole_ocr if slot.ocr else settings.whole_digital
+            if likeness(text, all_labels) >= floor:
+                key = Key(slot, ri, ci, text, numbered, True)
+                keys.append(key)
+                by_slot[id(slot)] = key
+    # values beside label cells; then inline keys in the slots no label cell claimed
+    for key in keys:
+        row = rows[key.row]
+        right: list[Slot] = []
+        for slot in row.slots[key.col + 1 :]:
+            if id(slot) in by_slot:
+                break
+            right.append(slot)
+        if right:
+            for s in right:
+                claimed.add(id(s))
+            key.value = Value([p for s in right for p in s.parts], blank=all(s.empty for s in right))
+    inline: list[Key] = []
+    for ri, row in enumerate(rows):
+        for ci, slot in enumerate(row.slots):
+            if id(slot) in by_slot or id(slot) in claimed or slot.empty:
+                continue
+            key = _inline_key(slot, ri, ci, all_labels, settings)
+            if key is not None:
+                inline.append(key)
+                by_slot[id(slot)] = key
+    keys.extend(inline)
+    keys.sort(key=lambda k: (k.row, k.col))
+    _stacked_values(keys, rows, by_slot)
+    _table_columns(keys, rows, by_slot)
+    return keys
+
+
+def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings: AssignSettings) -> Key | None:
+    first = slot.parts[0]
+    raw = first.text
+    nfkc = unicodedata.normalize("NFKC", raw)
+    if len(nfkc) != len(raw):
+        return None  # offsets would not map back; such text holds no label
+    rest, numbered = _strip_numbering(nfkc)
+    offset = len(nfkc) - len(rest)
+    lead = 0
+    while lead < len(rest) and rest[lead] in "【[〔《<":
+        lead += 1
+    body = rest[lead:]
+    best: tuple[float, int, int] | None = None
+    floor = settings.inline_ocr if slot.ocr else settings.inline_digital
+    compact = [(i, ch) for i, ch in enumerate(body) if not ch.isspace()]
+    squeezed = "".join(ch for _, ch in compact)
+    for label in labels:
+        n = len(label)
+        if n < 1 or len(squeezed) < n:
+            continue
+        for m in (n, n - 1, n + 1) if slot.ocr and n >= 4 else (n,):
+            if m <= 0 or m > len(squeezed):
+                continue
+            score = fuzz.ratio(squeezed[:m], label)
+            if score < floor:
+                continue
+            end = compact[m - 1][0] + 1  # index in body after the label
+            after = body[end:]
+            sep = after[:1]
+            # a label glued to its value is a label only when the value starts otherwise
+            # than a word would go on (〒377…, 住所：…, 名称 …)
+            if sep and sep not in _SEPARATORS and not (label in ("〒",) or _starts_value(after)):
+                continue
+            if best is None or (score, m) > best[:2]:
+                best = (score, m, offset + lead + end)
+    if best is None:
+        return None
+    end = best[2]
+    text = fold(nfkc[offset:end])
+    value_start = end
+    while value_start < len(raw) and raw[value_start] in _SEPARATORS:
+        value_start += 1
+    parts = [Part(first.line, first.start + value_start, first.end)] + slot.parts[1:]
+    parts = [p for p in parts if p.end > p.start]
+    key = Key(slot, ri, ci, text, numbered, False, value_start=value_start)
+    key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
+    return key
+
+
+def _starts_value(text: str) -> bool:
+    return bool(text) and (text[0].isdigit() or text[0] in MARKS or text[0] in "￥¥")
+
+
+def _stacked_values(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -> None:
+    """A label with nothing beside it takes what stands under it: the slot below it in a
+    table, the lines below it (indented, up to the next key) outside tables."""
+    key_rows = {k.row for k in keys}
+    for key in keys:
+        if key.value is not None:
+            continue
+        nxt = key.row + 1
+        if nxt >= len(rows) or nxt in key_rows:
+            continue
+        below = rows[nxt]
+        x0, _, x1, _ = key.slot.bbox
+        if key.slot.table is not None:
+            if below.table != key.slot.table:
+                continue
+            under = [s for s in below.slots if min(s.bbox[2], x1) - max(s.bbox[0], x0) > 0.5 * (s.bbox[2] - s.bbox[0])]
+            if under and all(id(s) not in by_slot for s in under):
+                key.value = Value([p for s in under for p in s.parts], blank=all(s.empty for s in under))
+            continue
+        parts: list[Part] = []
+        height = key.slot.bbox[3] - key.slot.bbox[1]
+        last_y = key.slot.bbox[3]
+        r = nxt
+        while r < len(rows) and r not in key_rows and rows[r].table is None and rows[r].page == key.slot.page:
+            s = rows[r].slots[0]
+            if s.bbox[0] < x0 - 1 or s.bbox[1] - last_y > 1.5 * height:
+                break
+            parts.extend(p for sl in rows[r].slots for p in sl.parts)
+            last_y = s.bbox[3]
+            r += 1
+        if parts:
+            key.value = Value(parts)
+
+
+def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -> None:
+    """A row of label cells over rows of values (税目 | 年度 | 未納額): each label is its
+    column's header and its values are the cells under it."""
+    by_row: dict[int, list[Key]] = {}
+    for k in keys:
+        if k.whole and k.slot.table is not None:
+            by_row.setdefault(k.row, []).append(k)
+    for ri, row_keys in by_row.items():
+        row = rows[ri]
+        if len(row_keys) < 2 or len(row_keys) < len(row.slots) - 1:
+            continue
+        for key in row_keys:
+            x0, _, x1, _ = key.slot.bbox
+            column: list[Slot] = []
+            r = ri + 1
+            while r < len(rows) and rows[r].table == key.slot.table:
+                for s in rows[r].slots:
+                    if abs(s.bbox[0] - x0) < 3 and abs(s.bbox[2] - x1) < 3 and id(s) not in by_slot:
+                        column.append(s)
+                r += 1
+            if column:
+                key.column = column
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+def group_keys(keys: list[Key], targets: list[Target], rows: list[Row], settings: AssignSettings = SETTINGS) -> None:
+    subs_of_row: dict[str, tuple[str, ...]] = {}
+    row_targets = [t for t in targets if t.field is None]
+    for t in targets:
+        if t.field is not None:
+            subs_of_row[t.row.label] = subs_of_row.get(t.row.label, ()) + t.labels
+    floor = lambda k: settings.whole_ocr if k.ocr else settings.whole_digital  # noqa: E731
+
+    def sub_labels(group: Key) -> tuple[str, ...]:
+        out: tuple[str, ...] = ()
+        for t in row_targets:
+            if t.row.label in subs_of_row and likeness(group.text, t.labels) >= floor(group):
+                out += subs_of_row[t.row.label]
+        return out
+
+    # a label cell spanning the rows of the label cells right of it
+    for key in keys:
+        cell = key.slot.cell
+        if cell is None:
+            continue
+        for other in keys:
+            oc = other.slot.cell
+            if oc is None or other is key or other.slot.table != key.slot.table:
+                continue
+            if oc.col > cell.last_col and cell.row <= oc.row <= cell.last_row and (cell.row_span > 1 or oc.row == cell.row):
+                if other.group is None and _adjacent(key, other, rows):
+                    other.group = key
+                    key.children.append(other)
+    # a label with no value of its own, and the keys after it that name its sub-labels
+    open_group: Key | None = None
+    subs: tuple[str, ...] = ()
+    for key in keys:
+        if key.group is not None or key.children:
+            open_group = None
+            continue
+        if open_group is not None and not key.numbered and likeness(key.text, subs) >= floor(key):
+            key.group = open_group
+            open_group.children.append(key)
+            continue
+        open_group = None
+        if (key.value is None or key.value.blank or _values_are_keys(key, keys)) and key.column == []:
+            candidates = sub_labels(key)
+            if candidates:
+                open_group, subs = key, candidates
+
+
+def _adjacent(left: Key, right: Key, rows: list[Row]) -> bool:
+    """No value cell between a spanning label cell and a label right of it."""
+    lc, rc = left.slot.cell, right.slot.cell
+    assert lc is not None and rc is not None
+    return rc.col == lc.last_col + 1
+
+
+def _values_are_keys(key: Key, keys: list[Key]) -> bool:
+    return False
+
+
+# --- assignment -----------------------------------------------------------------------------
+
+
+@dataclass
+class Assignment:
+    key: Key
+    score: float
+    margin: float
+
+
+def assign(form: FormDecl, keys: list[Key], targets: list[Target], settings: AssignSettings = SETTINGS) -> dict[str, Assignment]:
+    """The best pairs of targets (rows, then sub-labelled fields) and keys, each at most once."""
+    out: dict[str, Assignment] = {}
+    used: set[int] = set()
+    rows_t = [t for t in targets if t.field is None]
+    numbers = {t.row.label: t.row.number for t in rows_t}
+    pairs: list[tuple[float, int, int, Target, Key]] = []
+    for ti, t in enumerate(rows_t):
+        for ki, k in enumerate(keys):
+            base = likeness(k.text, t.labels)
+            if base < (settings.whole_ocr if k.ocr else settings.whole_digital):
+                continue
+            score = base
+            if k.numbered:
+                score += settings.numbered_bonus
+            if k.group is None:
+                score += settings.shape_bonus
+            multi = any(f.all_labels() for f in t.row.fields)
+            if multi and k.children:
+                score += settings.shape_bonus
+            if not multi and k.value is not None and not k.children:
+                score += settings.shape_bonus
+            pairs.append((score, -ki, ti, t, k))
+    _take(pairs, out, used, settings)
+    # sub-labelled fields: among the children of their row's key first
+    pairs = []
+    for ti, t in enumerate(targets):
+        if t.field is None:
+            continue
+        row_key = out.get(f"row:{t.row.label}")
+        for ki, k in enumerate(keys):
+            if id(k) in used and not (row_key is not None and k is row_key.key):
+                continue
+            base = likeness(k.text, t.labels)
+            if base < (settings.whole_ocr if k.ocr else settings.whole_digital):
+                continue
+            score = base
+            if row_key is not None and k.group is row_key.key:
+                score += settings.child_bonus
+            elif row_key is not None and k is row_key.key:
+                score -= 1.0  # the row's own label read as the field's (商品名 › 商品名)
+            elif k.group is not None:
+                score -= settings.child_bonus
+            pairs.append((score, -ki, ti, t, k))
+    _take(pairs, out, used, settings, reuse_rows=True)
+    return out
+
+
+def _take(pairs: list[tuple[float, int, int, Target, Key]], out: dict[str, Assignment], used: set[int], settings: AssignSettings, reuse_rows: bool = False) -> None:
+    pairs.sort(key=lambda p: (p[0], p[1]), reverse=True)
+    best_by_target: dict[str, list[float]] = {}
+    for score, _, _, t, k in pairs:
+        best_by_target.setdefault(t.name, []).append(score)
+    for score, _, _, t, k in pairs:
+        if t.name in out:
+            continue
+        if id(k) in used and not reuse_rows:
+            continue
+        if id(k) in used and reuse_rows and not any(a.key is k and n.startswith("row:") for n, a in out.items()):
+            continue
+        scores = best_by_target[t.name]
+        runner = next((s for s in scores if s < score), 0.0) if scores.count(score) == 1 else score
+        out[t.name] = Assignment(k, score, score - runner)
+        used.add(id(k))
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    value: Any
+    raw: str
+    parts: list[Part]
+    fit: float
+    #: ``empty`` / ``unparsed`` when there is no value.
+    reason: str | None = None
+
+
+def _join_lines(texts: list[str]) -> str:
+    out = ""
+    for p in (t.replace("\t", " ").strip() for t in texts):
+        if not p:
+            continue
+        if out and out[-1].isascii() and p[0].isascii() and out[-1].isalnum() and p[0].isalnum():
+            out += " "
+        out += p
+    return out
+
+
+def text_of(parts: list[Part], *, multiline: bool = True) -> str:
+    return _join_lines([p.text for p in parts])
+
+
+def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDecl]) -> Reading:
+    parts = value.parts
+    if value.blank or not any(p.text.strip() for p in parts):
+        return Reading(None, "", parts, 0.0, "empty")
+    if f.choices and f.read_as == "boxes":
+        return _read_choices(f, parts)
+    text = text_of(parts)
+    if f.prefix or (f.suffix and f.type not in ("yen", "int")):
+        inner = _between(text, f.prefix, f.suffix)
+        if inner is None:
+            return Reading(None, text, parts, 0.0, "empty")
+        text = inner
+    elif f.type in ("yen", "int") and len([s for s in siblings if s.type in ("yen", "int")]) > 1:
+        picked = _amount_for(f, siblings, text)
+        if picked is None:
+            return Reading(None, text, parts, 0.0, "unparsed")
+        text = picked
+    if f.pattern:
+        m = re.search(f.pattern, unicodedata.normalize("NFKC", text))
+        if m is None:
+            return Reading(None, text, parts, 0.0, "unparsed")
+        text = m.group(1) if m.groups() else m.group(0)
+    text = text.strip(" 　\t:：")
+    if not text or text in ("-", "－", "―", "なし") and f.type not in ("text", "katakana"):
+        return Reading(None, text, parts, 0.0, "empty")
+    norm = normalize.normalize_value(f.type, text)
+    if norm.value is None or norm.value == "":
+        return Reading(None, text, parts, 0.0, "unparsed")
+    return Reading(norm.value, text, parts, norm.fit)
+
+
+def _between(text: str, prefix: str | None, suffix: str | None) -> str | None:
+    t = unicodedata.normalize("NFKC", text)
+    p = unicodedata.normalize("NFKC", prefix) if prefix else None
+    s = unicodedata.normalize("NFKC", suffix) if suffix else None
+    start = 0
+    if p:
+        i = t.rfind(p)
+        if i < 0:
+            return None
+        start = i + len(p)
+    end = len(t)
+    if s:
+        j = t.find(s, start)
+        if j >= 0:
+            end = j
+    inner = t[start:end].strip()
+    return inner or None
+
+
+_AMOUNT = re.compile(r"[￥¥]?\s*[0-9][0-9,，.]*\s*円?\s*(?:[（(][^）)]*[)）])?")
+
+
+def _amount_for(f: FieldDecl, siblings: list[FieldDecl], text: str) -> str | None:
+    """The amount of ``f`` among several in one cell: by the qualifier printed with it (税抜,
+    税込), else by the declared order."""
+    t = unicodedata.normalize("NFKC", text)
+    found = [m for m in re.finditer(r"[¥￥]?\s*\d[\d,]*\s*円?\s*(?:\(([^)]*)\))?", t)]
+    found = [m for m in found if re.search(r"\d", m.group(0))]
+    if not found:
+        return None
+    amounts = [s for s in siblings if s.type in ("yen", "int")]
+    mine = _qualifiers(f)
+    for m in found:
+        q = fold(m.group(1) or "")
+        if q and any(x in q for x in mine):
+            return m.group(0)
+    others = [q for s in amounts if s is not f for q in _qualifiers(s)]
+    unqualified = [m for m in found if not any(x in fold(m.group(1) or "") for x in others)]
+    idx = amounts.index(f)
+    if len(found) == len(amounts):
+        return found[idx].group(0)
+    if len(unqualified) == 1:
+        return unqualified[0].group(0)
+    return None
+
+
+def _qualifiers(f: FieldDecl) -> list[str]:
+    out = [fold(x) for x in f.all_labels()]
+    if f.suffix:
+        inner = re.search(r"[（(]([^）)]*)[)）]", f.suffix)
+        if inner:
+            out.append(fold(inner.group(1)))
+    return [x for x in out if x]
+
+
+def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
+    # wrapped lines joined: a label may be cut at the line's end (佐川 / 急便)
+    raw = "".join(p.text for p in parts)
+    text = unicodedata.normalize("NFKC", raw)
+    spots: list[tuple[int, int, Any]] = []
+    taken: list[tuple[int, int]] = []
+    labels = sorted(
+        ((unicodedata.normalize("NFKC", lab), c.value) for c in f.choices for lab in (c.label, *c.variants)),
+        key=lambda x: -len(x[0]),
+    )
+    for lab, value in labels:
+        for m in re.finditer(re.escape(lab), text):
+            a, b = m.start(), m.end()
+            if any(a < y and x < b for x, y in taken):
+                continue
+            spots.append((a, b, value))
+            taken.append((a, b))
+    if not spots:
+        return Reading(None, text, parts, 0.0, "unparsed")
+    spots.sort()
+    states: list[tuple[Any, bool | None]] = []
+    # a row of choices that starts with a mark has its marks before the labels (☑市内 □市外);
+    # one that starts with a label has them after (卵 □ 乳 ☑, 市内 ✓ 市外)
+    lead = text[: spots[0][0]].strip()
+    box_after = not (lead and lead[-1] in MARKS)
+    for i, (a, b, value) in enumerate(spots):
+        lo = spots[i - 1][1] if i else 0
+        hi = spots[i + 1][0] if i + 1 < len(spots) else len(text)
+        mark = _mark_near(text, b, hi, before=False) if box_after else _mark_near(text, lo, a, before=True)
+        states.append((value, mark))
+    any_mark = any(m is not None for _, m in states)
+    if not any_mark:
+        return Reading(None, text, parts, 0.0, "unparsed")
+    # a tick printed only beside the chosen (市内 ✓): no mark means not chosen
+    chosen = []
+    seen: set[Any] = set()
+    for value, mark in states:
+        if mark and value not in seen:
+            chosen.append(value)
+            seen.add(value)
+    fit = 1.0
+    if f.type == "multi_choice":
+        return Reading(chosen, text, parts, fit)
+    if len(chosen) != 1:
+        if not chosen:
+            return Reading(None, text, parts, 0.0, "empty")
+        return Reading(chosen[0], text, parts, 0.3)
+    return Reading(chosen[0], text, parts, fit)
+
+
+def _mark_near(text: str, lo: int, hi: int, *, before: bool) -> bool | None:
+    """The state of the mark next to a choice label: the nearest mark glyph between the
+    label and its neighbour, only blanks between."""
+    seg = text[lo:hi]
+    order = range(len(seg) - 1, -1, -1) if before else range(len(seg))
+    for i in order:
+        ch = seg[i]
+        if ch.isspace():
+            continue
+        if ch in CHECKED_MARKS:
+            return True
+        if ch in UNCHECKED_MARKS:
+            return False
+        return None
+    return None
+
+
+# --- the whole form --------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    key: str
+    reading: Reading
+    label_score: float
+    margin: float
+    page: int
+    source: str
+
+
+@dataclass
+class StructuredResult:
+    found: dict[str, Found]
+    #: Fields without a value: key → reason.
+    missing: dict[str, str]
+
+
+def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETTINGS) -> StructuredResult:
+    structures = [build_structure(p) for p in pages]
+    rows = document_rows(structures)
+    targets = targets_of(form)
+    keys = find_keys(rows, targets, settings)
+    _debug_keys(keys, rows)
+    group_keys(keys, targets, rows, settings)
+    assigned = assign(form, keys, targets, settings)
+    sources = {p.number: p.source for p in pages}
+    found: dict[str, Found] = {}
+    missing: dict[str, str] = {}
+    order = {r.label: i for i, r in enumerate(form.rows())}
+    for row in form.rows():
+        row_a = assigned.get(f"row:{row.label}")
+        own_keys = {f.key for f in row.fields if f.key in assigned and (row_a is None or assigned[f.key].key is not row_a.key)}
+        for f in row.fields:
+            a = assigned.get(f.key)
+            own = a if f.key in own_keys else None
+            chosen = own or row_a
+            reading: Reading | None = None
+            if f.scan:
+                if row_a is not None:
+                    reading = _scan_value(f, row, rows, max(0, row_a.key.row - 3), row_a.key.row + 5, near=row_a.key.row)
+                if reading is None:
+                    later = [a.key.row for n, a in assigned.items() if n.startswith("row:") and order[n[4:]] > order[row.label]]
+                    reading = _scan_value(f, row, rows, 0, min(later, default=len(rows)))
+                chosen = chosen or (Assignment(_pseudo_key(reading), 80.0, 0.0) if reading and reading.parts else None)
+            elif f.below:
+                if row_a is not None:
+                    below = _below(row_a.key, keys, rows, assigned)
+                    reading = read_value(f, row, below, list(row.fields)) if below.parts else Reading(None, "", [], 0.0, "empty")
+            elif own is not None:
+                if own.key.value is not None:
+                    reading = read_value(f, row, own.key.value, [f])
+                elif own.key.column:
+                    reading = _read_column(f, own.key)
+                else:
+                    reading = Reading(None, "", [], 0.0, "empty")
+            elif row_a is not None:
+                shared = [s for s in row.fields if s.key not in own_keys and not s.below and not s.scan]
+                if f.all_labels() and f.type not in ("yen", "int") and not _same_label(f, row) and len(shared) > 1:
+                    reading = None
+                elif row_a.key.value is not None:
+                    reading = read_value(f, row, row_a.key.value, shared)
+                elif row_a.key.column:
+                    reading = _read_column(f, row_a.key)
+                else:
+                    reading = Reading(None, "", [], 0.0, "empty")
+            if reading is None:
+                missing[f.key] = "label_not_found"
+                continue
+            if reading.value is None:
+                missing[f.key] = reading.reason or "unparsed"
+                continue
+            page = reading.parts[0].line.page if reading.parts else (chosen.key.slot.page if chosen else 1)
+            score, margin = (min(chosen.score, 100.0), chosen.margin) if chosen else (70.0, 0.0)
+            found[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
+    return StructuredResult(found, missing)
+
+
+def _pseudo_key(reading: Reading | None) -> Key:
+    assert reading is not None and reading.parts
+    part = reading.parts[0]
+    slot = Slot(part.line.page, part.line.span_box(part.start, part.end) or (0, 0, 0, 0), reading.parts)
+    return Key(slot, 0, 0, "", False, False)
+
+
+def _scan_value(f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: int, near: int | None = None) -> Reading | None:
+    """The first value of the field's type in rows ``start`` to ``end`` (a date under the
+    title, the issuer's line), wherever it stands there; the rows nearest ``near`` first."""
+    span = range(start, min(end, len(rows)))
+    if near is not None:
+        span = sorted(span, key=lambda r: (abs(r - near), r))  # type: ignore[assignment]
+    for r in span:
+        for slot in rows[r].slots:
+            if slot.empty:
+                continue
+            reading = read_value(f, row, Value(slot.parts), [f])
+            if reading.value is not None:
+                return reading
+    return None
+
+
+def _same_label(f: FieldDecl, row: RowDecl) -> bool:
+    rows = {fold(x) for x in row.all_labels()}
+    return any(fold(x) in rows for x in f.all_labels())
+
+
+def _below(key: Key, keys: list[Key], rows: list[Row], assigned: dict[str, Assignment]) -> Value:
+    """The rows after ``key``'s row up to the next assigned key's row: a grid of choices."""
+    taken_rows = sorted({a.key.row for a in assigned.values() if a.key.row > key.row})
+    end = taken_rows[0] if taken_rows else len(rows)
+    parts: list[Part] = []
+    for r in range(key.row + 1, end):
+        for s in rows[r].slots:
+            parts.extend(s.parts)
+    return Value(parts)
+
+
+def _read_column(f: FieldDecl, key: Key) -> Reading:
+    cells = [s for s in key.column if not s.empty]
+    # a total row is no data row
+    parts = [p for s in cells for p in s.parts]
+    if not cells:
+        return Reading(None, "", parts, 0.0, "empty")
+    if f.type in ("yen", "int"):
+        total = 0
+        fits = []
+        for s in cells:
+            norm = normalize.normalize_value(f.type, text_of(s.parts))
+            if norm.value is None:
+                return Reading(None, text_of(s.parts), s.parts, 0.0, "unparsed")
+            total += int(norm.value)
+            fits.append(norm.fit)
+        return Reading(total, "・".join(text_of(s.parts) for s in cells), parts, min(fits))
+    texts = [text_of(s.parts) for s in cells]
+    return Reading("・".join(dict.fromkeys(texts)), "・".join(texts), parts, 1.0)
+
+
+def bbox_of(parts: list[Part]) -> tuple[int | None, BBox | None]:
+    boxes = [p.line.span_box(p.start, p.end) for p in parts]
+    boxes = [b for b in boxes if b is not None]
+    page = parts[0].line.page if parts else None
+    return page, union(boxes) if boxes else None
+
+
+def conf_of(parts: list[Part]) -> float:
+    confs = [p.line.span_conf(p.start, p.end) for p in parts if p.end > p.start]
+    return min(confs) if confs else 1.0
+
+
+def _debug_keys(keys: list[Key], rows: list[Row]) -> None:
+    import os
+
+    if not os.environ.get("MADOGUCHI_DEBUG_KEYS"):
+        return
+    for k in keys:
+        v = k.value.text.replace("\n", "⏎")[:40] if k.value else None
+        g = k.group.text if k.group else ""
+        print(f"KEY r{k.row} c{k.col} {'W' if k.whole else 'I'}{'#' if k.numbered else ''} {k.text!r} group={g!r} value={v!r} col={len(k.column)}")
