@@ -53,6 +53,10 @@ class AssignSettings:
     child_bonus: float = 6.0
     #: A value whose label won by less than this over the next best is less sure.
     clear_margin: float = 8.0
+    #: The score of a row found by its place, not its label (under the review threshold).
+    by_place_score: float = 40.0
+    #: The first cell of a table's total row ends with one of these.
+    total_words: tuple[str, ...] = ("合計", "総計", "小計", "計")
 
 
 SETTINGS = AssignSettings()
@@ -63,9 +67,10 @@ MARKS = CHECKED_MARKS | UNCHECKED_MARKS
 
 _NUMBERING = re.compile(r"^[\s\"'.,・]*(?:[(（]\s*[0-9０-９]{1,2}\s*[)）》]?|[0-9０-９]{1,2}\s*[.．、)）]?|[①-⑳])\s*")
 _BRACKETS = "【】[]〔〕《》<>"
-_SEPARATORS = "：:】］]〕》>　 \t\n・."
+_SEPARATORS = "：:】］]〕》>)）　 \t\n・."
 _PAREN = re.compile(r"[（(][^（）()]*[)）]?")
 _NOTE_MIN = 6  # a parenthesised text this long is a note, not part of the label
+TRUNCATED_MIN = 8  # a label's first characters, at least this many, may stand for it
 
 
 def fold(text: str) -> str:
@@ -196,6 +201,9 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
         elif bare_label != label and bare == text:
             # the label printed without its own parenthesis (代表者 for 代表者（職・氏名）)
             score = max(score, fuzz.ratio(text, bare_label) - 6.0)
+        if len(text) >= TRUNCATED_MIN and len(label) > len(text) + 2:
+            # a long label cut where its cell wrapped it (A：当該地方団体によ / る返礼品等の…)
+            score = max(score, fuzz.ratio(text, label[: len(text)]) - 100.0 * (1 - len(text) / len(label)) * 0.3)
         best = max(best, score)
     return best
 
@@ -290,7 +298,7 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
     keys.extend(inline)
     keys.sort(key=lambda k: (k.row, k.col))
     _stacked_values(keys, rows, by_slot)
-    _table_columns(keys, rows, by_slot)
+    _table_columns(keys, rows, by_slot, settings)
     return keys
 
 
@@ -303,7 +311,7 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
     rest, numbered = _strip_numbering(nfkc)
     offset = len(nfkc) - len(rest)
     lead = 0
-    while lead < len(rest) and rest[lead] in "【[〔《<":
+    while lead < len(rest) and rest[lead] in "【[〔《<(（":
         lead += 1
     body = rest[lead:]
     best: tuple[float, int, int] | None = None
@@ -330,7 +338,11 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
             if best is None or (score, m) > best[:2]:
                 best = (score, m, offset + lead + end)
     if best is None:
+        best = _key_after_a_sentence(nfkc, labels)
+    if best is None:
         return None
+    if best[1] < 0:
+        offset, numbered = -best[1] - 1, False
     end = best[2]
     text = fold(nfkc[offset:end])
     value_start = end
@@ -341,6 +353,22 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
     key = Key(slot, ri, ci, text, numbered, False, value_start=value_start)
     key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
     return key
+
+
+def _key_after_a_sentence(text: str, labels: tuple[str, ...]) -> tuple[float, int, int] | None:
+    """``ラベル：値`` after a statement on the same line (…あります。 未納額：27,000円): the
+    label's start (as ``-start - 1``) and end, the earliest such label."""
+    best: tuple[float, int, int] | None = None
+    for label in labels:
+        if len(label) < 2:
+            continue
+        for m in re.finditer(re.escape(label) + r"\s*[:：]", text):
+            a = m.start()
+            if a == 0 or not (text[a - 1].isspace() or text[a - 1] in "。、"):
+                continue
+            if best is None or -a - 1 > best[1]:
+                best = (100.0, -a - 1, a + len(label))
+    return best
 
 
 def _starts_value(text: str) -> bool:
@@ -381,7 +409,7 @@ def _stacked_values(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -
             key.value = Value(parts)
 
 
-def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -> None:
+def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key], settings: AssignSettings) -> None:
     """A row of label cells over rows of values (税目 | 年度 | 未納額): each label is its
     column's header and its values are the cells under it."""
     by_row: dict[int, list[Key]] = {}
@@ -390,19 +418,27 @@ def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) ->
             by_row.setdefault(k.row, []).append(k)
     for ri, row_keys in by_row.items():
         row = rows[ri]
-        if len(row_keys) < 2 or len(row_keys) < len(row.slots) - 1:
+        below = rows[ri + 1] if ri + 1 < len(rows) else None
+        if len(row_keys) < 2 or below is None or below.table != row.table:
             continue
+        if any(id(s) in by_slot for s in below.slots) or len(below.slots) < len(row_keys):
+            continue
+        if 2 * len(row_keys) < len([s for s in row.slots if not s.empty]):
+            continue  # a header row holds labels mostly
         for key in row_keys:
             x0, _, x1, _ = key.slot.bbox
             column: list[Slot] = []
             r = ri + 1
             while r < len(rows) and rows[r].table == key.slot.table:
+                first = fold(rows[r].slots[0].text)
+                if any(first.endswith(w) for w in settings.total_words):
+                    break  # a total row is no data row
                 for s in rows[r].slots:
                     if abs(s.bbox[0] - x0) < 3 and abs(s.bbox[2] - x1) < 3 and id(s) not in by_slot:
                         column.append(s)
                 r += 1
-            if column:
-                key.column = column
+            key.column = column
+            key.value = None  # the labels beside a header are other headers, not its value
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -440,15 +476,14 @@ def group_keys(keys: list[Key], targets: list[Target], rows: list[Row], settings
     open_group: Key | None = None
     subs: tuple[str, ...] = ()
     for key in keys:
-        if key.group is not None or key.children:
-            open_group = None
+        if key.group is not None:
             continue
         if open_group is not None and not key.numbered and likeness(key.text, subs) >= floor(key):
             key.group = open_group
             open_group.children.append(key)
             continue
         open_group = None
-        if (key.value is None or key.value.blank or _values_are_keys(key, keys)) and key.column == []:
+        if (key.value is None or key.value.blank) and not key.column:
             candidates = sub_labels(key)
             if candidates:
                 open_group, subs = key, candidates
@@ -461,10 +496,6 @@ def _adjacent(left: Key, right: Key, rows: list[Row]) -> bool:
     return rc.col == lc.last_col + 1
 
 
-def _values_are_keys(key: Key, keys: list[Key]) -> bool:
-    return False
-
-
 # --- assignment -----------------------------------------------------------------------------
 
 
@@ -475,7 +506,7 @@ class Assignment:
     margin: float
 
 
-def assign(form: FormDecl, keys: list[Key], targets: list[Target], settings: AssignSettings = SETTINGS) -> dict[str, Assignment]:
+def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Row], settings: AssignSettings = SETTINGS) -> dict[str, Assignment]:
     """The best pairs of targets (rows, then sub-labelled fields) and keys, each at most once."""
     out: dict[str, Assignment] = {}
     used: set[int] = set()
@@ -499,6 +530,7 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], settings: Ass
                 score += settings.shape_bonus
             pairs.append((score, -ki, ti, t, k))
     _take(pairs, out, used, settings)
+    _rows_by_place(form, keys, rows, out, used, settings)
     # sub-labelled fields: among the children of their row's key first
     pairs = []
     for ti, t in enumerate(targets):
@@ -520,6 +552,50 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], settings: Ass
                 score -= settings.child_bonus
             pairs.append((score, -ki, ti, t, k))
     _take(pairs, out, used, settings, reuse_rows=True)
+    return out
+
+
+def _rows_by_place(form: FormDecl, keys: list[Key], rows: list[Row], out: dict[str, Assignment], used: set[int], settings: AssignSettings) -> None:
+    """Rows whose label was not read, found by their place: between the rows found before and
+    after them in the declared order, as many unlabelled rows of the table (a first cell with
+    a value beside it) as rows are missing there. Order is evidence here, and the values are
+    marked for review by the low score."""
+    declared = [r for r in form.rows() if r.fields]
+    index = {r.label: i for i, r in enumerate(declared)}
+    found = sorted((index[n[4:]], a.key) for n, a in out.items() if n.startswith("row:") and n[4:] in index)
+    rows_of_keys = {(k.slot.table, k.slot.cell.row if k.slot.cell else -1) for k in keys}
+    for (i1, k1), (i2, k2) in zip(found, found[1:]):
+        missing = [r for r in declared[i1 + 1 : i2] if f"row:{r.label}" not in out]
+        if not missing or k1.slot.table is None or k1.slot.table != k2.slot.table:
+            continue
+        table_rows = _unlabelled_rows(k1, k2, rows, rows_of_keys)
+        if len(table_rows) != len(missing):
+            continue
+        for row, key in zip(missing, table_rows):
+            keys.append(key)
+            out[f"row:{row.label}"] = Assignment(key, settings.by_place_score, 0.0)
+            used.add(id(key))
+
+
+def _unlabelled_rows(k1: Key, k2: Key, rows: list[Row], known: set[tuple[int | None, int]]) -> list[Key]:
+    c1, c2 = k1.slot.cell, k2.slot.cell
+    if c1 is None or c2 is None:
+        return []
+    table = k1.slot.table
+    out: list[Key] = []
+    candidates = [(ri, row.slots) for ri, row in enumerate(rows) if row.table == table]
+    for row_index, slots in candidates:
+        if not (c1.last_row < slots[0].cell.row < c2.row):  # type: ignore[union-attr]
+            continue
+        first = slots[0]
+        if (table, first.cell.row) in known or len(slots) < 2:  # type: ignore[union-attr]
+            continue
+        if first.cell.col != c1.col or all(s.empty for s in slots[1:]):  # type: ignore[union-attr]
+            continue
+        text, numbered = _slot_label_text(first)
+        key = Key(first, row_index, 0, text, numbered, True)
+        key.value = Value([p for s in slots[1:] for p in s.parts])
+        out.append(key)
     return out
 
 
@@ -552,6 +628,9 @@ class Reading:
     fit: float
     #: ``empty`` / ``unparsed`` when there is no value.
     reason: str | None = None
+    #: How sure the reading is where it is not the text's own confidence (the marks' for
+    #: choices).
+    conf: float | None = None
 
 
 def _join_lines(texts: list[str]) -> str:
@@ -573,8 +652,11 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     parts = value.parts
     if value.blank or not any(p.text.strip() for p in parts):
         return Reading(None, "", parts, 0.0, "empty")
-    if f.choices and f.read_as == "boxes":
-        return _read_choices(f, parts)
+    if f.choices:
+        boxes = _read_choices(f, parts)
+        if f.read_as == "boxes" or boxes.value is not None:
+            return boxes
+        return _read_statement(f, parts)
     text = text_of(parts)
     if f.prefix or (f.suffix and f.type not in ("yen", "int")):
         inner = _between(text, f.prefix, f.suffix)
@@ -592,6 +674,8 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
             return Reading(None, text, parts, 0.0, "unparsed")
         text = m.group(1) if m.groups() else m.group(0)
     text = text.strip(" 　\t:：")
+    if any(p.line.ocr for p in parts):
+        text = _ocr_cleanup(f, text)
     if not text or text in ("-", "－", "―", "なし") and f.type not in ("text", "katakana"):
         return Reading(None, text, parts, 0.0, "empty")
     norm = normalize.normalize_value(f.type, text)
@@ -600,21 +684,41 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     return Reading(norm.value, text, parts, norm.fit)
 
 
+def _ocr_cleanup(f: FieldDecl, text: str) -> str:
+    """What a scan does to values of a type, undone before they are parsed: a web address's
+    end (.co.jd), a thousands comma read twice (10,.810)."""
+    from extract.repairs import repair_domain
+
+    if f.type in ("email", "url"):
+        return repair_domain(text)
+    if f.type in ("yen", "int"):
+        return re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", text)
+    return text
+
+
 def _between(text: str, prefix: str | None, suffix: str | None) -> str | None:
+    """The text inside ``prefix`` … ``suffix`` (市外（群馬県前橋市）): from the first prefix to
+    the suffix that closes it, brackets inside kept (北海道(小豆))."""
     t = unicodedata.normalize("NFKC", text)
     p = unicodedata.normalize("NFKC", prefix) if prefix else None
     s = unicodedata.normalize("NFKC", suffix) if suffix else None
     start = 0
     if p:
-        i = t.rfind(p)
+        i = t.find(p)
         if i < 0:
             return None
         start = i + len(p)
     end = len(t)
     if s:
-        j = t.find(s, start)
-        if j >= 0:
-            end = j
+        depth = 0
+        for k in range(start, len(t)):
+            if p and t.startswith(p, k):
+                depth += 1
+            elif t.startswith(s, k):
+                if depth == 0:
+                    end = k
+                    break
+                depth -= 1
     inner = t[start:end].strip()
     return inner or None
 
@@ -626,7 +730,7 @@ def _amount_for(f: FieldDecl, siblings: list[FieldDecl], text: str) -> str | Non
     """The amount of ``f`` among several in one cell: by the qualifier printed with it (税抜,
     税込), else by the declared order."""
     t = unicodedata.normalize("NFKC", text)
-    found = [m for m in re.finditer(r"[¥￥]?\s*\d[\d,]*\s*円?\s*(?:\(([^)]*)\))?", t)]
+    found = [m for m in re.finditer(r"[¥￥]?\s*\d(?:[\d,.:;]*\d)?\s*円?\s*(?:\(([^)]*)\))?", t)]
     found = [m for m in found if re.search(r"\d", m.group(0))]
     if not found:
         return None
@@ -656,9 +760,52 @@ def _qualifiers(f: FieldDecl) -> list[str]:
 
 
 def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
+    """Choices by the marks beside their printed labels. Labels found as printed decide;
+    where some are misread (OCR), the row is cut into (text, mark) items at its marks and the
+    items aligned to the declared choices in order, by edit distance."""
     # wrapped lines joined: a label may be cut at the line's end (佐川 / 急便)
     raw = "".join(p.text for p in parts)
     text = unicodedata.normalize("NFKC", raw)
+    if len(text) != len(raw):
+        text = raw
+    owners = _char_owners(parts)
+    states, mark_at = _choices_by_label(f, text)
+    if any(p.line.ocr for p in parts) and len(states) < len(f.choices):
+        aligned, aligned_marks = _choices_by_items(f, text)
+        if sum(1 for _, m in aligned if m is not None) > sum(1 for _, m in states if m is not None):
+            states, mark_at = aligned, aligned_marks
+    if not states or all(m is None for _, m in states):
+        return Reading(None, text, parts, 0.0, "unparsed")
+    chosen: list[Any] = []
+    for value, mark in states:
+        if mark and value not in chosen:
+            chosen.append(value)
+    confs = [owners[i].conf for i in mark_at if i in owners]
+    conf = min(confs) if confs else None
+    fit = 1.0 if len(states) == len(f.choices) else 0.7
+    if f.type == "multi_choice":
+        return Reading(chosen, text, parts, fit, conf=conf)
+    if len(chosen) != 1:
+        if not chosen:
+            return Reading(None, text, parts, 0.0, "empty")
+        return Reading(chosen[0], text, parts, 0.3, conf=conf)
+    return Reading(chosen[0], text, parts, fit, conf=conf)
+
+
+def _char_owners(parts: list[Part]) -> dict[int, Any]:
+    """For each character of the parts' joined text, the word it was read from."""
+    out: dict[int, Any] = {}
+    offset = 0
+    for p in parts:
+        for i in range(p.start, p.end):
+            o = p.line.owners[i] if i < len(p.line.owners) else -1
+            if o >= 0:
+                out[offset + i - p.start] = p.line.words[o]
+        offset += p.end - p.start
+    return out
+
+
+def _choices_by_label(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | None]], list[int]]:
     spots: list[tuple[int, int, Any]] = []
     taken: list[tuple[int, int]] = []
     labels = sorted(
@@ -673,51 +820,90 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
             spots.append((a, b, value))
             taken.append((a, b))
     if not spots:
-        return Reading(None, text, parts, 0.0, "unparsed")
+        return [], []
     spots.sort()
-    states: list[tuple[Any, bool | None]] = []
     # a row of choices that starts with a mark has its marks before the labels (☑市内 □市外);
     # one that starts with a label has them after (卵 □ 乳 ☑, 市内 ✓ 市外)
     lead = text[: spots[0][0]].strip()
     box_after = not (lead and lead[-1] in MARKS)
+    states: list[tuple[Any, bool | None]] = []
+    marks: list[int] = []
     for i, (a, b, value) in enumerate(spots):
         lo = spots[i - 1][1] if i else 0
         hi = spots[i + 1][0] if i + 1 < len(spots) else len(text)
-        mark = _mark_near(text, b, hi, before=False) if box_after else _mark_near(text, lo, a, before=True)
-        states.append((value, mark))
-    any_mark = any(m is not None for _, m in states)
-    if not any_mark:
-        return Reading(None, text, parts, 0.0, "unparsed")
-    # a tick printed only beside the chosen (市内 ✓): no mark means not chosen
-    chosen = []
-    seen: set[Any] = set()
-    for value, mark in states:
-        if mark and value not in seen:
-            chosen.append(value)
-            seen.add(value)
-    fit = 1.0
-    if f.type == "multi_choice":
-        return Reading(chosen, text, parts, fit)
-    if len(chosen) != 1:
-        if not chosen:
-            return Reading(None, text, parts, 0.0, "empty")
-        return Reading(chosen[0], text, parts, 0.3)
-    return Reading(chosen[0], text, parts, fit)
+        found = _mark_near(text, b, hi, before=False) if box_after else _mark_near(text, lo, a, before=True)
+        states.append((value, None if found is None else found[0]))
+        if found is not None:
+            marks.append(found[1])
+    if any(m is not None for _, m in states):
+        # a tick printed only beside the chosen (市内 ✓): no mark means not chosen
+        states = [(v, bool(m)) for v, m in states]
+    return states, marks
 
 
-def _mark_near(text: str, lo: int, hi: int, *, before: bool) -> bool | None:
-    """The state of the mark next to a choice label: the nearest mark glyph between the
-    label and its neighbour, only blanks between."""
-    seg = text[lo:hi]
-    order = range(len(seg) - 1, -1, -1) if before else range(len(seg))
+def _choices_by_items(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | None]], list[int]]:
+    marks = [i for i, ch in enumerate(text) if ch in MARKS]
+    if not marks:
+        return [], []
+    box_after = marks[0] > 0 and bool(text[: marks[0]].strip())
+    items: list[tuple[str, bool, int]] = []
+    bounds = [-1, *marks, len(text)]
+    for k, m in enumerate(marks):
+        if box_after:
+            label = text[bounds[k] + 1 : m]
+        else:
+            label = text[m + 1 : bounds[k + 2]]
+        items.append((fold(re.split(r"[（(※]", label)[0]), text[m] in CHECKED_MARKS, m))
+    choices = [(c.value, [fold(x) for x in (c.label, *c.variants)]) for c in f.choices]
+    # order-preserving alignment of items to choices, maximising label likeness
+    n, m_ = len(items), len(choices)
+    best = [[0.0] * (m_ + 1) for _ in range(n + 1)]
+    move = [[0] * (m_ + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m_ - 1, -1, -1):
+            sim = max(fuzz.ratio(items[i][0], lab) for lab in choices[j][1]) if items[i][0] else 0.0
+            options = [(best[i + 1][j], 1), (best[i][j + 1], 2)]
+            if sim >= 34:
+                options.append((best[i + 1][j + 1] + sim, 3))
+            best[i][j], move[i][j] = max(options)
+    i = j = 0
+    paired: dict[Any, tuple[bool, int]] = {}
+    while i < n and j < m_:
+        if move[i][j] == 3:
+            paired[choices[j][0]] = (items[i][1], items[i][2])
+            i, j = i + 1, j + 1
+        elif move[i][j] == 1:
+            i += 1
+        else:
+            j += 1
+    if not paired:
+        return [], []
+    states = [(value, paired[value][0] if value in paired else False) for value, _ in choices]
+    return states, [paired[v][1] for v in paired]
+
+
+def _read_statement(f: FieldDecl, parts: list[Part]) -> Reading:
+    """The choice whose statement (滞納はありません) the value's text holds."""
+    text = fold("".join(p.text for p in parts))
+    phrases = sorted(((fold(x), c.value) for c in f.choices for x in (c.label, *c.variants)), key=lambda p: -len(p[0]))
+    for phrase, value in phrases:
+        if phrase and phrase in text:
+            return Reading(value, phrase, parts, 1.0)
+    return Reading(None, text, parts, 0.0, "unparsed")
+
+
+def _mark_near(text: str, lo: int, hi: int, *, before: bool) -> tuple[bool, int] | None:
+    """The state and place of the mark next to a choice label: the nearest mark glyph
+    between the label and its neighbour, only blanks between."""
+    order = range(hi - 1, lo - 1, -1) if before else range(lo, hi)
     for i in order:
-        ch = seg[i]
+        ch = text[i]
         if ch.isspace():
             continue
         if ch in CHECKED_MARKS:
-            return True
+            return True, i
         if ch in UNCHECKED_MARKS:
-            return False
+            return False, i
         return None
     return None
 
@@ -740,6 +926,8 @@ class StructuredResult:
     found: dict[str, Found]
     #: Fields without a value: key → reason.
     missing: dict[str, str]
+    #: Text where a field's value stands that did not read as its type.
+    unparsed: dict[str, Found] = field(default_factory=dict)
 
 
 def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETTINGS) -> StructuredResult:
@@ -749,10 +937,11 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
     keys = find_keys(rows, targets, settings)
     _debug_keys(keys, rows)
     group_keys(keys, targets, rows, settings)
-    assigned = assign(form, keys, targets, settings)
+    assigned = assign(form, keys, targets, rows, settings)
     sources = {p.number: p.source for p in pages}
     found: dict[str, Found] = {}
     missing: dict[str, str] = {}
+    unparsed: dict[str, Found] = {}
     order = {r.label: i for i, r in enumerate(form.rows())}
     for row in form.rows():
         row_a = assigned.get(f"row:{row.label}")
@@ -793,13 +982,15 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
             if reading is None:
                 missing[f.key] = "label_not_found"
                 continue
-            if reading.value is None:
-                missing[f.key] = reading.reason or "unparsed"
-                continue
             page = reading.parts[0].line.page if reading.parts else (chosen.key.slot.page if chosen else 1)
             score, margin = (min(chosen.score, 100.0), chosen.margin) if chosen else (70.0, 0.0)
+            if reading.value is None:
+                missing[f.key] = reading.reason or "unparsed"
+                if missing[f.key] == "unparsed" and reading.parts:
+                    unparsed[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
+                continue
             found[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
-    return StructuredResult(found, missing)
+    return StructuredResult(found, missing, unparsed)
 
 
 def _pseudo_key(reading: Reading | None) -> Key:

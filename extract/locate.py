@@ -1264,6 +1264,8 @@ class Located:
     #: address with a character misread): value None, with the text, page and box, so that a
     #: second reading knows where to look.
     unparsed: dict[str, ExtractedField]
+    #: Declared fields without a value: key → reason (label_not_found, empty, unparsed).
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField]:
@@ -1271,73 +1273,84 @@ def locate_fields(form: FormDecl, pages: list[Page]) -> dict[str, ExtractedField
 
 
 def locate_all(form: FormDecl, pages: list[Page]) -> Located:
+    """The form's fields read from the structure of its pages (``extract.assign``), then the
+    document-wide readings: statements anywhere (滞納はありません), the form's own fields
+    (AcroForm), values implied by others."""
+    from extract.assign import read_form
+
+    structured = read_form(form, pages)
     lines = [line for page in pages for line in build_lines(page)]
-    sources = {page.number: page.source for page in pages}
     document = Region()
     for line in lines:
         document.add(line, 0, len(line.text))
-    anchors = anchor_unlabelled_rows(form, lines, find_anchors(form, lines))
     prefer = prefectures_in(nfkc(document.text))
+    rows = {f.key: r for r in form.rows() for f in r.fields}
     result: dict[str, ExtractedField] = {}
-    unparsed: dict[str, ExtractedField] = {}
-    headers = header_lines(anchors, lines)
-    # a date anchored on a sentence may stand above it (dated at the top right): read anywhere
-    whole = _whole_document_anchor(form, lines)
-    for k, anchor in enumerate(anchors):
-        nxt = anchors[k + 1] if k + 1 < len(anchors) else None
-        prev = anchors[k - 1] if k > 0 else None
-        regions: dict[tuple[bool, bool], Region] = {}
-        fields = list(anchor.row.fields)
-        for f in fields:
-            # a date under a title is read wherever it stands, not only right of the title
-            shape = (f.below, not f.scan)
-            if shape not in regions:
-                if anchor.line in headers and not f.scan:
-                    regions[shape] = region_below(anchor, lines)
-                else:
-                    regions[shape] = region_for(anchor, nxt, lines, below=f.below, columns=not f.scan, prev=prev)
-            reading = read_field(f, anchor.row, regions[shape], fields, document)
-            if reading is None:
+    for key, found in structured.found.items():
+        extracted = _from_structure(found)
+        f = form.field(key)
+        if f.type == "text" and isinstance(extracted.value, str):
+            if extracted.source == "ocr":
+                extracted = tidy_text(extracted, rows[key], prefer, key)
+            extracted = snap_to_known(_known_list(extracted, f.known), f.known)
+            if not extracted.value:
                 continue
-            if reading.value is None:
-                if reading.span is not None and reading.raw:
-                    unparsed[f.key] = _to_extracted(reading, anchor, sources, lines)
-                continue
-            extracted = _to_extracted(reading, anchor, sources, lines)
-            if anchor.positional:
-                extracted = _doubted(extracted)
-            if f.type == "text" and isinstance(extracted.value, str):
-                extracted = snap_to_known(tidy_text(extracted, anchor.row, prefer, f.key), f.known)
-                if not extracted.value:
-                    continue
-            result[f.key] = extracted
-    for f in form.fields():
-        if f.key not in result and f.scan and f.type == "date" and whole is not None:
-            reading = read_field(f, whole.row, document, [f], document)
-            if reading is not None and reading.value is not None:
-                result[f.key] = _to_extracted(reading, whole, sources, lines)
+        result[key] = extracted
+    unparsed = {k: _from_structure(v) for k, v in structured.unparsed.items()}
     # statements (滞納はありません) count wherever they stand, even without their row's label
     for f in form.fields():
         if f.key not in result and f.choices and f.read_as == "phrases" and lines:
             reading = _read_phrases(f, document)
             if reading is not None:
-                result[f.key] = _to_extracted(reading, whole, sources, lines)  # type: ignore[arg-type]
-    # a value of a known list standing alone in a cell, its row's label lost (税目 read as 税
-    # beside 入湯税), for review
-    for f in form.fields():
-        if f.key not in result and f.known and not form.blank and lines:
-            reading = _read_known_cell(f, document)
-            if reading is not None:
-                result[f.key] = _doubted(_to_extracted(reading, whole, sources, lines))  # type: ignore[arg-type]
+                result[f.key] = _to_extracted(reading, None, {p.number: p.source for p in pages}, lines)
     repair_tax_pairs(form, result)
     repair_mail_domain(form, result)
     repair_kana_reading(form, result)
     _apply_form_values(form, pages, result)
     apply_implications(form.implications, result, pages)
-    return Located(result, {k: v for k, v in unparsed.items() if k not in result})
+    missing = {k: reason for k, reason in structured.missing.items() if k not in result}
+    return Located(result, {k: v for k, v in unparsed.items() if k not in result}, missing)
 
 
-def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Source], lines: list[Line]) -> ExtractedField:
+#: How much a label that won by a hair (a tie with another cell) lowers a value's confidence.
+CLOSE_CALL = 0.85
+
+
+def _from_structure(found: Any) -> ExtractedField:
+    from extract.assign import bbox_of, conf_of
+
+    reading = found.reading
+    page, bbox = bbox_of(reading.parts)
+    ocr_conf = reading.conf if reading.conf is not None else conf_of(reading.parts)
+    label = 0.75 + 0.25 * found.label_score / 100
+    if found.margin < 1.0 and found.label_score < 100:
+        label *= CLOSE_CALL
+    confidence = round(max(0.0, min(1.0, reading.fit * ocr_conf * label)), 3)
+    return ExtractedField(
+        value=reading.value,
+        confidence=confidence,
+        page=page or found.page,
+        bbox=[round(v, 1) for v in bbox] if bbox else None,
+        source=found.source,
+        review=confidence < REVIEW_THRESHOLD,
+        raw=reading.raw,
+    )
+
+
+_LIST_SEPARATORS = re.compile(r"\s*[、，,・／/]\s*")
+
+
+def _known_list(extracted: ExtractedField, known: tuple[str, ...]) -> ExtractedField:
+    """A list of known values (法人税、消費税及地方消費税) written with ・ between them."""
+    if not known or not isinstance(extracted.value, str):
+        return extracted
+    parts = [p for p in _LIST_SEPARATORS.split(extracted.value) if p]
+    if len(parts) < 2:
+        return extracted
+    return extracted.model_copy(update={"value": "・".join(parts)})
+
+
+def _to_extracted(reading: FieldReading, anchor: Anchor | None, sources: dict[int, Source], lines: list[Line]) -> ExtractedField:
     page: int | None = None
     bbox: BBox | None = None
     ocr_conf = 1.0
@@ -1347,7 +1360,7 @@ def _to_extracted(reading: FieldReading, anchor: Anchor, sources: dict[int, Sour
     if reading.sure is not None:
         ocr_conf = reading.sure
     if page is None:
-        page = lines[anchor.line].page
+        page = lines[anchor.line].page if anchor is not None else lines[0].page
     confidence = round(max(0.0, min(1.0, reading.fit * ocr_conf)), 3)
     return ExtractedField(
         value=reading.value,

@@ -154,9 +154,47 @@ def _cell_boxes(rules: list[Rule], *, scan: bool, settings: StructureSettings) -
         return []
     merged = merge_edges(edges, settings.snap, settings.snap, settings.join, settings.join)
     tol = settings.intersect_scan if scan else settings.intersect_digital
+    merged = merged + _frames(merged, tol + settings.snap)
     points = edges_to_intersections(merged, tol, tol)
     boxes = intersections_to_cells(points)
     return [b for b in boxes if b[2] - b[0] >= settings.min_cell and b[3] - b[1] >= settings.min_cell]
+
+
+def _touch(a: dict[str, Any], b: dict[str, Any], tol: float) -> bool:
+    return a["x0"] - tol <= b["x1"] and b["x0"] - tol <= a["x1"] and a["top"] - tol <= b["bottom"] and b["top"] - tol <= a["bottom"]
+
+
+def _frames(edges: list[dict[str, Any]], tol: float) -> list[dict[str, Any]]:
+    """The outline of every group of touching rules that has both horizontal and vertical
+    ones: a table drawn without its outer border (rules only between rows, or only left of
+    each cell) still closes into cells."""
+    n = len(edges)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if edges[i]["orientation"] != edges[j]["orientation"] and _touch(edges[i], edges[j], tol):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(edges[i])
+    out: list[dict[str, Any]] = []
+    for group in groups.values():
+        if len({e["orientation"] for e in group}) < 2:
+            continue
+        x0, x1 = min(e["x0"] for e in group), max(e["x1"] for e in group)
+        top, bottom = min(e["top"] for e in group), max(e["bottom"] for e in group)
+        for y in (top, bottom):
+            out.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0.0, "orientation": "h", "object_type": "line"})
+        for x in (x0, x1):
+            out.append({"x0": x, "x1": x, "top": top, "bottom": bottom, "width": 0.0, "height": bottom - top, "orientation": "v", "object_type": "line"})
+    return out
 
 
 def _tables(boxes: list[BBox], settings: StructureSettings) -> list[list[BBox]]:

@@ -26,6 +26,8 @@ def make_page(rows: list[list[str]], *, widths: list[float] | None = None, size:
         height = max(len(cell.split("\n")) for cell in row) if row else 1
         for k, cell in enumerate(row):
             w = cols[k] if k < len(cols) else 120.0
+            if k == len(row) - 1 and widths and len(row) < len(widths):
+                w = sum(widths[k:])  # the last cell of a short row spans the rest, as merged cells do
             for li, text in enumerate(cell.split("\n")):
                 cx = x + 3
                 for word in text.split(" "):
@@ -36,9 +38,12 @@ def make_page(rows: list[list[str]], *, widths: list[float] | None = None, size:
                         cx += ww
                     cx += char_width(" ", size)
             if ruled:
-                rules.append(Rule(x, y - 2, x, y + height * size * leading))
+                # every cell boxed, as a word processor draws a table's grid
+                bottom = y + max(height, 1) * size * leading + 1
+                rules.append(Rule(x, y - 2, x, bottom))
+                rules.append(Rule(x + w, y - 2, x + w, bottom))
+                rules.append(Rule(x, y - 2, x + w, y - 2))
+                rules.append(Rule(x, bottom, x + w, bottom))
             x += w
         y += max(height, 1) * size * leading + 4
-        if ruled:
-            rules.append(Rule(x0, y - 3, x, y - 3))
     return Page(number=number, width=595.0, height=842.0, source=source, words=words, rules=rules)  # type: ignore[arg-type]
