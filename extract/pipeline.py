@@ -23,7 +23,7 @@ from extract.locate import BOX_GLYPHS, REVIEW_THRESHOLD, apply_implications, loc
 from extract.normalize import nfkc
 from extract.pagemodel import Page, Word, char_shares
 from extract.repairs import repair_kana_reading, repair_mail_domain, repair_tax_pairs
-from extract.result import DocumentResult, ExtractedField, ExtractionResult
+from extract.result import DocumentResult, ExtractedField, ExtractionResult, MissingField
 from forms.catalogue import catalogue
 from forms.schema import FormDecl
 
@@ -230,6 +230,7 @@ def extract_document(
     for found, doc_pages in split_documents(pages, forms):
         text = nfkc("\n".join(line.text.replace("\t", " ") for p in doc_pages for line in build_lines(p)))
         fields: dict[str, ExtractedField] = {}
+        missing: list[MissingField] = []
         if found.form:
             located = locate_all(found.form, doc_pages)
             fields = _second_reading(doc, found.form, doc_pages, located.fields, located.unparsed)
@@ -237,6 +238,11 @@ def extract_document(
             fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
             fields = _text_read_line_by_line(doc, found.form, doc_pages, fields)
             fields = _agreeing(found.form, fields)
+            missing = [
+                MissingField(field=f.key, reason=located.missing.get(f.key, "label_not_found"))  # type: ignore[arg-type]
+                for f in found.form.fields()
+                if f.key not in fields
+            ]
         results.append(
             DocumentResult(
                 file=doc.name,
@@ -245,6 +251,7 @@ def extract_document(
                 pages=len(doc_pages),
                 first_page=doc_pages[0].number,
                 fields=fields,
+                missing=missing,
                 text=text if found.form is None else None,
             )
         )
@@ -804,7 +811,10 @@ def _with_checks(result: ExtractionResult, program: str | None) -> ExtractionRes
 
     case = Case(
         program=program,
-        documents=[CaseDocument(form=d.form, fields={k: v.value for k, v in d.fields.items()}) for d in result.documents],
+        documents=[
+            CaseDocument(form=d.form, fields={k: v.value for k, v in d.fields.items()}, missing={m.field: m.reason for m in d.missing})
+            for d in result.documents
+        ],
     )
     report = run_checks(case)
     from forms.programs import get_program

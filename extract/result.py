@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,6 +24,19 @@ class ExtractedField(BaseModel):
     raw: str | None = None
 
 
+MissingReason = Literal["label_not_found", "empty", "unparsed"]
+
+
+class MissingField(BaseModel):
+    """A declared field with no value, and why: its label was not found, its cell was blank,
+    or what stood there did not read as its type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    reason: MissingReason
+
+
 class DocumentResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -33,6 +46,8 @@ class DocumentResult(BaseModel):
     form: str | None
     pages: int
     fields: dict[str, ExtractedField] = {}
+    #: Every declared field without a value, with its reason (DESIGN 4.2).
+    missing: list[MissingField] = []
     checks: list[Finding] = []
     #: First page of this document within the file (a scan may hold several documents).
     first_page: int = 1

@@ -54,6 +54,10 @@ class CaseDocument(BaseModel):
 
     form: str | None = None
     fields: dict[str, Any] = {}
+    #: Why a field has no value, as the reader found it (``label_not_found``, ``empty``,
+    #: ``unparsed``): a field the reader did not find is the clerk's to look at, a blank one
+    #: the applicant's (未記入).
+    missing: dict[str, str] = {}
     #: The file the document came from (for the clerk; not used by the rules).
     file: str | None = None
 
@@ -291,7 +295,8 @@ class DocView:
         value = self.fields.get(key)
         if is_blank(value):
             if required:
-                raise Missing(key, self.label(key), self.form)
+                reason = self.doc.missing.get(key, "empty")
+                raise Missing(key, self.label(key), self.form, reason="missing" if reason == "empty" else "not_found")
             return None
         converted = convert(value)
         if converted is None and required:
@@ -458,7 +463,7 @@ def run_rule(spec: RuleSpec, view: CaseView) -> list[Finding]:
     try:
         result = spec.func(view)
     except Missing as exc:
-        what = "記載がない" if exc.reason == "missing" else "読み取れない"
+        what = {"missing": "記載がない（未記入）", "not_found": "記載を読取りで見つけられなかった"}.get(exc.reason, "読み取れない")
         where = _form_title(exc.form) if exc.form else "書類"
         return [Finding(rule=spec.id, status=spec.on_missing, clause=spec.clause,
                         message=f"{where}の「{exc.label}」の{what}ため判定できません。",

@@ -29,6 +29,10 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+#: Why a field has no value, as the clerk reads it.
+_MISSING = {"label_not_found": "見つかりません（項目名を読めず）", "empty": "未記入", "unparsed": "読取不可（要確認）"}
+
+
 def print_result_table(result: ExtractionResult, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     forms = catalogue()
@@ -41,6 +45,8 @@ def print_result_table(result: ExtractionResult, out: TextIO | None = None) -> N
         for key, f in doc.fields.items():
             mark = "要確認" if f.review else ""
             print(f"  {pad(key, 30)} {pad(_show(f.value), 40)} {f.confidence:4.2f} {f.source:8} {mark}", file=out)
+        for m in doc.missing:
+            print(f"  {pad(m.field, 30)} {pad('—', 40)} {_MISSING[m.reason]}", file=out)
         for c in doc.checks:
             print(f"  [{c.status}] {c.rule} ({c.clause}) {c.message}", file=out)
         print(file=out)
