@@ -110,10 +110,13 @@ def _ocr_pages(doc: Ingested, numbers: list[int], keep: dict[int, Page] | None =
 
 
 def _ocr_page(doc: Ingested, number: int, keep: Page | None = None, lang: str = PRIMARY_MODEL) -> Page:
-    """One page OCR'd with the model ``lang`` (from the cache when it was read before)."""
+    """One page OCR'd with the model ``lang`` (from the cache when it was read before): the
+    primary model is the engine's of the settings (extract/recognize.py), and its readings are
+    cached under the engine's name, so that one engine's pages are never served as another's."""
     from extract.cache import cached_pages
+    from extract.recognize import engine_tag
 
-    model = "" if lang == PRIMARY_MODEL else f"-{lang}"
+    model = f"-{engine_tag()}" if lang == PRIMARY_MODEL else f"-{lang}"
     [page] = cached_pages(f"{_page_key(doc, number)}{model}", lambda: [_read_page(doc, number, lang)])
     if keep is not None and keep.form_values:
         # a scanned form with fields over it: keep what the fields hold beside the OCR

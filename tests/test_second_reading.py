@@ -152,6 +152,7 @@ def test_the_second_model_can_be_named_turned_off_or_missing(
 
 def _extract(scan: Path, second: str | None = None) -> dict:
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MADOGUCHI_OCR_ENGINE", "tesseract")  # these are Tesseract's misreadings
         if second is not None:
             mp.setenv(pipeline.SECOND_MODEL_ENV, second)
         mp.setenv("MADOGUCHI_CACHE_DIR", "off")
@@ -202,13 +203,13 @@ def test_the_second_reading_reads_the_page_as_first_prepared(monkeypatch: pytest
         prepared.append(1)
         return real_prepare(*args, **kwargs)
 
-    def reading(marked, *, timeout: float, lang: str):  # type: ignore[no-untyped-def]
+    def reading(marked, *, timeout: float, lang: str, engine=None):  # type: ignore[no-untyped-def]
         readings.append(lang)
-        return real_read(marked, timeout=timeout, lang=lang)
+        return real_read(marked, timeout=timeout, lang=lang, engine=engine)
 
-    def reading_regions(clean, dpi, regions, *, lang: str, rules=()):  # type: ignore[no-untyped-def]
+    def reading_regions(clean, dpi, regions, *, lang: str, rules=(), engine=None):  # type: ignore[no-untyped-def]
         readings.append(f"{lang} regions")
-        return real_regions(clean, dpi, regions, lang=lang, rules=rules)
+        return real_regions(clean, dpi, regions, lang=lang, rules=rules, engine=engine)
 
     monkeypatch.setattr(image_reader, "prepare", preparing)
     monkeypatch.setattr(image_reader, "read_marked", reading)

@@ -4,8 +4,9 @@ One page goes through small steps:
 
 1. ``prepare``: grey, upright, deskewed, despeckled (extract.prepare);
 2. ink analysis on the prepared page: ruled lines (→ ``Page.rules``), checkboxes and circled
-   options (extract.checkmarks), all three whitened out of the image Tesseract sees;
-3. OCR with Tesseract ``jpn`` (extract.tesseract), characters merged into words;
+   options (extract.checkmarks), all three whitened out of the image the OCR sees;
+3. OCR by the recognizer (extract.recognize: PP-OCRv6 through rapidocr by default, or
+   Tesseract ``jpn``), characters merged into words;
 4. boxes put back as ☐/☑ words; pixels become PDF points (px × 72 / dpi).
 
 When the OCR of a page reads badly (low confidence) the page may be sideways or upside down:
@@ -28,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from extract import checkmarks, tesseract
+from extract import checkmarks, recognize, tesseract
 from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.lexicon import is_kanji
 from extract.pagemodel import BBox, Page, Rule, Word
@@ -492,13 +493,35 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     return MarkedPage(prepared, clean, off_rules, segments, boxes, circles)
 
 
-def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading:
+def _recognizer(lang: str, engine: recognize.Engine | None) -> recognize.Recognizer:
+    """What reads with ``lang``: the primary model (``jpn``) is the engine's (by default the
+    settings'); any other model (``jpn_best``, ``eng``) is one of Tesseract's own."""
+    return recognize.recognizer(engine if lang == "jpn" else "tesseract")
+
+
+def recognized_words(
+    grey: np.ndarray, dpi: float, *, lang: str, timeout: float, verticals: Sequence[tuple[int, int, int, int]] = (),
+    engine: recognize.Engine | None = None,
+) -> list[tesseract.OcrWord]:
+    """The words of a page image (pixels) as the recognizer reads them, with the repairs its
+    engine needs: Tesseract's characters read twice, its boxes over the next word, its large
+    や for ゃ; every engine's boxes cut back to their ink."""
+    reader = _recognizer(lang, engine)
+    ocr = reader.read_page(grey, dpi, verticals=verticals, timeout=timeout, lang=lang)
+    if reader.name == "tesseract":
+        return restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(grey)))
+    return tighten_boxes(ocr, ink_mask(grey))
+
+
+def read_marked(marked: MarkedPage, *, timeout: float, lang: str, engine: recognize.Engine | None = None) -> PageReading:
     dpi = marked.prepared.dpi
     to_pt = 72.0 / dpi
     clean = marked.clean
-    ocr = tesseract.ocr_words(Image.fromarray(clean, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
     verticals = [s for s in marked.segments if s[0] == s[2]]
-    ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(clean)))
+    # a line is cut into words at its cell walls and at the boxes in it: a pen's cross that
+    # reaches from a box to the next word (通年 ☒時期限定) is no character of that word
+    cuts = verticals + [((b.box[0] + b.box[2]) // 2, b.box[1], (b.box[0] + b.box[2]) // 2, b.box[3]) for b in marked.boxes]
+    ocr = recognized_words(clean, dpi, lang=lang, timeout=timeout, verticals=cuts, engine=engine)
     boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink, walls=verticals)
     ocr = checkmarks.drop_box_words(ocr, boxes)
     words = checkmarks.apply_marks(_page_words(ocr, verticals, to_pt), boxes, marked.circles, to_pt)
@@ -509,8 +532,18 @@ def read_marked(marked: MarkedPage, *, timeout: float, lang: str) -> PageReading
     return PageReading(marked.prepared, words, rules, mean_conf, chars, good / chars if chars else 0.0, marked)
 
 
-def _read_prepared(prepared: Prepared, *, timeout: float, lang: str) -> PageReading:
-    return read_marked(mark_page(prepared), timeout=timeout, lang=lang)
+def _read_prepared(prepared: Prepared, *, timeout: float, lang: str, engine: recognize.Engine | None) -> PageReading:
+    return read_marked(mark_page(prepared), timeout=timeout, lang=lang, engine=engine)
+
+
+def _require(lang: str, engine: recognize.Engine | None) -> recognize.Engine:
+    """The engine that reads with ``lang`` (see :func:`_recognizer`), checked to be there."""
+    name = engine or recognize.settings().engine
+    if lang != "jpn" or name == "tesseract":
+        tesseract.require(lang)
+        return "tesseract" if lang != "jpn" else name
+    recognize.recognizer(name)
+    return name
 
 
 def ocr_page_image(
@@ -523,6 +556,7 @@ def ocr_page_image(
     timeout: float | None = None,
     image_dir: Path | None = None,
     keep_marked: KeepMarked | None = None,
+    engine: recognize.Engine | None = None,
 ) -> Page:
     """OCR one page image into a Page (source "ocr", words in points, conf 0..1).
 
@@ -530,16 +564,17 @@ def ocr_page_image(
     "osd" asks OSD first; "none" never turns the page. ``image_dir``: where to save the prepared
     page as PNG (``Page.image_path``), for review. ``keep_marked`` is given the page as
     Tesseract read it, to read it again with another model (``ocr_marked_page``) or parts of it
-    (``read_regions``) without preparing it again.
+    (``read_regions``) without preparing it again. ``engine``: what reads (by default the
+    settings' engine, extract/recognize.py); the orientation is always Tesseract's OSD.
     """
     timeout = timeout or _timeout()
-    tesseract.require(lang)
+    engine = _require(lang, engine)
     rotate: int | None = None if orientation == "osd" else 0
-    reading = _read_prepared(prepare(image, dpi=dpi, rotate=rotate), timeout=timeout, lang=lang)
+    reading = _read_prepared(prepare(image, dpi=dpi, rotate=rotate), timeout=timeout, lang=lang, engine=engine)
     if orientation == "auto" and (reading.chars < 8 or reading.good_share < GOOD_PAGE_SHARE):
         turn = tesseract.detect_orientation(reading.prepared.image, dpi=int(reading.prepared.dpi), timeout=timeout)
         if turn:
-            again = _read_prepared(prepare(image, dpi=dpi, rotate=turn), timeout=timeout, lang=lang)
+            again = _read_prepared(prepare(image, dpi=dpi, rotate=turn), timeout=timeout, lang=lang, engine=engine)
             if again.good_share * again.chars > reading.good_share * reading.chars:
                 reading = again
     if keep_marked is not None and reading.marked is not None:
@@ -547,11 +582,13 @@ def ocr_page_image(
     return _to_page(reading, page_number, image_dir)
 
 
-def ocr_marked_page(marked: MarkedPage, page_number: int, *, lang: str, timeout: float | None = None) -> Page:
-    """A page read before (``keep_marked``) read again with the model ``lang``: the same
-    preparation, turn, lines and boxes, only the OCR again."""
-    tesseract.require(lang)
-    return _to_page(read_marked(marked, timeout=timeout or _timeout(), lang=lang), page_number, None)
+def ocr_marked_page(
+    marked: MarkedPage, page_number: int, *, lang: str, timeout: float | None = None, engine: recognize.Engine | None = None,
+) -> Page:
+    """A page read before (``keep_marked``) read again with the model ``lang`` (or the
+    ``engine``): the same preparation, turn, lines and boxes, only the OCR again."""
+    engine = _require(lang, engine)
+    return _to_page(read_marked(marked, timeout=timeout or _timeout(), lang=lang, engine=engine), page_number, None)
 
 
 def _to_page(reading: PageReading, page_number: int, image_dir: Path | None) -> Page:
@@ -665,8 +702,10 @@ def read_regions(
     lang: str,
     rules: Sequence[Rule] = (),
     timeout: float | None = None,
+    engine: recognize.Engine | None = None,
 ) -> list[Word]:
-    """The words of the given regions (points) of a page's clean image, read again with ``lang``.
+    """The words of the given regions (points) of a page's clean image, read again with ``lang``
+    (``jpn``: by the ``engine``, by default the settings'; another model: by Tesseract).
 
     The regions are cut out, stacked one under another with white between them and read in one
     call: one start of Tesseract (most of the cost of a few lines with tessdata_best), each
@@ -689,8 +728,7 @@ def read_regions(
         stack[y : y + d - c, gap : gap + b - a] = clean[c:d, a:b]
         placed.append((y, d - c, a - gap, c - y))
         y += d - c + gap
-    read = tesseract.ocr_words(Image.fromarray(stack, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout or _timeout())
-    read = restore_small_kana(tighten_boxes(undouble_characters(read), ink_mask(stack)))
+    read = recognized_words(stack, dpi, lang=lang, timeout=timeout or _timeout(), engine=engine)
     on_page: list[tesseract.OcrWord] = []
     for w in read:
         middle = (w.box[1] + w.box[3]) / 2
@@ -770,7 +808,7 @@ def open_frames(data: bytes, kind: ImageKind) -> list[Image.Image]:
 
 def read_image_pages(data: bytes, kind: ImageKind, *, image_dir: Path | None = None) -> list[Page]:
     """OCR every page of a PNG, JPEG or (multi-page) TIFF."""
-    tesseract.require("jpn")
+    _require("jpn", None)
     return [
         ocr_page_image(frame, image_dpi(frame), number, image_dir=image_dir)
         for number, frame in enumerate(open_frames(data, kind), start=1)
@@ -814,7 +852,7 @@ def ocr_pdf_pages(
     the resolution of the page's scan (200-300 dpi)."""
     from extract.pdftoppm import render_pages
 
-    tesseract.require(lang)
+    _require(lang, None)
     out: list[Page] = []
     for number in pages:
         page_dpi = dpi or render_dpi(data, number)

@@ -1,0 +1,365 @@
+"""The recognizer: a page image (or parts of one) in; words with pixel boxes, character boxes and
+confidences out (``tesseract.OcrWord``), whichever engine reads.
+
+Two engines stand behind one interface (:class:`Recognizer`):
+
+- ``rapidocr`` (the default): PP-OCRv6's small detection and recognition models, as the
+  ``rapidocr`` wheel ships them, on ONNX Runtime. One engine per process, made on first use
+  and shared by the threads that read pages (ONNX Runtime sessions may be run from several
+  threads at once); one ONNX Runtime thread each, as Tesseract runs, so that pages read on a
+  thread per core do not fight over the cores. The models are named by path in the wheel: the
+  engine never downloads anything. Its Chinese forms of characters (產, 稅, `·`) are written
+  in their Japanese forms (``forms/vocabulary/zh_to_ja.tsv``).
+- ``tesseract``: Tesseract's ``jpn`` through extract/tesseract.py, for machines where the first
+  is switched off (``MADOGUCHI_OCR_ENGINE=tesseract``). Page orientation (OSD) is always
+  Tesseract's.
+
+A detected line of text is cut into words where a vertical ruled line or a gap of white
+(:data:`WORD_GAP` character heights) separates its characters, so that no word runs over a
+table's cell wall; what comes after (boxes confirmed, words merged, marks applied) is the
+same for both engines (extract/readers/image.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from extract.tesseract import OcrWord, PxBox
+from forms.errors import ProgramMissing
+
+Engine = Literal["rapidocr", "tesseract"]
+ENGINES: tuple[Engine, ...] = ("rapidocr", "tesseract")
+ENGINE_ENV = "MADOGUCHI_OCR_ENGINE"
+DEFAULT_ENGINE: Engine = "rapidocr"
+
+#: The rapidocr release whose bundled models Madoguchi is measured with (pinned in
+#: pyproject.toml: the models inside the wheel change between releases).
+RAPIDOCR_VERSION = "3.10.0"
+#: Detection runs on the page scaled so that its longer side is at most this many pixels
+#: (``limit_type: max``). See bench/ocr_benchmark.py for what it costs and reads.
+DET_SIDE = 1600
+#: A gap of white this many character heights wide between two characters of a detected line
+#: makes them two words (Tesseract's words are merged up to 0.75, extract/readers/image.py).
+WORD_GAP = 0.75
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    """What reads scans, from the environment: ``MADOGUCHI_OCR_ENGINE`` (rapidocr|tesseract)."""
+
+    engine: Engine = DEFAULT_ENGINE
+
+    @classmethod
+    def from_env(cls) -> OcrSettings:
+        raw = os.environ.get(ENGINE_ENV, "").strip().lower()
+        if not raw:
+            return cls()
+        if raw not in ENGINES:
+            raise ProgramMissing(
+                f"{ENGINE_ENV}={raw!r} names no OCR engine: rapidocr or tesseract", program=raw,
+            )
+        return cls(engine=raw)  # type: ignore[arg-type]
+
+
+def settings() -> OcrSettings:
+    """The OCR settings now (read from the environment on each call: it costs nothing)."""
+    return OcrSettings.from_env()
+
+
+class Recognizer(Protocol):
+    """What reads text in a grey page image (uint8, white paper)."""
+
+    name: Engine
+
+    def tag(self) -> str:
+        """What names this engine's readings in the OCR cache (engine and version)."""
+        ...
+
+    def read_page(
+        self, grey: np.ndarray, dpi: float, *, verticals: Sequence[PxBox] = (), timeout: float, lang: str = "jpn",
+    ) -> list[OcrWord]:
+        """The words of a page (or of a stack of parts of one), in the image's pixels."""
+        ...
+
+
+# --- Japanese forms of characters ----------------------------------------------------------
+
+ZH_TO_JA_PATH = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "zh_to_ja.tsv"
+
+
+@lru_cache(maxsize=1)
+def zh_to_ja() -> dict[str, str]:
+    """The table of Chinese forms the recognizer writes and the Japanese forms they stand for:
+    one ``source<TAB>target`` a line, ``#`` comments."""
+    table: dict[str, str] = {}
+    for raw in ZH_TO_JA_PATH.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].rstrip("\n")
+        if not line.strip():
+            continue
+        source, target = line.split("\t")[:2]
+        table[source] = target
+    return table
+
+
+@lru_cache(maxsize=1)
+def _translation() -> dict[int, str]:
+    return str.maketrans(zh_to_ja())
+
+
+def to_japanese(text: str) -> str:
+    """``text`` with the Chinese forms of :func:`zh_to_ja` in their Japanese forms."""
+    return text.translate(_translation())
+
+
+#: Kanji and signs the recognizer reads for the katakana they look like (子持高原八ム, 肩口ース).
+KATAKANA_LOOKALIKES = {"八": "ハ", "口": "ロ", "工": "エ", "力": "カ", "夕": "タ", "二": "ニ", "卜": "ト", "一": "ー"}
+#: Katakana that follow 八 in words (八ツ橋, 八ヶ岳, 八カ所): 八 before them stays.
+_AFTER_EIGHT = set("ツヶヵケカ")
+
+
+def _katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
+
+
+def katakana_in_katakana(text: str) -> str:
+    """A look-alike kanji read inside katakana written as the katakana: between two katakana
+    (ジョウシュウ一ワ), before ー or a small kana, which follow no kanji (肩口ース), and 八
+    before a katakana (八ム: no word starts so but 八ツ橋, 八ヶ岳, 八カ所). A kanji word beside
+    katakana (入口, 口コミ, 人力車) is left alone."""
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        kana = KATAKANA_LOOKALIKES.get(ch)
+        if kana is None:
+            continue
+        before = chars[i - 1] if i else ""
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        small = after in "ーァィゥェォャュョッ" and after != ""
+        if (_katakana(before) and _katakana(after)) or small or (ch == "八" and _katakana(after) and after not in _AFTER_EIGHT and after != "ー"):
+            chars[i] = kana
+    return "".join(chars)
+
+
+# --- rapidocr ------------------------------------------------------------------------------
+
+
+def _models_dir() -> Path:
+    import rapidocr
+
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+class RapidOcr:
+    """PP-OCRv6 through ``rapidocr`` (see the module's note)."""
+
+    name: Engine = "rapidocr"
+
+    def __init__(self) -> None:
+        try:
+            from rapidocr import RapidOCR
+            import onnxruntime  # noqa: F401 - rapidocr imports it only when it makes a session
+        except ImportError as exc:
+            raise ProgramMissing(
+                f"rapidocr と onnxruntime が必要です (the OCR engine cannot be loaded: {exc}): "
+                "make setup, or MADOGUCHI_OCR_ENGINE=tesseract",
+                program="rapidocr",
+            ) from exc
+        models = _models_dir()
+        det, rec = models / "PP-OCRv6_det_small.onnx", models / "PP-OCRv6_rec_small.onnx"
+        for path in (det, rec):
+            if not path.is_file():
+                raise ProgramMissing(
+                    f"rapidocr's model {path.name} is not in its package (rapidocr=={RAPIDOCR_VERSION} bundles it)",
+                    program="rapidocr",
+                )
+        params: dict[str, Any] = {
+            # its logger writes to stderr on its own handler: a blank page's "The text detection
+            # result is empty" is no warning here
+            "Global.log_level": "error",
+            "Global.use_cls": False,  # pages are turned upright before (prepare, Tesseract's OSD)
+            "Global.return_word_box": True,
+            "Global.return_single_char_box": True,
+            # pages come prepared at 200-300 dpi: no resizing before detection but its own
+            "Global.max_side_len": 10000,
+            # named by path, so that no model is ever looked up or fetched
+            "Det.model_path": str(det),
+            "Rec.model_path": str(rec),
+            "Det.limit_type": "max",
+            "Det.limit_side_len": DET_SIDE,
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        self._engine = RapidOCR(params=params)
+
+    def tag(self) -> str:
+        return f"rapidocr-{RAPIDOCR_VERSION}-det{DET_SIDE}"
+
+    def read_page(
+        self, grey: np.ndarray, dpi: float, *, verticals: Sequence[PxBox] = (), timeout: float = 0.0, lang: str = "jpn",
+    ) -> list[OcrWord]:
+        rgb = np.repeat(grey[:, :, None], 3, axis=2) if grey.ndim == 2 else grey
+        out = self._engine(rgb)
+        boxes = getattr(out, "boxes", None)
+        if boxes is None or not len(boxes):
+            return []
+        words: list[OcrWord] = []
+        for n, (quad, text, score, chars) in enumerate(zip(boxes, out.txts, out.scores, out.word_results), start=1):
+            words += line_words(grey, quad, text, float(score), chars, verticals, line=(1, 1, n))
+        return words
+
+
+def line_words(
+    grey: np.ndarray,
+    quad: Any,
+    text: str,
+    score: float,
+    chars: Sequence[tuple[str, float, Any]],
+    verticals: Sequence[PxBox],
+    *,
+    line: tuple[int, int, int],
+) -> list[OcrWord]:
+    """One detected line (its quadrilateral, its text, its characters with scores and boxes) as
+    words: cut where a vertical ruled line crosses it, at a gap of white :data:`WORD_GAP`
+    character heights wide, and at a space the recognizer read."""
+    pts = np.asarray(quad, dtype=float).reshape(-1, 2)
+    lx0, ly0 = int(max(0, np.floor(pts[:, 0].min()))), int(max(0, np.floor(pts[:, 1].min())))
+    lx1, ly1 = int(min(grey.shape[1], np.ceil(pts[:, 0].max()))), int(min(grey.shape[0], np.ceil(pts[:, 1].max())))
+    if lx1 <= lx0 or ly1 <= ly0:
+        return []
+    glyphs: list[tuple[str, float, PxBox]] = []
+    for ch, conf, box in chars:
+        b = np.asarray(box, dtype=float).reshape(-1, 2)
+        glyphs.append((ch, float(conf), (int(b[:, 0].min()), ly0, int(np.ceil(b[:, 0].max())), ly1)))
+    if not glyphs:  # no character boxes: the line as one word
+        t = katakana_in_katakana(to_japanese("".join(text.split())))
+        return [OcrWord(t, (lx0, ly0, lx1, ly1), round(100 * score, 2), line)] if t else []
+    # Japanese forms, and katakana where look-alike kanji were read among katakana
+    japanese = katakana_in_katakana(to_japanese("".join(ch if len(ch) == 1 else " " for ch, _, _ in glyphs)))
+    glyphs = [(japanese[i] if len(ch) == 1 else to_japanese(ch), conf, box) for i, (ch, conf, box) in enumerate(glyphs)]
+    # the line's ink: its height is a character's, its white columns the gaps between words
+    crop = grey[ly0:ly1, lx0:lx1] < 128
+    rows = np.flatnonzero(crop.sum(axis=1) >= 1)
+    em = (rows[-1] - rows[0] + 1) if len(rows) else (ly1 - ly0)
+    cols = crop.any(axis=0)
+    cuts: list[float] = []
+    run = 0
+    for x, inked in enumerate(cols.tolist() + [True]):
+        if not inked:
+            run += 1
+            continue
+        if run >= WORD_GAP * em and 0 < x - run and x < len(cols):
+            cuts.append(lx0 + x - run / 2)
+        run = 0
+    cy = (ly0 + ly1) / 2
+    for vx0, vy0, vx1, vy1 in verticals:
+        if vx0 == vx1 and lx0 < vx0 < lx1 and vy0 - 2 <= cy <= vy1 + 2:
+            cuts.append(float(vx0))
+    cuts.sort()
+    words: list[OcrWord] = []
+    part: list[tuple[str, float, PxBox]] = []
+
+    def close() -> None:
+        if part:
+            x0 = max(lx0, min(b[0] for _, _, b in part))
+            x1 = min(lx1, max(b[2] for _, _, b in part))
+            confs = tuple(round(100 * c, 2) for _, c, _ in part)
+            words.append(OcrWord(
+                text="".join(ch for ch, _, _ in part), box=(x0, ly0, max(x1, x0 + 1), ly1), conf=min(confs), line=line,
+                char_confs=confs, char_boxes=tuple(b for _, _, b in part),
+            ))
+            part.clear()
+
+    section = 0
+    for ch, conf, box in glyphs:
+        middle = (box[0] + box[2]) / 2
+        while section < len(cuts) and middle > cuts[section]:
+            section += 1
+            close()
+        if not ch.strip():
+            close()
+            continue
+        part.append((ch, conf, box))
+    close()
+    return [w for w in words if w.text]
+
+
+class Tesseract:
+    """Tesseract through extract/tesseract.py."""
+
+    name: Engine = "tesseract"
+
+    def tag(self) -> str:
+        from extract import tesseract
+
+        return f"tesseract-{tesseract.version()}"
+
+    def read_page(
+        self, grey: np.ndarray, dpi: float, *, verticals: Sequence[PxBox] = (), timeout: float, lang: str = "jpn",
+    ) -> list[OcrWord]:
+        from PIL import Image
+
+        from extract import tesseract
+
+        return tesseract.ocr_words(Image.fromarray(grey, "L"), lang=lang, dpi=int(round(dpi)), timeout=timeout)
+
+
+_RAPID: RapidOcr | None = None
+_RAPID_LOCK = threading.Lock()
+
+
+def rapid_engine() -> RapidOcr:
+    """The process's one rapidocr engine, made on first use (thread-safe)."""
+    global _RAPID
+    if _RAPID is None:
+        with _RAPID_LOCK:
+            if _RAPID is None:
+                _RAPID = RapidOcr()
+    return _RAPID
+
+
+def recognizer(engine: Engine | None = None) -> Recognizer:
+    """The recognizer named (by default the one the settings name), ready to read."""
+    name = engine or settings().engine
+    if name == "rapidocr":
+        return rapid_engine()
+    from extract import tesseract
+
+    tesseract.require("jpn")
+    return Tesseract()
+
+
+def engine_tag(engine: Engine | None = None) -> str:
+    """What names an engine's readings in the OCR cache, without loading the engine."""
+    name = engine or settings().engine
+    if name == "rapidocr":
+        return f"rapidocr-{RAPIDOCR_VERSION}-det{DET_SIDE}"
+    return "tesseract"
+
+
+def installed_rapidocr() -> str | None:
+    """The installed rapidocr's version, or None."""
+    try:
+        return metadata.version("rapidocr")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def is_japanese_char(ch: str) -> bool:
+    """A character of JIS X 0208 (what Japanese is ordinarily written with)."""
+    try:
+        ch.encode("euc_jp")
+    except UnicodeEncodeError:
+        return False
+    return len(ch) == 1 and unicodedata.category(ch) != "Cc"

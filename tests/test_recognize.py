@@ -1,0 +1,174 @@
+"""The recognizer (extract/recognize.py): the engine setting, the Chinese forms of characters
+mapped to Japanese ones (tested both ways), a detected line cut into words at cell walls and
+gaps, and the rapidocr engine loaded once, from its own package, never from the network."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+
+import numpy as np
+import pytest
+
+from extract import recognize
+from extract.recognize import OcrSettings, line_words, to_japanese, zh_to_ja
+from forms.errors import ProgramMissing
+
+
+def _jis_x_0208(ch: str) -> bool:
+    """A character of JIS X 0208 (or ASCII): what ISO-2022-JP can write."""
+    try:
+        ch.encode("iso2022_jp")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ordinary_japanese(ch: str) -> bool:
+    """A character Japanese text is written with: JIS X 0208, or the extensions of cp932 (髙, ①)."""
+    if _jis_x_0208(ch):
+        return True
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_the_engine_is_a_setting_and_rapidocr_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(recognize.ENGINE_ENV, raising=False)
+    assert recognize.settings() == OcrSettings(engine="rapidocr")
+    monkeypatch.setenv(recognize.ENGINE_ENV, "Tesseract")
+    assert recognize.settings().engine == "tesseract"
+    monkeypatch.setenv(recognize.ENGINE_ENV, "paddle")
+    with pytest.raises(ProgramMissing, match="rapidocr or tesseract") as info:
+        recognize.settings()
+    assert info.value.exit_code == 4
+
+
+def test_no_source_of_the_mapping_is_a_japanese_character() -> None:
+    """No correct Japanese character is ever changed: every source is outside JIS X 0208 and
+    cp932's extensions (髙 and ① are Japanese, and stay)."""
+    table = zh_to_ja()
+    assert len(table) > 100
+    for source, target in table.items():
+        assert len(source) == 1 and len(target) == 1, (source, target)
+        assert not _ordinary_japanese(source), source
+        assert unicodedata.normalize("NFKC", source) == source, source
+        assert source != target
+
+
+def test_every_target_of_the_mapping_is_jis_x_0208() -> None:
+    for source, target in zh_to_ja().items():
+        assert _jis_x_0208(target), (source, target)
+        assert target not in zh_to_ja(), target  # nothing is mapped twice
+
+
+@pytest.mark.parametrize(
+    ("read", "japanese"),
+    [("生產者", "生産者"), ("販壳", "販売"), ("冷冻", "冷凍"), ("消費稅", "消費税"), ("10月顷", "10月頃"),
+     ("ジョウシュウ·ワギュウ", "ジョウシュウ・ワギュウ"), ("每月10日", "毎月10日"), ("流通温度带", "流通温度帯")],
+)
+def test_the_chinese_forms_seen_on_scans_are_written_in_japanese(read: str, japanese: str) -> None:
+    assert to_japanese(read) == japanese
+
+
+def test_japanese_text_is_left_as_it_is() -> None:
+    text = "髙橋①渋川市伊香保町　上州和牛すき焼きセット（化粧箱入り）令和7年・税込 3,000円 sales@ikaho.jp"
+    assert to_japanese(text) == text
+
+
+def _line(width: int, inked: list[tuple[int, int]], height: int = 40) -> np.ndarray:
+    grey = np.full((height, width), 255, np.uint8)
+    for x0, x1 in inked:
+        grey[10:30, x0:x1] = 0
+    return grey
+
+
+def _chars(spans: list[tuple[str, int, int]]) -> list[tuple[str, float, list[list[int]]]]:
+    return [(ch, 0.99, [[x0, 5], [x1, 5], [x1, 35], [x0, 35]]) for ch, x0, x1 in spans]
+
+
+def test_a_line_is_cut_into_words_at_wide_gaps_and_cell_walls() -> None:
+    # 氏名 | 渋川 太郎: a wall at x=100 between label and value, a wide gap inside the value
+    grey = _line(400, [(10, 30), (32, 52), (120, 140), (142, 162), (220, 240), (242, 262)])
+    chars = _chars([("氏", 10, 30), ("名", 32, 52), ("渋", 120, 140), ("川", 142, 162), ("太", 220, 240), ("郎", 242, 262)])
+    quad = [[5, 5], [270, 5], [270, 35], [5, 35]]
+    words = line_words(grey, quad, "氏名渋川太郎", 0.99, chars, [(100, 0, 100, 40)], line=(1, 1, 1))
+    assert [w.text for w in words] == ["氏名", "渋川", "太郎"]
+    assert all(w.line == (1, 1, 1) and len(w.char_boxes) == len(w.text) == len(w.char_confs) for w in words)
+    assert words[1].box[0] == 120 and words[1].conf == pytest.approx(99.0)
+    # without the wall, the gaps alone (68 and 58 px of white, over 0.75 × 20) cut the line
+    words = line_words(grey, quad, "氏名渋川太郎", 0.99, chars, [], line=(1, 1, 1))
+    assert [w.text for w in words] == ["氏名", "渋川", "太郎"]
+    # a narrow gap (a word's own spacing) keeps the characters together
+    close = _line(200, [(10, 30), (36, 56)])
+    words = line_words(close, [[5, 5], [60, 5], [60, 35], [5, 35]], "渋川", 0.9, _chars([("渋", 10, 30), ("川", 36, 56)]), [], line=(1, 1, 2))
+    assert [w.text for w in words] == ["渋川"]
+
+
+def test_a_space_read_cuts_a_word_and_chinese_forms_are_mapped() -> None:
+    grey = _line(200, [(10, 30), (32, 52), (54, 74)])
+    chars = _chars([("稅", 10, 30), (" ", 31, 32), ("產", 32, 52), ("地", 54, 74)])
+    words = line_words(grey, [[5, 5], [80, 5], [80, 35], [5, 35]], "稅 產地", 0.9, chars, [], line=(1, 1, 1))
+    assert [w.text for w in words] == ["税", "産地"]
+
+
+def test_the_rapidocr_engine_is_made_once_and_shared_by_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    class Fake:
+        name = "rapidocr"
+
+        def __init__(self) -> None:
+            made.append(1)
+
+    monkeypatch.setattr(recognize, "RapidOcr", Fake)
+    monkeypatch.setattr(recognize, "_RAPID", None)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(recognize.rapid_engine())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and len({id(g) for g in got}) == 1
+
+
+def test_a_missing_rapidocr_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_rapidocr(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] in ("rapidocr", "onnxruntime"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_rapidocr)
+    with pytest.raises(ProgramMissing, match="MADOGUCHI_OCR_ENGINE=tesseract") as info:
+        recognize.RapidOcr()
+    assert info.value.exit_code == 4 and info.value.data["program"] == "rapidocr"
+
+
+def test_the_models_come_from_the_package_and_nothing_is_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The models are named by path inside the wheel: rapidocr's download is never called."""
+    from rapidocr.utils import download_file
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rapidocr tried to download a file")
+
+    monkeypatch.setattr(download_file.DownloadFile, "run", classmethod(no_network))
+    engine = recognize.RapidOcr()
+    assert recognize.installed_rapidocr() == recognize.RAPIDOCR_VERSION
+    grey = np.full((120, 400), 255, np.uint8)
+    assert engine.read_page(grey, 300.0) == []  # a blank page: nothing read, no error
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [("子持高原八ム株式会社", "子持高原ハム株式会社"), ("肩口ース500g", "肩ロース500g"), ("ジョウシュウ一ワギュウ", "ジョウシュウーワギュウ"),
+     ("八ツ橋", "八ツ橋"), ("八ヶ岳", "八ヶ岳"), ("入口エリア", "入口エリア"), ("口コミ", "口コミ"), ("一ノ瀬", "一ノ瀬"),
+     ("第八区", "第八区"), ("工場", "工場"), ("人力", "人力")],
+)
+def test_a_kanji_read_among_katakana_is_the_katakana_it_looks_like(read: str, meant: str) -> None:
+    assert recognize.katakana_in_katakana(read) == meant
