@@ -434,7 +434,8 @@ def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key], se
                 if any(first.endswith(w) for w in settings.total_words):
                     break  # a total row is no data row
                 for s in rows[r].slots:
-                    if abs(s.bbox[0] - x0) < 3 and abs(s.bbox[2] - x1) < 3 and id(s) not in by_slot:
+                    overlap = min(s.bbox[2], x1) - max(s.bbox[0], x0)
+                    if s.bbox[0] >= x0 - 3 and overlap >= 0.6 * (x1 - x0) and id(s) not in by_slot:
                         column.append(s)
                 r += 1
             key.column = column
@@ -511,7 +512,6 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
     out: dict[str, Assignment] = {}
     used: set[int] = set()
     rows_t = [t for t in targets if t.field is None]
-    numbers = {t.row.label: t.row.number for t in rows_t}
     pairs: list[tuple[float, int, int, Target, Key]] = []
     for ti, t in enumerate(rows_t):
         for ki, k in enumerate(keys):
@@ -557,44 +557,46 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
 
 def _rows_by_place(form: FormDecl, keys: list[Key], rows: list[Row], out: dict[str, Assignment], used: set[int], settings: AssignSettings) -> None:
     """Rows whose label was not read, found by their place: between the rows found before and
-    after them in the declared order, as many unlabelled rows of the table (a first cell with
-    a value beside it) as rows are missing there. Order is evidence here, and the values are
-    marked for review by the low score."""
+    after them in the declared order, as many unlabelled table rows (a first cell in the label
+    column with a value beside it) as rows are missing there. Order is evidence here, and the
+    values are marked for review by the low score."""
     declared = [r for r in form.rows() if r.fields]
     index = {r.label: i for i, r in enumerate(declared)}
     found = sorted((index[n[4:]], a.key) for n, a in out.items() if n.startswith("row:") and n[4:] in index)
-    rows_of_keys = {(k.slot.table, k.slot.cell.row if k.slot.cell else -1) for k in keys}
+    keyed = {id(k.slot) for k in keys}
     for (i1, k1), (i2, k2) in zip(found, found[1:]):
         missing = [r for r in declared[i1 + 1 : i2] if f"row:{r.label}" not in out]
-        if not missing or k1.slot.table is None or k1.slot.table != k2.slot.table:
+        if not missing or k1.slot.cell is None or k2.slot.cell is None or k2.row <= k1.row:
             continue
-        table_rows = _unlabelled_rows(k1, k2, rows, rows_of_keys)
-        if len(table_rows) != len(missing):
+        candidates = _unlabelled_rows(k1, k2, rows, keyed)
+        if len(candidates) != len(missing):
             continue
-        for row, key in zip(missing, table_rows):
+        for row, key in zip(missing, candidates):
             keys.append(key)
             out[f"row:{row.label}"] = Assignment(key, settings.by_place_score, 0.0)
             used.add(id(key))
 
 
-def _unlabelled_rows(k1: Key, k2: Key, rows: list[Row], known: set[tuple[int | None, int]]) -> list[Key]:
-    c1, c2 = k1.slot.cell, k2.slot.cell
-    if c1 is None or c2 is None:
-        return []
-    table = k1.slot.table
+def _unlabelled_rows(k1: Key, k2: Key, rows: list[Row], keyed: set[int]) -> list[Key]:
+    c1 = k1.slot.cell
+    assert c1 is not None
+    label_x = (k1.slot.bbox[0], k2.slot.bbox[0])
     out: list[Key] = []
-    candidates = [(ri, row.slots) for ri, row in enumerate(rows) if row.table == table]
-    for row_index, slots in candidates:
-        if not (c1.last_row < slots[0].cell.row < c2.row):  # type: ignore[union-attr]
+    for ri in range(k1.row + 1, k2.row):
+        row = rows[ri]
+        first = row.slots[0]
+        if first.cell is None or len(row.slots) < 2 or id(first) in keyed:
             continue
-        first = slots[0]
-        if (table, first.cell.row) in known or len(slots) < 2:  # type: ignore[union-attr]
+        if row.table == k1.slot.table and first.cell.row <= c1.last_row:
+            continue  # a row the label above spans
+        if min(abs(first.bbox[0] - x) for x in label_x) > 6.0 or first.empty:
             continue
-        if first.cell.col != c1.col or all(s.empty for s in slots[1:]):  # type: ignore[union-attr]
-            continue
+        values = row.slots[1:]
+        if all(s.empty for s in values) or sum(any(ch in MARKS for ch in s.text) for s in row.slots) >= 2:
+            continue  # nothing beside it, or a grid of choices
         text, numbered = _slot_label_text(first)
-        key = Key(first, row_index, 0, text, numbered, True)
-        key.value = Value([p for s in slots[1:] for p in s.parts])
+        key = Key(first, ri, 0, text, numbered, True)
+        key.value = Value([p for s in values for p in s.parts])
         out.append(key)
     return out
 
@@ -660,20 +662,30 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     text = text_of(parts)
     if f.prefix or (f.suffix and f.type not in ("yen", "int")):
         inner = _between(text, f.prefix, f.suffix)
+        if inner is None and f.prefix:
+            inner = _after_choices(text, siblings, f.suffix)
         if inner is None:
             return Reading(None, text, parts, 0.0, "empty")
         text = inner
+        parts = _narrow(parts, inner)
     elif f.type in ("yen", "int") and len([s for s in siblings if s.type in ("yen", "int")]) > 1:
         picked = _amount_for(f, siblings, text)
         if picked is None:
             return Reading(None, text, parts, 0.0, "unparsed")
         text = picked
+        parts = _narrow(parts, re.sub(r"\s+", "", picked).split("円")[0].lstrip("¥￥"))
     if f.pattern:
         m = re.search(f.pattern, unicodedata.normalize("NFKC", text))
         if m is None:
             return Reading(None, text, parts, 0.0, "unparsed")
         text = m.group(1) if m.groups() else m.group(0)
     text = text.strip(" 　\t:：")
+    if f.type not in ("text", "katakana"):
+        text = text.strip(".,;・。、 ")  # specks beside a number or an address
+    if f.type in ("yen", "int"):
+        text = re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", text)  # a comma read twice (10,.810)
+    if f.type in ("yen", "int") and len(parts) > 1:
+        parts = [p for p in parts if any(ch.isdigit() for ch in unicodedata.normalize("NFKC", p.text))][:1] or parts
     if any(p.line.ocr for p in parts):
         text = _ocr_cleanup(f, text)
     if not text or text in ("-", "－", "―", "なし") and f.type not in ("text", "katakana"):
@@ -684,15 +696,48 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     return Reading(norm.value, text, parts, norm.fit)
 
 
+def _narrow(parts: list[Part], needle: str) -> list[Part]:
+    """The parts cut to where ``needle`` stands (one amount of several in a cell), so that
+    its box is its own; all of them when it cannot be placed."""
+    needle = needle.strip()
+    if not needle:
+        return parts
+    for p in parts:
+        raw = p.text
+        t = unicodedata.normalize("NFKC", raw)
+        k = t.find(needle)
+        if k >= 0 and len(t) == len(raw):
+            return [Part(p.line, p.start + k, p.start + k + len(needle))]
+    return parts
+
+
+def _after_choices(text: str, siblings: list[FieldDecl], suffix: str | None) -> str | None:
+    """A detail whose opening bracket was lost (☑ 市外 群馬県沼田市)): what follows the last
+    choice label of the row, up to the closing bracket."""
+    t = unicodedata.normalize("NFKC", text)
+    end = -1
+    for s in siblings:
+        for c in s.choices:
+            for lab in (c.label, *c.variants):
+                k = t.rfind(unicodedata.normalize("NFKC", lab))
+                if k >= 0:
+                    end = max(end, k + len(lab))
+    if end < 0:
+        return None
+    rest = t[end:]
+    if suffix:
+        rest = rest.split(unicodedata.normalize("NFKC", suffix))[0]
+    rest = rest.strip(" \t\n" + "".join(MARKS) + "()（）")
+    return rest or None
+
+
 def _ocr_cleanup(f: FieldDecl, text: str) -> str:
     """What a scan does to values of a type, undone before they are parsed: a web address's
-    end (.co.jd), a thousands comma read twice (10,.810)."""
+    end (.co.jd)."""
     from extract.repairs import repair_domain
 
     if f.type in ("email", "url"):
         return repair_domain(text)
-    if f.type in ("yen", "int"):
-        return re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", text)
     return text
 
 
@@ -770,10 +815,14 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
         text = raw
     owners = _char_owners(parts)
     states, mark_at = _choices_by_label(f, text)
-    if any(p.line.ocr for p in parts) and len(states) < len(f.choices):
+    if len(states) < len(f.choices):
+        # the choices whose label was misread, from the row's items in order
         aligned, aligned_marks = _choices_by_items(f, text)
-        if sum(1 for _, m in aligned if m is not None) > sum(1 for _, m in states if m is not None):
-            states, mark_at = aligned, aligned_marks
+        have = {v for v, _ in states}
+        extra = [(v, m) for v, m in aligned if v not in have and m]
+        if extra or not states:
+            states = states + extra if states else aligned
+            mark_at = mark_at + aligned_marks
     if not states or all(m is None for _, m in states):
         return Reading(None, text, parts, 0.0, "unparsed")
     chosen: list[Any] = []
@@ -931,8 +980,7 @@ class StructuredResult:
 
 
 def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETTINGS) -> StructuredResult:
-    structures = [build_structure(p) for p in pages]
-    rows = document_rows(structures)
+    rows = document_of(pages)
     targets = targets_of(form)
     keys = find_keys(rows, targets, settings)
     _debug_keys(keys, rows)
@@ -990,6 +1038,14 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                     unparsed[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
                 continue
             found[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
+    # statements (滞納はありません) count wherever they stand, even without their row's label
+    for f in form.fields():
+        if f.key not in found and f.choices and f.read_as == "phrases":
+            reading = read_statement_anywhere(f, rows)
+            if reading is not None:
+                page = reading.parts[0].line.page if reading.parts else 1
+                found[f.key] = Found(f.key, reading, 90.0, 10.0, page, sources.get(page, "text"))
+                missing.pop(f.key, None)
     return StructuredResult(found, missing, unparsed)
 
 
@@ -1014,6 +1070,67 @@ def _scan_value(f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: in
             if reading.value is not None:
                 return reading
     return None
+
+
+#: A statement read with fewer characters right than this (in percent) does not count, unless
+#: it is long enough that one wrong character leaves it plain (滞納はありません read as
+#: 清納はありません); 滞納あり and 滞納なし, two characters apart, stay too short to forgive.
+PHRASE_FLOOR = 88.0
+PHRASE_ONE_OFF_LENGTH = 6
+
+
+def read_statement_anywhere(f: FieldDecl, rows: list[Row]) -> Reading | None:
+    """A statement anywhere in the document that decides the field (滞納はありません → true);
+    one printed as a choice and left unticked (☐ 滞納があります) does not count."""
+    best: tuple[float, Any, list[Part]] | None = None
+    for row in rows:
+        for slot in row.slots:
+            raw = "".join(p.text for p in slot.parts)
+            text = fold(raw)
+            if not text:
+                continue
+            for c in f.choices:
+                for phrase in (c.label, *c.variants):
+                    key = fold(phrase)
+                    if not key or len(text) < len(key):
+                        continue
+                    k = text.find(key)
+                    if k >= 0:
+                        if text[:k].rstrip()[-1:] in UNCHECKED_MARKS:
+                            continue
+                        score = 100.0
+                    else:
+                        al = fuzz.partial_ratio_alignment(key, text)
+                        floor = PHRASE_FLOOR if len(key) < PHRASE_ONE_OFF_LENGTH else min(PHRASE_FLOOR, 100 * (1 - 1 / len(key)) - 0.5)
+                        if al.score < floor:
+                            continue
+                        score = al.score
+                    if best is None or score > best[0]:
+                        best = (score, c.value, slot.parts)
+    if best is None:
+        return None
+    return Reading(best[1], "".join(p.text for p in best[2]), best[2], best[0] / 100)
+
+
+def document_of(pages: list[Page]) -> list[Row]:
+    return document_rows([build_structure(p) for p in pages])
+
+
+def labels_found(form: FormDecl, lines: list[Line], settings: AssignSettings = SETTINGS) -> float:
+    """The share of the form's rows (those with fields) whose label is among ``lines``: how
+    much a page looks like the form, whatever its title says."""
+    rows = document_rows([PageStructure(page=None, tables=[], lines=lines)])  # type: ignore[arg-type]
+    targets = targets_of(form)
+    row_targets = [t for t in targets if t.field is None and t.row.fields]
+    if not row_targets:
+        return 0.0
+    keys = find_keys(rows, targets, settings)
+    found = 0
+    for t in row_targets:
+        floor = settings.whole_ocr if any(line.ocr for line in lines) else settings.whole_digital
+        if any(likeness(k.text, t.labels) >= floor for k in keys):
+            found += 1
+    return found / len(row_targets)
 
 
 def _same_label(f: FieldDecl, row: RowDecl) -> bool:

@@ -76,13 +76,9 @@ def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
 
 def _labels_found(form: FormDecl, lines: list[Line]) -> float:
     """The share of the form's labelled rows whose label is on the page."""
-    from extract.locate import find_anchors
+    from extract.assign import labels_found
 
-    rows = [r for r in form.rows() if r.label]
-    if not rows:
-        return 0.0
-    found = {id(a.row) for a in find_anchors(form, lines)}
-    return sum(id(r) in found for r in rows) / len(rows)
+    return labels_found(form, lines)
 
 
 def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Classification, list[Page]]]:
