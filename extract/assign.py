@@ -61,7 +61,7 @@ class AssignSettings:
 
 SETTINGS = AssignSettings()
 
-CHECKED_MARKS = frozenset("☑☒■●◉✓✔✅◼⬛▣レ")
+CHECKED_MARKS = frozenset("☑☒■●◉✓✔✅◼⬛▣レ√")
 UNCHECKED_MARKS = frozenset("☐□○〇◯◻")
 MARKS = CHECKED_MARKS | UNCHECKED_MARKS
 
@@ -255,7 +255,10 @@ def _slot_label_text(slot: Slot) -> tuple[str, bool]:
     :func:`likeness` to weigh."""
     joined = "".join(p.text for p in slot.parts)
     rest, numbered = _strip_numbering(unicodedata.normalize("NFKC", joined))
-    return fold(rest), numbered
+    text = fold(rest)
+    if len(text) > 2 and text[0] == "(" and text[-1] == ")" and "(" not in text[1:-1]:
+        text = text[1:-1]  # a sub-label printed in brackets: (税込)
+    return text, numbered
 
 
 def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings = SETTINGS) -> list[Key]:
@@ -270,7 +273,14 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
             if not text or len(text) > 40:
                 continue
             floor = settings.whole_ocr if slot.ocr else settings.whole_digital
-            if likeness(text, all_labels) >= floor:
+            like = likeness(text, all_labels)
+            if like >= floor:
+                if like < 90:
+                    # a weak match may be a label with its value in one slot: the inline pass takes it
+                    inline = _inline_key(slot, ri, ci, all_labels, settings)
+                    rest = inline.value.text.strip() if inline is not None and inline.value is not None else ""
+                    if len(rest) >= 2 and rest[0] not in "(（" and len(inline.text) < len(text) - 1:  # type: ignore[union-attr]
+                        continue
                 key = Key(slot, ri, ci, text, numbered, True)
                 keys.append(key)
                 by_slot[id(slot)] = key
@@ -333,7 +343,8 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
             sep = after[:1]
             # a label glued to its value is a label only when the value starts otherwise
             # than a word would go on (〒377…, 住所：…, 名称 …)
-            if sep and sep not in _SEPARATORS and not (label in ("〒",) or _starts_value(after)):
+            glued_ok = label in ("〒",) or _starts_value(after) or (slot.ocr and len(label) >= 2)
+            if sep and sep not in _SEPARATORS and not glued_ok:
                 continue
             if best is None or (score, m) > best[:2]:
                 best = (score, m, offset + lead + end)
@@ -669,7 +680,7 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
         text = inner
         parts = _narrow(parts, inner)
     elif f.type in ("yen", "int") and len([s for s in siblings if s.type in ("yen", "int")]) > 1:
-        picked = _amount_for(f, siblings, text)
+        picked = _amount_for(f, siblings, re.sub(r"(?<=\d)\s*([,，])\s*(?=\d{3})", r"\1", text))
         if picked is None:
             return Reading(None, text, parts, 0.0, "unparsed")
         text = picked
@@ -684,6 +695,7 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
         text = text.strip(".,;・。、 ")  # specks beside a number or an address
     if f.type in ("yen", "int"):
         text = re.sub(r"(?<=\d)[,.，．]{2,}(?=\d)", ",", text)  # a comma read twice (10,.810)
+        text = re.sub(r"(?<=\d)\s*([,，])\s*(?=\d{3})", r"\1", text)  # 10， 000
     if f.type in ("yen", "int") and len(parts) > 1:
         parts = [p for p in parts if any(ch.isdigit() for ch in unicodedata.normalize("NFKC", p.text))][:1] or parts
     if any(p.line.ocr for p in parts):
@@ -738,6 +750,10 @@ def _ocr_cleanup(f: FieldDecl, text: str) -> str:
 
     if f.type in ("email", "url"):
         return repair_domain(text)
+    if f.type == "text":
+        # a speck read as a full stop between or after Japanese characters (星野.美咲.)
+        text = re.sub(r"(?<=[^\x00-\x7f])\.+(?=[^\x00-\x7f])", " ", text)
+        text = re.sub(r"(?<=[^\x00-\x7f])\.+$", "", text)
     return text
 
 
@@ -1013,7 +1029,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
             elif own is not None:
                 if own.key.value is not None:
                     reading = read_value(f, row, own.key.value, [f])
-                elif own.key.column:
+                elif own.key.column and not f.choices:
                     reading = _read_column(f, own.key)
                 else:
                     reading = Reading(None, "", [], 0.0, "empty")
@@ -1023,7 +1039,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                     reading = None
                 elif row_a.key.value is not None:
                     reading = read_value(f, row, row_a.key.value, shared)
-                elif row_a.key.column:
+                elif row_a.key.column and not f.choices:
                     reading = _read_column(f, row_a.key)
                 else:
                     reading = Reading(None, "", [], 0.0, "empty")
