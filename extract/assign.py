@@ -70,7 +70,10 @@ _BRACKETS = "【】[]〔〕《》<>"
 _SEPARATORS = "：:】］]〕》>)）　 \t\n・."
 _PAREN = re.compile(r"[（(][^（）()]*[)）]?")
 _NOTE_MIN = 6  # a parenthesised text this long is a note, not part of the label
-TRUNCATED_MIN = 8  # a label's first characters, at least this many, may stand for it
+TRUNCATED_MIN = 8
+#: Types whose values hold no full stop, comma or dot of their own: such a character read
+#: into one is a speck.
+SPECK_FREE_TYPES = frozenset({"phone", "postal_code", "yen", "int", "date"})  # a label's first characters, at least this many, may stand for it
 
 
 def fold(text: str) -> str:
@@ -399,7 +402,7 @@ def _stacked_values(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -
         below = rows[nxt]
         x0, _, x1, _ = key.slot.bbox
         if key.slot.table is not None:
-            if below.table != key.slot.table:
+            if below.table != key.slot.table and not _table_goes_on(rows, key.row, nxt):
                 continue
             under = [s for s in below.slots if min(s.bbox[2], x1) - max(s.bbox[0], x0) > 0.5 * (s.bbox[2] - s.bbox[0])]
             if under and all(id(s) not in by_slot for s in under):
@@ -418,6 +421,17 @@ def _stacked_values(keys: list[Key], rows: list[Row], by_slot: dict[int, Key]) -
             r += 1
         if parts:
             key.value = Value(parts)
+
+
+def _table_goes_on(rows: list[Row], last: int, first: int) -> bool:
+    """Row ``first`` starts the table that goes on, on the next page, from the table whose
+    last row is ``last`` (a stacked label at a page's foot, its value on the next page)."""
+    a, b = rows[last], rows[first]
+    if a.table is None or b.table is None or b.page != a.page + 1:
+        return False
+    ends = last + 1 >= len(rows) or rows[last + 1].table != a.table
+    starts = first == 0 or rows[first - 1].table != b.table
+    return ends and starts
 
 
 def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key], settings: AssignSettings) -> None:
@@ -703,6 +717,12 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     if not text or text in ("-", "－", "―", "なし") and f.type not in ("text", "katakana"):
         return Reading(None, text, parts, 0.0, "empty")
     norm = normalize.normalize_value(f.type, text)
+    if (norm.value is None or norm.value == "") and f.type in SPECK_FREE_TYPES and any(p.line.ocr for p in parts):
+        # specks read into a typed value (0279-22-79.07): the value without them, for review
+        bare = re.sub(r"[.,'`・:;]", "", text) if f.type != "yen" else re.sub(r"[.'`・:;]", "", text)
+        again = normalize.normalize_value(f.type, bare)
+        if again.value not in (None, ""):
+            return Reading(again.value, text, parts, min(again.fit, 0.6))
     if norm.value is None or norm.value == "":
         return Reading(None, text, parts, 0.0, "unparsed")
     return Reading(norm.value, text, parts, norm.fit)
@@ -751,9 +771,11 @@ def _ocr_cleanup(f: FieldDecl, text: str) -> str:
     if f.type in ("email", "url"):
         return repair_domain(text)
     if f.type == "text":
-        # a speck read as a full stop between or after Japanese characters (星野.美咲.)
+        # a speck read as a full stop between or after Japanese characters (星野.美咲.), a
+        # separator read twice (60サイズ・・3.2kg), a speck at the end (1.1kg.)
         text = re.sub(r"(?<=[^\x00-\x7f])\.+(?=[^\x00-\x7f])", " ", text)
-        text = re.sub(r"(?<=[^\x00-\x7f])\.+$", "", text)
+        text = re.sub(r"([・、.])\1+", r"\1", text)
+        text = text.rstrip(".・,'`")
     return text
 
 

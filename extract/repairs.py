@@ -14,11 +14,10 @@ import logging
 import re
 import unicodedata
 
-from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from extract import lexicon
-from extract.keys import CONTRACTED_SMALL, TO_LARGE, fold
+from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
@@ -135,10 +134,11 @@ def snap_to_known(field: ExtractedField, known: tuple[str, ...]) -> ExtractedFie
 
 
 def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key: str = "") -> ExtractedField:
-    """What a scan adds to a text value taken away: the tail of a wrapped label read as the
-    value's start (・賞味期 冷凍で…), specks before it, x for ×; misread place names; in fields
-    of goods and free text, kanji misread as a look-alike that makes no word (for review)."""
-    value = _strip_label_tail(field.value, row, field.source == "ocr").lstrip(_STRIP + LEADING_SPECKS + ";|")
+    """What a scan adds to a text value taken away: specks before it, x for ×; misread place
+    names; in fields of goods and free text, kanji misread as a look-alike that makes no word
+    (for review). (A wrapped label's tail no longer reaches a value: labels and values are
+    apart in the page's structure.)"""
+    value = field.value.lstrip(_STRIP + LEADING_SPECKS + ";|")
     if field.source == "ocr":
         value = _LABEL_END_WITH_COLON.sub("", value)
         value = _TIMES.sub("×", value)
@@ -166,41 +166,6 @@ def tidy_text(field: ExtractedField, row: RowDecl, prefer: tuple[str, ...], key:
     if value == field.value:
         return field
     return field.model_copy(update={"value": value})
-
-
-#: How alike (extract.lexicon.glyph_similarity) a lone character before a scanned value must
-#: look to its label's last character to be taken for it (微 for the 徴 of 特徴: 0.91).
-LABEL_END_LIKENESS = 0.8
-
-
-def _misread_label_end(char: str, row: RowDecl) -> bool:
-    """The label's last character, read apart from the label and misread (特微 赤城…)."""
-    if not lexicon.is_kanji(char):
-        return False
-    try:
-        return any(lexicon.glyph_similarity(char, fold(label)[0][-1]) >= LABEL_END_LIKENESS for label in row.all_labels() if label)
-    except OSError:  # no fonts to compare with
-        return False
-
-
-def _strip_label_tail(value: str, row: RowDecl, scanned: bool = False) -> str:
-    """A value that starts with the end of its row's label (the label wrapped and its second
-    line was read with the value) loses that piece; on a scan, also a lone character that
-    looks like the label's last."""
-    head = value.split(" ", 1)
-    if len(head) != 2 or not head[0]:
-        return value
-    if len(head[0]) == 1:
-        return head[1] if scanned and _misread_label_end(head[0], row) else value
-    piece = fold(head[0])[0]
-    for label in row.all_labels():
-        key = fold(label)[0]
-        if any(c.isdigit() for c in piece) and not any(c.isdigit() for c in key):
-            continue  # 100サイズ is the value's, however like サイズ・梱包重量
-        tail = key[-len(piece) - 1 :]
-        if len(piece) <= len(key) - 2 and fuzz.partial_ratio(piece, tail) >= 66:
-            return head[1]
-    return value
 
 
 def _with_tax(excl: int) -> set[int]:

@@ -85,16 +85,6 @@ def test_names_of_people_and_typed_text_keep_their_kanji(form1_rows) -> None:
     assert typed.value == "上州和生"
 
 
-def test_a_misread_last_label_character_before_a_scanned_value_is_dropped(form1_rows) -> None:
-    """Regression (unseen scans): 商品の説明・特徴 read 特微, its 微 taken for the value's start."""
-    row = form1_rows["product_description"]
-    read = "微 赤城高原で育った豚肉を使い、桜のチップでじっくり燻製しました。"
-    assert tidy_text(_spec_field(read), row, (), "product_description").value == read[2:]
-    assert tidy_text(_spec_field(read, source="text"), row, (), "product_description").value == read
-    kept = "赤 城高原で育った豚肉"  # 赤 looks nothing like 徴
-    assert tidy_text(_spec_field(kept), row, (), "product_description").value == kept
-
-
 def test_a_percent_sign_read_twice_is_once(spec_row) -> None:
     """Regression (unseen scans): 果汁100% read as 果汁100%%."""
     assert tidy_text(_spec_field("果汁100%%のジュース"), spec_row, ()).value == "果汁100%のジュース"
@@ -234,9 +224,3 @@ def test_a_colon_that_is_no_time_of_day_is_marked_for_review(spec_row, read: str
     assert tidied.value == read and tidied.review is doubted
 
 
-def test_a_value_starting_with_a_number_keeps_what_looks_like_its_label_s_end() -> None:
-    """Regression (blind 300 dpi scan): 100サイズ ・5kg lost 100サイズ, taken for the wrapped end
-    of its label 梱包サイズ・梱包重量 (a label has no digits); a true wrapped tail still goes."""
-    row = next(r for r in get_form("shibukawa.form1").rows() if any(f.key == "package_size_weight" for f in r.fields))
-    assert tidy_text(_spec_field("100サイズ ・5kg"), row, ()).value == "100サイズ ・5kg"
-    assert tidy_text(_spec_field("梱包重量 100サイズ・5kg"), row, ()).value == "100サイズ・5kg"
