@@ -1107,6 +1107,11 @@ def _scan_value(f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: in
             reading = read_value(f, row, Value(slot.parts), [f])
             if reading.value is not None:
                 return reading
+        if len(rows[r].slots) > 1:
+            # a value cut into cells (a seal's frame taken for rules: 令和7年7月 | 29日)
+            reading = read_value(f, row, Value([p for s in rows[r].slots for p in s.parts]), [f])
+            if reading.value is not None:
+                return reading
     return None
 
 
@@ -1197,11 +1202,11 @@ def _read_column(f: FieldDecl, key: Key) -> Reading:
         total = 0
         fits = []
         for s in cells:
-            norm = normalize.normalize_value(f.type, text_of(s.parts))
-            if norm.value is None:
+            one = read_value(f, RowDecl(label="", fields=(f,)), Value(s.parts), [f])
+            if one.value is None:
                 return Reading(None, text_of(s.parts), s.parts, 0.0, "unparsed")
-            total += int(norm.value)
-            fits.append(norm.fit)
+            total += int(one.value)
+            fits.append(one.fit)
         return Reading(total, "・".join(text_of(s.parts) for s in cells), parts, min(fits))
     texts = [text_of(s.parts) for s in cells]
     return Reading("・".join(dict.fromkeys(texts)), "・".join(texts), parts, 1.0)

@@ -279,11 +279,12 @@ def tax_record(rng: random.Random, layout: int, content: Content = BASE) -> dict
         "taxpayer_name": rng.choice(c.companies),
         "tax_kind": rng.choice(c.tax_kinds),
         "issue_date": _date(rng),
-        "issuer": f"{mayor} {issuer_name}".strip(),
+        # the office is the issuer (DESIGN 4.3); the signature line also prints the name
+        "issuer": mayor,
         "no_arrears": not arrears,
         "unpaid_amount": unpaid,
     }
-    return {"form": "tax_certificate", "fields": fields, "layout": layout}
+    return {"form": "tax_certificate", "fields": fields, "layout": layout, "signature": f"{mayor} {issuer_name}".strip()}
 
 
 def origin_record(rng: random.Random, layout: int, content: Content = BASE) -> dict[str, Any]:
@@ -367,7 +368,7 @@ def tax_docx(record: dict[str, Any]) -> bytes:
         statement = "上記のとおり滞納はありませんので証明します。" if f["no_arrears"] else "上記のとおり未納の税額があることを証明します。"
         _para(doc, statement, space=18)
         _para(doc, when, align="left")
-        _para(doc, f["issuer"], align="right", size=12)
+        _para(doc, record.get("signature", f["issuer"]), align="right", size=12)
     elif layout == 1:  # 市税完納証明書: lines with labels, statement before the date
         doc = _doc("ＭＳ ゴシック")
         _para(doc, "市税完納証明書", size=16, bold=True, align="center", space=24)
@@ -381,7 +382,7 @@ def tax_docx(record: dict[str, Any]) -> bytes:
             _para(doc, f"上記の者について、未納の税額があります。未納額：{unpaid:,}円", space=6)
         _para(doc, "上記のとおり証明します。", space=18)
         _para(doc, when, align="left")
-        _para(doc, f["issuer"], align="right", size=12)
+        _para(doc, record.get("signature", f["issuer"]), align="right", size=12)
     else:  # a tax office's 納税証明書（その3）: a header table with columns
         doc = _doc("ＭＳ 明朝")
         _para(doc, "納税証明書（その３）", size=16, bold=True, align="center", space=18)
@@ -399,7 +400,7 @@ def tax_docx(record: dict[str, Any]) -> bytes:
         _para(doc, "滞納なし" if f["no_arrears"] else "滞納あり", space=12)
         _para(doc, "上記のとおり相違ないことを証明します。", space=12)
         _para(doc, when)
-        _para(doc, f["issuer"], align="right", size=12)
+        _para(doc, record.get("signature", f["issuer"]), align="right", size=12)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
