@@ -685,6 +685,9 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
             return boxes
         return _read_statement(f, parts)
     text = text_of(parts)
+    if f.type in ("email", "url", "phone", "postal_code"):
+        # an address wrapped in its cell (…teuchi.c / o.jp) is one word
+        text = "".join(p.text.strip() for p in parts)
     if f.prefix or (f.suffix and f.type not in ("yen", "int")):
         inner = _between(text, f.prefix, f.suffix)
         if inner is None and f.prefix:
@@ -853,7 +856,7 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
         text = raw
     owners = _char_owners(parts)
     states, mark_at = _choices_by_label(f, text)
-    if len(states) < len(f.choices):
+    if len({v for v, _ in states}) < len(f.choices):
         # the choices whose label was misread, from the row's items in order
         aligned, aligned_marks = _choices_by_items(f, text)
         have = {v for v, _ in states}
@@ -861,7 +864,12 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
         if extra or not states:
             states = states + extra if states else aligned
             mark_at = mark_at + aligned_marks
-    if not states or all(m is None for _, m in states):
+    if not states:
+        return Reading(None, text, parts, 0.0, "unparsed")
+    if all(m is None for _, m in states):
+        if f.type == "multi_choice" and len({v for v, _ in states}) == len(f.choices):
+            # every choice printed and none marked (a grid ticked only where chosen)
+            return Reading([], text, parts, 0.7 if any(p.line.ocr for p in parts) else 1.0)
         return Reading(None, text, parts, 0.0, "unparsed")
     chosen: list[Any] = []
     for value, mark in states:
@@ -869,7 +877,7 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
             chosen.append(value)
     confs = [owners[i].conf for i in mark_at if i in owners]
     conf = min(confs) if confs else None
-    fit = 1.0 if len(states) == len(f.choices) else 0.7
+    fit = 1.0 if len({v for v, _ in states}) == len(f.choices) else 0.7
     if f.type == "multi_choice":
         return Reading(chosen, text, parts, fit, conf=conf)
     if len(chosen) != 1:
@@ -1029,6 +1037,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
     missing: dict[str, str] = {}
     unparsed: dict[str, Found] = {}
     order = {r.label: i for i, r in enumerate(form.rows())}
+    keyed_rows = {k.row for k in keys}
     for row in form.rows():
         row_a = assigned.get(f"row:{row.label}")
         own_keys = {f.key for f in row.fields if f.key in assigned and (row_a is None or assigned[f.key].key is not row_a.key)}
@@ -1050,7 +1059,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                     reading = read_value(f, row, below, list(row.fields)) if below.parts else Reading(None, "", [], 0.0, "empty")
             elif own is not None:
                 if own.key.value is not None:
-                    reading = read_value(f, row, own.key.value, [f])
+                    reading = read_value(f, row, _with_continuation(own.key, f, rows, keyed_rows), [f])
                 elif own.key.column and not f.choices:
                     reading = _read_column(f, own.key)
                 else:
@@ -1060,7 +1069,8 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                 if f.all_labels() and f.type not in ("yen", "int") and not _same_label(f, row) and len(shared) > 1:
                     reading = None
                 elif row_a.key.value is not None:
-                    reading = read_value(f, row, row_a.key.value, shared)
+                    value = _with_continuation(row_a.key, f, rows, keyed_rows) if len(shared) == 1 else row_a.key.value
+                    reading = read_value(f, row, value, shared)
                 elif row_a.key.column and not f.choices:
                     reading = _read_column(f, row_a.key)
                 else:
@@ -1126,9 +1136,12 @@ def read_statement_anywhere(f: FieldDecl, rows: list[Row]) -> Reading | None:
     """A statement anywhere in the document that decides the field (滞納はありません → true);
     one printed as a choice and left unticked (☐ 滞納があります) does not count."""
     best: tuple[float, Any, list[Part]] | None = None
-    for row in rows:
+    for ri, row in enumerate(rows):
         for slot in row.slots:
-            raw = "".join(p.text for p in slot.parts)
+            parts = list(slot.parts)
+            if slot.table is None and ri + 1 < len(rows) and rows[ri + 1].table is None:
+                parts += rows[ri + 1].slots[0].parts  # a statement wrapped onto the next line
+            raw = "".join(p.text for p in parts)
             text = fold(raw)
             if not text:
                 continue
@@ -1149,7 +1162,7 @@ def read_statement_anywhere(f: FieldDecl, rows: list[Row]) -> Reading | None:
                             continue
                         score = al.score
                     if best is None or score > best[0]:
-                        best = (score, c.value, slot.parts)
+                        best = (score, c.value, parts)
     if best is None:
         return None
     return Reading(best[1], "".join(p.text for p in best[2]), best[2], best[0] / 100)
@@ -1176,6 +1189,32 @@ def labels_found(form: FormDecl, lines: list[Line], settings: AssignSettings = S
     return found / len(row_targets)
 
 
+def _with_continuation(key: Key, f: FieldDecl, rows: list[Row], keyed_rows: set[int]) -> Value:
+    """A text value written after its label on a line outside tables, and wrapped: the lines
+    under it that start where the label or the value starts, close below, hold no label."""
+    value = key.value
+    assert value is not None
+    if f.type != "text" or key.whole or key.slot.table is not None or value.blank:
+        return value
+    first = value.parts[0]
+    value_x = first.line.span_box(first.start, first.end)
+    if value_x is None:
+        return value
+    lefts = (key.slot.bbox[0], value_x[0])
+    height = key.slot.bbox[3] - key.slot.bbox[1]
+    last_y = key.slot.bbox[3]
+    parts = list(value.parts)
+    r = key.row + 1
+    while r < len(rows) and r not in keyed_rows and rows[r].table is None and rows[r].page == key.slot.page:
+        slot = rows[r].slots[0]
+        if len(rows[r].slots) > 1 or slot.bbox[1] - last_y > 0.8 * height or min(abs(slot.bbox[0] - x) for x in lefts) > 2.0:
+            break
+        parts.extend(slot.parts)
+        last_y = slot.bbox[3]
+        r += 1
+    return Value(parts)
+
+
 def _same_label(f: FieldDecl, row: RowDecl) -> bool:
     rows = {fold(x) for x in row.all_labels()}
     return any(fold(x) in rows for x in f.all_labels())
@@ -1185,8 +1224,11 @@ def _below(key: Key, keys: list[Key], rows: list[Row], assigned: dict[str, Assig
     """The rows after ``key``'s row up to the next assigned key's row: a grid of choices."""
     taken_rows = sorted({a.key.row for a in assigned.values() if a.key.row > key.row})
     end = taken_rows[0] if taken_rows else len(rows)
+    own = {id(p.line) for p in key.value.parts} if key.value is not None else set()
     parts: list[Part] = []
     for r in range(key.row + 1, end):
+        if any(id(p.line) in own for s in rows[r].slots for p in s.parts):
+            continue  # the row's own value, stacked under its label
         for s in rows[r].slots:
             parts.extend(s.parts)
     return Value(parts)
