@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["notices_throughput.py", "ocr_benchmark.py", "load_extract.py"]
+BENCHMARKS = ["notices_throughput.py", "ocr_benchmark.py", "zoo_benchmark.py", "load_extract.py"]
 
 
 def main() -> int:
