@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -455,8 +457,7 @@ def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key], se
             column: list[Slot] = []
             r = ri + 1
             while r < len(rows) and rows[r].table == key.slot.table:
-                first = fold(rows[r].slots[0].text)
-                if any(first.endswith(w) for w in settings.total_words):
+                if any(fold(s.text).endswith(w) for s in rows[r].slots for w in settings.total_words):
                     break  # a total row is no data row
                 for s in rows[r].slots:
                     overlap = min(s.bbox[2], x1) - max(s.bbox[0], x0)
@@ -551,7 +552,7 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
             multi = any(f.all_labels() for f in t.row.fields)
             if multi and k.children:
                 score += settings.shape_bonus
-            if not multi and k.value is not None and not k.children:
+            if not multi and (k.value is not None or k.column) and not k.children:
                 score += settings.shape_bonus
             pairs.append((score, -ki, ti, t, k))
     _take(pairs, out, used, settings)
@@ -731,6 +732,45 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
     return Reading(norm.value, text, parts, norm.fit)
 
 
+LOOKALIKES_PATH = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "script_lookalikes.tsv"
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for line in LOOKALIKES_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            read, meant, script = line.split("\t")
+            out[read] = (meant, script.strip())
+    return out
+
+
+def script_of(ch: str) -> str | None:
+    if "\u30a0" <= ch <= "\u30ff":
+        return "katakana"
+    if "\u4e00" <= ch <= "\u9fff" or ch == "々":
+        return "kanji"
+    if "\u3040" <= ch <= "\u309f":
+        return "hiragana"
+    return None
+
+
+def put_right_lookalikes(text: str) -> str:
+    """Look-alikes of another script put right by the script around them (data:
+    forms/vocabulary/script_lookalikes.tsv)."""
+    table = _lookalikes()
+    chars = list(text)
+    for i, ch in enumerate(text):
+        if ch not in table:
+            continue
+        meant, script = table[ch]
+        around = [script_of(c) for c in chars[max(0, i - 2) : i] + chars[i + 1 : i + 3]]
+        own = script_of(ch)
+        if around.count(script) >= 2 and around.count(script) > around.count(own):
+            chars[i] = meant
+    return "".join(chars)
+
+
 def _narrow(parts: list[Part], needle: str) -> list[Part]:
     """The parts cut to where ``needle`` stands (one amount of several in a cell), so that
     its box is its own; all of them when it cannot be placed."""
@@ -773,6 +813,8 @@ def _ocr_cleanup(f: FieldDecl, text: str) -> str:
 
     if f.type in ("email", "url"):
         return repair_domain(text)
+    if f.type in ("text", "katakana"):
+        text = put_right_lookalikes(text)
     if f.type == "text":
         # a speck read as a full stop between or after Japanese characters (星野.美咲.), a
         # separator read twice (60サイズ・・3.2kg), a speck at the end (1.1kg.)

@@ -1,0 +1,84 @@
+"""The stages of extract/assign.py on their own: label likeness, choices by their marks,
+amounts by their qualifiers, details in brackets, look-alikes of another script."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.assign import Part, _amount_for, _between, _read_choices, likeness, put_right_lookalikes
+from extract.layout import Line
+from extract.pagemodel import Word
+from forms.catalogue import get_form
+
+FORM1 = get_form("shibukawa.form1")
+
+
+def _parts(text: str, *, ocr: bool = False) -> list[Part]:
+    words = [Word(text, 0.0, 0.0, 10.0 * len(text), 10.0, 0.9 if ocr else 1.0)]
+    line = Line(page=1, words=words, text=text, ocr=ocr, owners=[0] * len(text), segment_starts=[0])
+    return [Part(line, 0, len(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "at_least"),
+    [
+        ("代表者(職・氏名)", "代表者(職・氏名)", 100),
+        ("代表者", "代表者(職・氏名)", 90),  # the label printed without its parenthesis
+        ("商品規格(ポータルサイト等に転記します)", "商品規格", 100),  # a long note is no part of it
+        ("a当該地方団体によ", "a当該地方団体による返礼品等の調達費用", 75),  # cut where it wrapped
+    ],
+)
+def test_label_likeness(text: str, label: str, at_least: float) -> None:
+    assert likeness(text, (label,)) >= at_least
+
+
+def test_joined_sub_labels_are_told_apart() -> None:
+    """連絡先(所属部署) and 連絡先(ご担当者) are different labels, not both 連絡先."""
+    assert likeness("連絡先(ご担当者)", ("連絡先(所属部署)",)) < 84
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("☐市内 ☑市外（群馬県前橋市）", "outside"),
+        ("レ市内 □市外（ ）", "in_city"),
+        ("市内 市外 ✓（群馬県前橋市）", "outside"),  # a tick after the chosen only
+        ("●市内 ○市外", "in_city"),
+    ],
+)
+def test_a_choice_is_read_by_the_mark_beside_its_label(text: str, want: str) -> None:
+    assert _read_choices(FORM1.field("ingredients_origin"), _parts(text)).value == want
+
+
+def test_choices_whose_labels_were_misread_are_aligned_in_order() -> None:
+    reading = _read_choices(FORM1.field("carriers"), _parts("☑ゆうパック ☐佐川急便 ☑ヤマト運給", ocr=True))
+    assert reading.value == ["japan_post", "yamato"]
+
+
+def test_a_grid_with_nothing_ticked_is_none_chosen() -> None:
+    grid = "卵 乳 小麦 そば 落花生 えび かに さけ さば あわび いか いくら 牛肉 豚肉 鶏肉 ゼラチン アーモンド カシューナッツ くるみ 大豆 ごま マカダミアナッツ やまいも オレンジ キウイ バナナ もも りんご"
+    assert _read_choices(FORM1.field("allergens"), _parts(grid)).value == []
+
+
+def test_amounts_in_one_cell_go_by_their_qualifiers() -> None:
+    excl, incl = FORM1.field("gift_price_excl_tax"), FORM1.field("gift_price_incl_tax")
+    text = "￥3,207（税込価格）、￥2,970（本体価格）"
+    assert "2,970" in _amount_for(excl, [excl, incl], text)
+    assert "3,207" in _amount_for(incl, [excl, incl], text)
+
+
+def test_a_detail_keeps_its_own_brackets() -> None:
+    assert _between("☐市内 ☑市外（北海道（小豆））", "（", "）") == "北海道(小豆)"
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [("肩口ース500g", "肩ロース500g"), ("甘口みそにニ晩漬け", "甘口みそに二晩漬け"), ("カ士", "カ士")],
+)
+def test_look_alikes_of_another_script_are_put_right(read: str, meant: str) -> None:
+    assert put_right_lookalikes(read) == meant
+
+
+@pytest.mark.parametrize("word", ["ニンジン", "人口", "ロース", "第一回", "コーヒー", "工場", "力士", "カレー", "一括表示", "八幡", "夕方", "ハム", "口座番号", "エコバッグ"])
+def test_right_words_are_never_changed(word: str) -> None:
+    assert put_right_lookalikes(word) == word
