@@ -891,12 +891,12 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
     """Choices by the marks beside their printed labels. Labels found as printed decide;
     where some are misread (OCR), the row is cut into (text, mark) items at its marks and the
     items aligned to the declared choices in order, by edit distance."""
-    # wrapped lines joined: a label may be cut at the line's end (佐川 / 急便)
-    raw = "".join(p.text for p in parts)
+    # wrapped lines joined: a label may be cut at the line's end (佐川 / 急便); a mark at
+    # either side of the break stays apart from the next line's label
+    raw, owners = _joined(parts)
     text = unicodedata.normalize("NFKC", raw)
     if len(text) != len(raw):
         text = raw
-    owners = _char_owners(parts)
     states, mark_at = _choices_by_label(f, text)
     if len({v for v, _ in states}) < len(f.choices):
         # the choices whose label was misread, from the row's items in order
@@ -929,17 +929,21 @@ def _read_choices(f: FieldDecl, parts: list[Part]) -> Reading:
     return Reading(chosen[0], text, parts, fit, conf=conf)
 
 
-def _char_owners(parts: list[Part]) -> dict[int, Any]:
-    """For each character of the parts' joined text, the word it was read from."""
-    out: dict[int, Any] = {}
-    offset = 0
+def _joined(parts: list[Part]) -> tuple[str, dict[int, Any]]:
+    """The parts' text as one row of choices, and for each character the word it was read
+    from."""
+    raw = ""
+    owners: dict[int, Any] = {}
     for p in parts:
+        piece = p.text
+        if raw and piece and (raw[-1] in MARKS or piece[0] in MARKS):
+            raw += " "
         for i in range(p.start, p.end):
             o = p.line.owners[i] if i < len(p.line.owners) else -1
             if o >= 0:
-                out[offset + i - p.start] = p.line.words[o]
-        offset += p.end - p.start
-    return out
+                owners[len(raw) + i - p.start] = p.line.words[o]
+        raw += piece
+    return raw, owners
 
 
 def _choices_by_label(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | None]], list[int]]:
@@ -959,10 +963,7 @@ def _choices_by_label(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | N
     if not spots:
         return [], []
     spots.sort()
-    # a row of choices that starts with a mark has its marks before the labels (☑市内 □市外);
-    # one that starts with a label has them after (卵 □ 乳 ☑, 市内 ✓ 市外)
-    lead = text[: spots[0][0]].strip()
-    box_after = not (lead and lead[-1] in MARKS)
+    box_after = _marks_after(f, text, spots)
     states: list[tuple[Any, bool | None]] = []
     marks: list[int] = []
     for i, (a, b, value) in enumerate(spots):
@@ -978,8 +979,54 @@ def _choices_by_label(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | N
     return states, marks
 
 
+#: Marks printed after the label they tick, when nothing else tells (市内 ✓ 市外).
+TICK_MARKS = frozenset("✓✔√")
+
+
+def _marks_after(f: FieldDecl, text: str, spots: list[tuple[int, int, Any]]) -> bool:
+    """Whether the row's marks stand after their labels. A row that opens with a mark has
+    them before (☑市内 □市外); else the reading under which more labels have a mark beside
+    them (卵 □ … りんご ☑ after, whatever the free text after the grid names); else the
+    marks glued to a label on one side (OCR drops spaces and some empty marks: 市内 ●市外),
+    then the glyph (a tick goes after, a box or dot before), then the declaration."""
+    lead = text[: spots[0][0]].strip()
+    if lead and lead[-1] in MARKS:
+        return False
+    # the reading under which more labels have a mark beside them
+    marked_after = marked_before = 0
+    for i, (a, b, _) in enumerate(spots):
+        lo = spots[i - 1][1] if i else 0
+        hi = spots[i + 1][0] if i + 1 < len(spots) else len(text)
+        marked_after += _mark_near(text, b, hi, before=False) is not None
+        marked_before += _mark_near(text, lo, a, before=True) is not None
+    if marked_after != marked_before:
+        return marked_after > marked_before
+    before = after = 0
+    for i, (a, b, _) in enumerate(spots):
+        if a > 0 and text[a - 1] in MARKS:
+            before += 1
+        if b < len(text) and text[b] in MARKS:
+            after += 1
+    if before != after:
+        return after > before
+    marks = [ch for i, ch in enumerate(text) if _is_mark(text, i)]
+    if marks:
+        return all(ch in TICK_MARKS for ch in marks)
+    return f.box == "after"
+
+
+def _is_mark(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a mark: レ inside a katakana word (アレルギー) is a letter."""
+    ch = text[i]
+    if ch not in MARKS:
+        return False
+    if ch == "レ":
+        return not (i > 0 and script_of(text[i - 1]) == "katakana")
+    return True
+
+
 def _choices_by_items(f: FieldDecl, text: str) -> tuple[list[tuple[Any, bool | None]], list[int]]:
-    marks = [i for i, ch in enumerate(text) if ch in MARKS]
+    marks = [i for i in range(len(text)) if _is_mark(text, i)]
     if not marks:
         return [], []
     box_after = marks[0] > 0 and bool(text[: marks[0]].strip())
