@@ -73,7 +73,7 @@ def _page(d: dict[str, Any]) -> Page:
         width=float(d["width"]),
         height=float(d["height"]),
         source=d["source"],
-        words=[Word(**w) for w in d.get("words", [])],
+        words=[Word(**{**w, "char_confs": tuple(w.get("char_confs", ()))}) for w in d.get("words", [])],
         rules=[Rule(**r) for r in d.get("rules", [])],
         form_values=[
             FormValue(name=v["name"], value=v["value"], bbox=tuple(v["bbox"]) if v.get("bbox") else None)

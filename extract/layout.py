@@ -73,10 +73,19 @@ class Line:
         return union(boxes)
 
     def span_conf(self, start: int, end: int) -> float:
-        owners = {self.owners[i] for i in range(start, end) if 0 <= i < len(self.owners) and self.owners[i] >= 0}
-        if not owners:
-            return 1.0
-        return min(self.words[o].conf for o in owners)
+        """The least confidence of the characters ``text[start:end]``: per character where
+        the words carry them, else per word."""
+        confs = []
+        firsts: dict[int, int] = {}
+        for i in range(max(start, 0), min(end, len(self.owners))):
+            o = self.owners[i]
+            if o < 0:
+                continue
+            word = self.words[o]
+            first = firsts.setdefault(o, self.owners.index(o))
+            k = i - first
+            confs.append(word.char_confs[k] if len(word.char_confs) == len(word.text) else word.conf)
+        return min(confs) if confs else 1.0
 
 
 def build_lines(page: Page) -> list[Line]:

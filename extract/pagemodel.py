@@ -34,8 +34,11 @@ class Word:
     y0: float
     x1: float
     y1: float
-    #: Recognition confidence 0..1 (1.0 for digital text).
+    #: Recognition confidence 0..1 (1.0 for digital text): the least of its characters'.
     conf: float = 1.0
+    #: Per character, its recognition confidence 0..1, where the engine gives them (a word
+    #: read by OCR may hold a label and its value: each is as sure as its own characters).
+    char_confs: tuple[float, ...] = ()
 
     @property
     def bbox(self) -> BBox:
