@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 ENV_DIR = "MADOGUCHI_CACHE_DIR"
 #: Bump when the OCR steps change what they produce.
-READER_VERSION = "ocr-32"
+READER_VERSION = "ocr-33"
 FORMAT = 1
 
 

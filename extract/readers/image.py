@@ -48,6 +48,9 @@ GOOD_PAGE_SHARE = 0.35
 FLAT_BOX = 0.35
 #: Ruled lines are at least this long (mm); shorter straight strokes belong to characters.
 RULE_MIN_MM = 8.0
+#: A cell's wall in a table row of one line is as short as the row (6-7 mm); no character's
+#: stroke is this long.
+VERTICAL_RULE_MIN_MM = 5.0
 ENV_TIMEOUT = "MADOGUCHI_OCR_TIMEOUT"
 #: Is given a page as Tesseract read it (``MarkedPage``), to read it or parts of it again.
 KeepMarked = Callable[["MarkedPage"], None]
@@ -69,11 +72,11 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[tuple[int, int, int, i
 
     Returns the lines as pixel segments (x0, y0, x1, y1) and a mask of their pixels.
     """
-    length = max(10, int(dpi * RULE_MIN_MM / 25.4))
     bridge = max(3, int(dpi * 1.0 / 25.4))
     segments: list[tuple[int, int, int, int]] = []
     mask = np.zeros_like(ink)
     for horizontal in (True, False):
+        length = max(10, int(dpi * (RULE_MIN_MM if horizontal else VERTICAL_RULE_MIN_MM) / 25.4))
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
         mask |= lines
