@@ -75,7 +75,10 @@ _NOTE_MIN = 6  # a parenthesised text this long is a note, not part of the label
 TRUNCATED_MIN = 8
 #: Types whose values hold no full stop, comma or dot of their own: such a character read
 #: into one is a speck.
-SPECK_FREE_TYPES = frozenset({"phone", "postal_code", "yen", "int", "date"})  # a label's first characters, at least this many, may stand for it
+SPECK_FREE_TYPES = frozenset({"phone", "postal_code", "yen", "int", "date"})
+#: Types whose values say what they are: one found between the rows around its row, its
+#: label unread, is taken (for review).
+SELF_EVIDENT_TYPES = frozenset({"postal_code", "email", "url"})  # a label's first characters, at least this many, may stand for it
 
 
 def fold(text: str) -> str:
@@ -1175,6 +1178,18 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                     unparsed[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
                 continue
             found[f.key] = Found(f.key, reading, score, margin, page, sources.get(page, "text"))
+    # a value of a type that tells itself (〒 lost: T377-0102) between the rows around it
+    for row in form.rows():
+        for f in row.fields:
+            if missing.get(f.key) != "label_not_found" or f.type not in SELF_EVIDENT_TYPES:
+                continue
+            start, end = _neighbours(form, row, assigned, rows)
+            taken = {id(p.line) for x in found.values() for p in x.reading.parts}
+            reading = _scan_value(f, row, rows, start, end, skip=taken)
+            if reading is not None:
+                page = reading.parts[0].line.page if reading.parts else 1
+                found[f.key] = Found(f.key, reading, settings.by_place_score, 0.0, page, sources.get(page, "text"))
+                missing.pop(f.key)
     # statements (滞納はありません) count wherever they stand, even without their row's label
     for f in form.fields():
         if f.key not in found and f.choices and f.read_as == "phrases":
@@ -1193,7 +1208,18 @@ def _pseudo_key(reading: Reading | None) -> Key:
     return Key(slot, 0, 0, "", False, False)
 
 
-def _scan_value(f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: int, near: int | None = None) -> Reading | None:
+def _neighbours(form: FormDecl, row: RowDecl, assigned: dict[str, Assignment], rows: list[Row]) -> tuple[int, int]:
+    """The document rows between the keys of the declared rows found before and after ``row``."""
+    order = [r.label for r in form.rows()]
+    i = order.index(row.label)
+    before = [assigned[f"row:{lab}"].key.row for lab in order[:i] if f"row:{lab}" in assigned]
+    after = [assigned[f"row:{lab}"].key.row for lab in order[i + 1 :] if f"row:{lab}" in assigned]
+    return (max(before) + 1 if before else 0), (min(after) if after else len(rows))
+
+
+def _scan_value(
+    f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: int, near: int | None = None, skip: set[int] | None = None
+) -> Reading | None:
     """The first value of the field's type in rows ``start`` to ``end`` (a date under the
     title, the issuer's line), wherever it stands there; the rows nearest ``near`` first."""
     span = range(start, min(end, len(rows)))
@@ -1201,7 +1227,7 @@ def _scan_value(f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: in
         span = sorted(span, key=lambda r: (abs(r - near), r))  # type: ignore[assignment]
     for r in span:
         for slot in rows[r].slots:
-            if slot.empty:
+            if slot.empty or (skip and any(id(p.line) in skip for p in slot.parts)):
                 continue
             reading = read_value(f, row, Value(slot.parts), [f])
             if reading.value is not None:
