@@ -693,7 +693,8 @@ def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDec
         # an address wrapped in its cell (…teuchi.c / o.jp) is one word
         text = "".join(p.text.strip() for p in parts)
     if f.prefix or (f.suffix and f.type not in ("yen", "int")):
-        inner = _between(text, f.prefix, f.suffix)
+        # a detail follows the last choice of its row (市内 ☑市外（群馬県前橋市）)
+        inner = _between(_after_last_choice(text, siblings) or text, f.prefix, f.suffix)
         if inner is None and f.prefix:
             inner = _after_choices(text, siblings, f.suffix)
         if inner is None:
@@ -787,6 +788,18 @@ def _narrow(parts: list[Part], needle: str) -> list[Part]:
         if k >= 0 and len(t) == len(raw):
             return [Part(p.line, p.start + k, p.start + k + len(needle))]
     return parts
+
+
+def _after_last_choice(text: str, siblings: list[FieldDecl]) -> str | None:
+    t = unicodedata.normalize("NFKC", text)
+    end = -1
+    for s in siblings:
+        for c in s.choices:
+            for lab in (c.label, *c.variants):
+                k = t.rfind(unicodedata.normalize("NFKC", lab))
+                if k >= 0:
+                    end = max(end, k + len(lab))
+    return t[end:] if end >= 0 else None
 
 
 def _after_choices(text: str, siblings: list[FieldDecl], suffix: str | None) -> str | None:
