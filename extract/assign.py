@@ -283,8 +283,10 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
             floor = settings.whole_ocr if slot.ocr else settings.whole_digital
             like = likeness(text, all_labels)
             if like >= floor:
-                if like < 90:
-                    # a weak match may be a label with its value in one slot: the inline pass takes it
+                beside = any(not other.empty for other in row.slots[ci + 1 :])
+                if like < 90 and not beside:
+                    # a weak match may be a label with its value in one slot (nothing beside
+                    # it to be its value): the inline pass takes it
                     inline = _inline_key(slot, ri, ci, all_labels, settings)
                     rest = inline.value.text.strip() if inline is not None and inline.value is not None else ""
                     if len(rest) >= 2 and rest[0] not in "(（" and len(inline.text) < len(text) - 1:  # type: ignore[union-attr]
@@ -1300,21 +1302,19 @@ def document_of(pages: list[Page]) -> list[Row]:
     return document_rows([build_structure(p) for p in pages])
 
 
-def labels_found(form: FormDecl, lines: list[Line], settings: AssignSettings = SETTINGS) -> float:
-    """The share of the form's rows (those with fields) whose label is among ``lines``: how
-    much a page looks like the form, whatever its title says."""
+def labels_found(form: FormDecl, lines: list[Line], settings: AssignSettings = SETTINGS) -> tuple[int, int]:
+    """How many of the form's rows (those with fields) have their label among ``lines``, and
+    of how many: how much a page looks like the form, whatever its title says."""
+    lines = [line for line in lines if line.words]
     rows = document_rows([PageStructure(page=None, tables=[], lines=lines)])  # type: ignore[arg-type]
     targets = targets_of(form)
     row_targets = [t for t in targets if t.field is None and t.row.fields]
-    if not row_targets:
-        return 0.0
+    if not row_targets or not rows:
+        return 0, len(row_targets)
     keys = find_keys(rows, targets, settings)
-    found = 0
-    for t in row_targets:
-        floor = settings.whole_ocr if any(line.ocr for line in lines) else settings.whole_digital
-        if any(likeness(k.text, t.labels) >= floor for k in keys):
-            found += 1
-    return found / len(row_targets)
+    floor = settings.whole_ocr if any(line.ocr for line in lines) else settings.whole_digital
+    found = sum(1 for t in row_targets if any(likeness(k.text, t.labels) >= floor for k in keys))
+    return found, len(row_targets)
 
 
 def _with_continuation(key: Key, f: FieldDecl, rows: list[Row], keyed_rows: set[int]) -> Value:

@@ -22,6 +22,15 @@ MIN_TITLE_SCORE = 86.0
 #: also holds this share of the form's labels; alone it does not (課税証明書 is also 80).
 NEAR_TITLE_SCORE = 75.0
 NEAR_TITLE_LABELS = 0.75
+#: A title garbled further (納 税 証 明 書 read as 納説証 明) still names the document when
+#: half the form's labels are on the page and the title is this like it: the labels decide.
+GARBLED_TITLE_SCORE = 60.0
+GARBLED_TITLE_LABELS = 0.5
+#: A title read past recognition (納　税　証　明　書 spaced out, read as 川杉 説街 非 書): the
+#: labels alone name the document when this share of one form's labels (at least so many) is
+#: on the page, and more of them than of any other form's.
+LABELS_ALONE = 0.6
+LABELS_ALONE_COUNT = 4
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ def _title_score(title: str, line_text: str) -> float:
 def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
     best: tuple[float, int, FormDecl] | None = None
     near: dict[str, tuple[float, FormDecl]] = {}
+    garbled_titles: dict[str, tuple[float, FormDecl]] = {}
     for line in lines[:TITLE_LINES]:
         for form in forms:
             for title in (form.title, *form.title_variants):
@@ -65,12 +75,33 @@ def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
                     best = cand
                 if score >= NEAR_TITLE_SCORE and score > near.get(form.id, (0.0, form))[0]:
                     near[form.id] = (score, form)
+                if score >= GARBLED_TITLE_SCORE and score > garbled_titles.get(form.id, (0.0, form))[0]:
+                    garbled_titles[form.id] = (score, form)
     if best is not None and best[0] >= MIN_TITLE_SCORE:
         return Classification(best[2], best[0])
     # a title misread by a character more: the form's own labels on the page settle it
     for score, form in sorted(near.values(), key=lambda n: -n[0]):
         if _labels_found(form, lines) >= NEAR_TITLE_LABELS:
             return Classification(form, score)
+    from extract.assign import labels_found
+
+    counts = {form.id: labels_found(form, lines) for form in forms}
+    # no title at all: the labels of one form, many of them, more than any other form's
+    ranked = sorted(forms, key=lambda f: -counts[f.id][0])
+    top = ranked[0] if ranked else None
+    if top is not None:
+        found, total = counts[top.id]
+        runner_up = counts[ranked[1].id][0] if len(ranked) > 1 else -1
+        if found >= LABELS_ALONE_COUNT and found >= LABELS_ALONE * total and runner_up < found:
+            return Classification(top, 0.0)
+    # a title garbled further: with half the labels of that form, and that form only
+    fits = [
+        (score, form)
+        for score, form in garbled_titles.values()
+        if score < NEAR_TITLE_SCORE and counts[form.id][0] >= 3 and counts[form.id][0] >= GARBLED_TITLE_LABELS * counts[form.id][1]
+    ]
+    if len(fits) == 1:
+        return Classification(fits[0][1], fits[0][0])
     return Classification(None, best[0] if best else 0.0)
 
 
@@ -78,7 +109,8 @@ def _labels_found(form: FormDecl, lines: list[Line]) -> float:
     """The share of the form's labelled rows whose label is on the page."""
     from extract.assign import labels_found
 
-    return labels_found(form, lines)
+    found, total = labels_found(form, lines)
+    return found / total if total else 0.0
 
 
 def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Classification, list[Page]]]:
@@ -86,8 +118,12 @@ def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Clas
     groups: list[tuple[Classification, list[Page]]] = []
     for page in pages:
         found = classify_lines(build_lines(page), forms)
-        if found.form is not None or not groups:
+        # a page named by its labels only (no title) goes on the document before it: the
+        # second page of a form holds labels of the form too
+        if not groups or (found.form is not None and found.score >= NEAR_TITLE_SCORE):
             groups.append((found, [page]))
+        elif groups[-1][0].form is None and found.form is not None:
+            groups[-1] = (found, [*groups[-1][1], page])
         else:
             groups[-1][1].append(page)
     return groups

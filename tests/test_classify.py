@@ -44,3 +44,19 @@ def test_a_title_misread_by_one_character_more_is_recognised_by_the_form_s_label
     # the near title alone, or with a few of the labels (a 課税証明書 has an address and a name), is not enough
     assert classify_lines(lines([["疹税証明書（その3）"], ["本文"]]), [FORM1, TAX]).form is None
     assert classify_lines(lines([["課税証明書"], *labels[1:3], ["年度", "令和7年度"]]), [FORM1, TAX]).form is None
+
+
+def test_a_title_garbled_further_is_recognised_by_half_the_form_s_labels() -> None:
+    """Regression (zoo seed 7, 納 税 証 明 書 spaced out and read as 納説証 明): the title alone
+    scored 67 and every value of the certificate was lost."""
+    from extract.layout import build_lines
+    from tests.pagebuild import make_page
+
+    def lines(rows: list[list[str]]) -> list[Line]:
+        return build_lines(make_page(rows, widths=[90, 300], source="ocr", conf=0.8))
+
+    body = [["番号", "第8581号"], ["住所（納税地）", "群馬県渋川市北橘町真壁1286番地"], ["氏名（名称）", "伊香保物産株式会社"],
+            ["税目", "法人税、消費税及地方消費税"]]
+    assert classify_lines(lines([["納説証 明：（その３の３）"], *body]), [FORM1, TAX]).form is TAX
+    # a garbled title with a name and an address only is no certificate
+    assert classify_lines(lines([["納説証 明："], *body[1:3]]), [FORM1, TAX]).form is None
