@@ -180,6 +180,11 @@ class Target:
 
 
 def targets_of(form: FormDecl) -> list[Target]:
+    return list(_targets(form))
+
+
+@lru_cache(maxsize=64)
+def _targets(form: FormDecl) -> tuple[Target, ...]:
     out: list[Target] = []
     for row in form.rows():
         out.append(Target(row, None, tuple(dict.fromkeys(fold(x) for x in row.all_labels()))))
@@ -189,9 +194,10 @@ def targets_of(form: FormDecl) -> list[Target]:
                 joined = [fold(r) + s for r in row.all_labels() for s in subs]
                 joined += [fold(r) + "(" + s + ")" for r in row.all_labels() for s in subs]
                 out.append(Target(row, f, tuple(dict.fromkeys(subs + joined))))
-    return out
+    return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def likeness(text: str, labels: tuple[str, ...]) -> float:
     """How much ``text`` (folded) reads as one of ``labels`` (folded), 0..100."""
     if not text:
@@ -199,9 +205,10 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
     best = 0.0
     bare = _without_parens(text)
     note_removed = bare != text and len(text) - len(bare) >= _NOTE_MIN
-    for label in labels:
+    for label, bare_label in _bare_labels(labels):
         score = fuzz.ratio(text, label)
-        bare_label = _without_parens(label)
+        if best >= 100.0:
+            break
         if bare != text and bare_label == label:
             # a long note in parentheses (ポータルサイト等に転記します) is no part of the label;
             # a short one may be (商品名（フリガナ）), so it costs a little
@@ -214,6 +221,11 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
             score = max(score, fuzz.ratio(text, label[: len(text)]) - 100.0 * (1 - len(text) / len(label)) * 0.3)
         best = max(best, score)
     return best
+
+
+@lru_cache(maxsize=256)
+def _bare_labels(labels: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((label, _without_parens(label)) for label in labels)
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -335,14 +347,17 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
         lead += 1
     body = rest[lead:]
     best: tuple[float, int, int] | None = None
-    floor = settings.inline_ocr if slot.ocr else settings.inline_digital
+    ocr = slot.ocr
+    floor = settings.inline_ocr if ocr else settings.inline_digital
     compact = [(i, ch) for i, ch in enumerate(body) if not ch.isspace()]
     squeezed = "".join(ch for _, ch in compact)
     for label in labels:
         n = len(label)
         if n < 1 or len(squeezed) < n:
             continue
-        for m in (n, n - 1, n + 1) if slot.ocr and n >= 4 else (n,):
+        if not ocr and not squeezed.startswith(label):
+            continue  # typed text: the label as printed, or none
+        for m in (n, n - 1, n + 1) if ocr and n >= 4 else (n,):
             if m <= 0 or m > len(squeezed):
                 continue
             score = fuzz.ratio(squeezed[:m], label)
@@ -353,7 +368,7 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
             sep = after[:1]
             # a label glued to its value is a label only when the value starts otherwise
             # than a word would go on (〒377…, 住所：…, 名称 …)
-            glued_ok = label in ("〒",) or _starts_value(after) or (slot.ocr and len(label) >= 2)
+            glued_ok = label in ("〒",) or _starts_value(after) or (ocr and len(label) >= 2)
             if sep and sep not in _SEPARATORS and not glued_ok:
                 continue
             if best is None or (score, m) > best[:2]:
@@ -379,17 +394,17 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
 def _key_after_a_sentence(text: str, labels: tuple[str, ...]) -> tuple[float, int, int] | None:
     """``ラベル：値`` after a statement on the same line (…あります。 未納額：27,000円): the
     label's start (as ``-start - 1``) and end, the earliest such label."""
-    best: tuple[float, int, int] | None = None
-    for label in labels:
-        if len(label) < 2:
-            continue
-        for m in re.finditer(re.escape(label) + r"\s*[:：]", text):
-            a = m.start()
-            if a == 0 or not (text[a - 1].isspace() or text[a - 1] in "。、"):
-                continue
-            if best is None or -a - 1 > best[1]:
-                best = (100.0, -a - 1, a + len(label))
-    return best
+    for m in _labels_with_colon(labels).finditer(text):
+        a = m.start()
+        if a > 0 and (text[a - 1].isspace() or text[a - 1] in "。、"):
+            return (100.0, -a - 1, a + len(m.group(1)))
+    return None
+
+
+@lru_cache(maxsize=64)
+def _labels_with_colon(labels: tuple[str, ...]) -> re.Pattern[str]:
+    names = sorted((lab for lab in labels if len(lab) >= 2), key=len, reverse=True)
+    return re.compile("(" + "|".join(re.escape(n) for n in names) + r")\s*[:：]")
 
 
 def _starts_value(text: str) -> bool:
