@@ -72,7 +72,9 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
                 continue
         result[key] = extracted
     unparsed = {k: _from_structure(v) for k, v in structured.unparsed.items()}
-    repair_tax_pairs(form, result)
+    # values whose text did not read as it stood (a digit put right, a speck dropped)
+    repaired = frozenset(k for k, found in structured.found.items() if found.reading.fit < 1.0)
+    repair_tax_pairs(form, result, repaired)
     repair_mail_domain(form, result)
     repair_kana_reading(form, result)
     _apply_form_values(form, pages, result)

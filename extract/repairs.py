@@ -185,10 +185,12 @@ def _one_digit_off(value: int) -> set[int]:
 CONFIRMED_PAIR = 0.9
 
 
-def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
+def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField], repaired: frozenset[str] = frozenset()) -> None:
     """A 税抜/税込 pair read from a scan that does not agree (5,130 and 85,540) is set right
-    when exactly one one-digit repair of exactly one side makes it agree; marked for review.
-    A pair that agrees is sure (:data:`CONFIRMED_PAIR`), however its characters were read."""
+    when exactly one one-digit repair of exactly one side makes it agree; marked for review;
+    with no such repair, both are marked. A pair that agrees is sure (:data:`CONFIRMED_PAIR`),
+    however its characters were read, unless one side was itself repaired (``repaired``: its
+    text did not read as it stood): a repaired value never confirms another."""
     for excl_key, incl_key in form.tax_pairs:
         excl, incl = result.get(excl_key), result.get(incl_key)
         if excl is None or incl is None or "ocr" not in (excl.source, incl.source):
@@ -202,6 +204,8 @@ def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
                 result[key] = field.model_copy(update={"confidence": min(field.confidence, 0.5), "review": True})
             continue
         if b in _with_tax(a):
+            if excl_key in repaired or incl_key in repaired:
+                continue
             # two amounts that agree confirm each other's digits: a misread of either would
             # not keep them a tax apart
             for key, field in ((excl_key, excl), (incl_key, incl)):
@@ -215,6 +219,9 @@ def repair_tax_pairs(form: FormDecl, result: dict[str, ExtractedField]) -> None:
         elif len(fix_excl) == 1 and not fix_incl:
             key, field, value = excl_key, excl, fix_excl.pop()
         else:
+            # a pair that disagrees: one of them is wrong, and which is for a person to see
+            for key, field in ((excl_key, excl), (incl_key, incl)):
+                result[key] = field.model_copy(update={"confidence": min(field.confidence, 0.6), "review": True})
             continue
         result[key] = field.model_copy(update={"value": value, "confidence": min(field.confidence, 0.6), "review": True})
 

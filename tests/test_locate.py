@@ -261,12 +261,17 @@ def test_a_scanned_tax_pair_that_agrees_is_sure_however_its_digits_were_recogniz
     from dataclasses import replace
 
     rows = [list(r) for r in OUR_LAYOUT]
-    rows[11] = ["5 返礼品の価格", "10.000", "円（税抜）", "10,800", "円（税込）"]
+    rows[11] = ["5 返礼品の価格", "10,000", "円（税抜）", "10,800", "円（税込）"]
     page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
     page.words = [replace(w, conf=0.3) if w.text[:1].isdigit() else w for w in page.words]
     fields = locate_fields(FORM1, [page])
     for key in ("gift_price_excl_tax", "gift_price_incl_tax"):
         assert fields[key].confidence == pytest.approx(0.9) and not fields[key].review
+    # a value that needed a repair to read (10.000: a comma read as a full stop) confirms nothing
+    rows[11] = ["5 返礼品の価格", "10.000", "円（税抜）", "10,800", "円（税込）"]
+    page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
+    page.words = [replace(w, conf=0.3) if w.text[:1].isdigit() else w for w in page.words]
+    assert locate_fields(FORM1, [page])["gift_price_incl_tax"].review
     rows[11] = ["5 返礼品の価格", "10.000", "円（税抜）", "10,600", "円（税込）"]
     page = make_page(rows, widths=[110, 90, 200, 80, 90], conf=0.95, source="ocr")
     page.words = [replace(w, conf=0.3) if w.text[:1].isdigit() else w for w in page.words]
