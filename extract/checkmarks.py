@@ -950,6 +950,9 @@ def apply_marks(
     ticked = [b.ticked for b in boxes]
     confs = [b.confidence for b in boxes]
     extra: list[Word] = []
+    # an engine that reads a whole line as one word (PP-OCRv6) gives no word inside a circle:
+    # the words a circle's edge goes through are cut there first
+    kept = split_at_boxes(kept, [pt(c.box) for c in circles])
     for circle in circles:
         cb = pt(circle.box)
         inside = [w for w in kept if _centre_in(w, cb) and w.text not in (TICKED, EMPTY)]
@@ -980,6 +983,28 @@ def apply_marks(
     for bp, t, c in zip(box_pts, ticked, confs):
         kept.append(Word(TICKED if t else EMPTY, *bp, conf=c))
     return kept + extra
+
+
+def split_at_boxes(words: Sequence[Word], boxes: Sequence[tuple[float, float, float, float]]) -> list[Word]:
+    """Words cut where the left or right edge of one of ``boxes`` crosses them on their line,
+    each piece with its characters (their places estimated by width, full-width ones twice as
+    wide) and their confidences."""
+    out: list[Word] = []
+    for w in words:
+        cuts = sorted({x for b in boxes if b[1] <= w.cy <= b[3] for x in (b[0], b[2]) if w.x0 < x < w.x1})
+        if not cuts or len(w.text) < 2:
+            out.append(w)
+            continue
+        shares = char_shares(w.text, w.x0, w.x1)
+        groups: dict[int, list[int]] = {}
+        for i, (_, a, b) in enumerate(shares):
+            groups.setdefault(sum(1 for x in cuts if x <= (a + b) / 2), []).append(i)
+        for idx in groups.values():
+            text = "".join(shares[i][0] for i in idx)
+            confs = tuple(w.char_confs[i] for i in idx) if len(w.char_confs) == len(w.text) else ()
+            conf = min(confs) if confs else w.conf
+            out.append(Word(text, shares[idx[0]][1], w.y0, shares[idx[-1]][2], w.y1, conf, confs))
+    return out
 
 
 def _centre_in(word: Word, box: tuple[float, float, float, float]) -> bool:
