@@ -34,11 +34,9 @@ if TYPE_CHECKING:
     from extract.readers.image import MarkedPage
 
 
-#: The model every scanned page is read with first (Tesseract's ``jpn``, tessdata_fast).
+#: The model every scanned page is read with: the engine's (extract/recognize.py: PP-OCRv6
+#: through rapidocr, or Tesseract's ``jpn``); any other name is one of Tesseract's models.
 PRIMARY_MODEL = "jpn"
-#: ``off`` keeps the first reading of every scan; a model's name reads again, with that model,
-#: the documents whose form declares a model of its own (``ocr_model``).
-SECOND_MODEL_ENV = "MADOGUCHI_OCR_SECOND_MODEL"
 OCR_WORKERS_ENV = "MADOGUCHI_OCR_WORKERS"
 
 log = logging.getLogger(__name__)
@@ -236,10 +234,7 @@ def extract_document(
         missing: list[MissingField] = []
         if found.form:
             located = locate_all(found.form, doc_pages)
-            fields = _second_reading(doc, found.form, doc_pages, located.fields, located.unparsed)
-            fields = _fields_read_again(doc, found.form, doc_pages, fields, located.unparsed)
-            fields = _boxes_read_as_text(doc, found.form, doc_pages, fields)
-            fields = _text_read_line_by_line(doc, found.form, doc_pages, fields)
+            fields = _read_again(doc, found.form, doc_pages, located.fields, located.unparsed)
             fields = _agreeing(found.form, fields)
             missing = [
                 MissingField(field=f.key, reason=located.missing.get(f.key, "label_not_found"))  # type: ignore[arg-type]
@@ -261,6 +256,72 @@ def extract_document(
     return results
 
 
+def _read_again(
+    doc: Ingested,
+    form: FormDecl,
+    pages: list[Page],
+    fields: dict[str, ExtractedField],
+    unparsed: dict[str, ExtractedField] | None = None,
+) -> dict[str, ExtractedField]:
+    """The scanned values read a second time where the first reading may be wrong: text values
+    with a box in them read with the boxes left in (:func:`_boxes_read_as_text`), and, with the
+    second opinion on, values read unsure or not as their type read by the other engine
+    (:func:`_unsure_read_again`)."""
+    from extract.recognize import settings
+
+    fields = _boxes_read_as_text(doc, form, pages, fields)
+    if settings().second_opinion:
+        fields = _unsure_read_again(doc, form, pages, fields, unparsed)
+    return fields
+
+
+def _unsure_read_again(
+    doc: Ingested,
+    form: FormDecl,
+    pages: list[Page],
+    fields: dict[str, ExtractedField],
+    unparsed: dict[str, ExtractedField] | None = None,
+) -> dict[str, ExtractedField]:
+    """Values read unsure (marked for review) or whose text did not read as their type
+    (``unparsed``) read again from their cells' images by the other engine, and the two
+    readings reconciled by type and confidence (:func:`_reconciled`). Choices are not: they
+    are read from the boxes' pixels, not recognized."""
+    from extract.recognize import other_engine
+
+    other = other_engine()
+    if other is None or not _scanned(pages):
+        return fields
+    pending = unparsed or {}
+    choices = {f.key for f in form.fields() if f.type in CHOICE_TYPES or f.choices}
+    unsure = [k for k, v in fields.items() if v.review and k not in choices]
+    unsure += [k for k in pending if k not in fields and k not in choices]
+    if not unsure:
+        return fields
+    again = _values_read_again(
+        doc, form, pages, {**pending, **fields}, dict.fromkeys(unsure, PRIMARY_MODEL), _reconciled, engine=other,
+    )
+    found = {k: v for k, v in again.items() if v.value is not None}
+    # a value found only now tells what it implies (未納税額 0 円: no arrears)
+    apply_implications(form.implications, found, pages)
+    return found
+
+
+def _reconciled(old: ExtractedField, new: ExtractedField) -> ExtractedField:
+    """Of two engines' readings of a value, found in the same place: the one that reads as its
+    type (a value the first did not parse has none), else the surer; where both read alike, the
+    first, as sure as the surer (two engines agreeing)."""
+    if new.value is None or not _same_place(old, new):
+        return old
+    if old.value is None:
+        return new
+    if _same_reading(old, new):
+        confidence = max(old.confidence, new.confidence)
+        return old.model_copy(update={"confidence": confidence, "review": confidence < REVIEW_THRESHOLD})
+    if _characters_lost(old, new) or _phantom_added(old, new):
+        return old
+    return new if new.confidence > old.confidence else old
+
+
 def _agreeing(form: FormDecl, fields: dict[str, ExtractedField]) -> dict[str, ExtractedField]:
     """The values that check one another (a 税抜/税込 pair, an e-mail's domain and the
     website's, a reading and its name) set right again once every value read again was chosen:
@@ -271,110 +332,6 @@ def _agreeing(form: FormDecl, fields: dict[str, ExtractedField]) -> dict[str, Ex
     repair_mail_domain(form, out)
     repair_kana_reading(form, out)
     return out
-
-
-def second_model(form: FormDecl) -> str | None:
-    """The model that reads a document of ``form`` again: the one ``MADOGUCHI_OCR_SECOND_MODEL``
-    names, else the form's own (``ocr_model``); None when there is none, it is turned off
-    (``off``) or it is not installed (a warning, once)."""
-    return _usable_model(form.ocr_model)
-
-
-def _usable_model(declared: str | None) -> str | None:
-    """The model to read again with in place of ``declared`` (``MADOGUCHI_OCR_SECOND_MODEL``
-    overrides it), or None."""
-    if declared is None:
-        return None
-    lang = os.environ.get(SECOND_MODEL_ENV, "").strip() or declared
-    if lang.lower() in ("0", "off", "none") or lang == PRIMARY_MODEL:
-        return None
-    return _installed(lang)
-
-
-def _installed(lang: str) -> str | None:
-    """``lang`` if Tesseract has that model, else None (a warning, once)."""
-    from extract import tesseract
-    from forms.errors import ProgramMissing
-
-    try:
-        tesseract.require(lang)
-    except ProgramMissing:
-        if lang not in _told_missing:
-            _told_missing.add(lang)
-            log.warning("OCR model %s is not installed: scans are read with %s only", lang, PRIMARY_MODEL)
-        return None
-    return lang
-
-
-_told_missing: set[str] = set()
-
-
-def _second_reading(
-    doc: Ingested,
-    form: FormDecl,
-    pages: list[Page],
-    fields: dict[str, ExtractedField],
-    unparsed: dict[str, ExtractedField] | None = None,
-) -> dict[str, ExtractedField]:
-    """A scanned document of a form with a model of its own (``ocr_model``) read again with
-    that model: every value that reading finds is taken from it, the rest stay as first read.
-
-    Every page is read first with the fast ``jpn``, which reads the dense application forms
-    best and tells what each page is. tessdata_best's ``jpn`` reads the light pages of
-    certificates from many issuers far better (和牛 and 渋川 where the fast model reads 和邊
-    and 小川 with confidence) but the forms worse, so only the forms that declare it pay for a
-    second reading. Only the values' boxes are read again, as names are
-    (:func:`_values_read_again`); where the first reading missed a required field (its label
-    unread), the pages are read again whole. So are the places where text stood that did not
-    read as its field's type (``unparsed``: 未納税額 円, the 0 before it lost). Both readings
-    are cached like the first.
-    """
-    scanned = _scanned(pages)
-    lang = second_model(form) if scanned else None
-    if lang is None:
-        return fields
-    if any(f.required and f.key not in fields for f in form.fields()):
-        again = [_ocr_page(doc, p.number, lang=lang) if p.number in scanned else p for p in pages]
-        return {**fields, **locate_fields(form, again)}
-    pending = {**(unparsed or {}), **fields}
-    again = _values_read_again(doc, form, pages, pending, dict.fromkeys(pending, lang), _second_model_reading)
-    found = {k: v for k, v in again.items() if v.value is not None}
-    # a value of a known list read as none of it (入湯税 read again as the header beside it,
-    # 未納税額 備考) keeps its first reading
-    for f in form.fields():
-        first = fields.get(f.key)
-        if f.known and first is not None and first.value in f.known and found.get(f.key, first).value not in f.known:
-            found[f.key] = first
-    # a value found only now tells what it implies (未納税額 0 円: no arrears)
-    apply_implications(form.implications, found, pages)
-    return found
-
-
-def _fields_read_again(
-    doc: Ingested,
-    form: FormDecl,
-    pages: list[Page],
-    fields: dict[str, ExtractedField],
-    unparsed: dict[str, ExtractedField] | None = None,
-) -> dict[str, ExtractedField]:
-    """The scanned values of fields that declare a model of their own (``ocr_model``: names)
-    read again with it, and taken where that reading is the more confident.
-
-    So are the values of Latin types (:data:`LATIN_TYPES`) that the first reading got unsure
-    or not at all (``unparsed``: text in the value's place that is no e-mail address), with
-    Tesseract's English model: the Japanese one reads ``sales@ikaho-bussan.jp`` as
-    ``sales(@ikaho-bussan.Jjp``.
-    """
-    if not _scanned(pages):
-        return fields
-    wanted = {f.key: lang for f in form.fields() if (lang := _usable_model(f.ocr_model)) is not None}
-    pending = unparsed or {}
-    latin = [f.key for f in form.fields() if f.type in LATIN_TYPES and f.ocr_model is None]
-    unsure = [k for k in latin if (k in fields and fields[k].review) or (k not in fields and k in pending)]
-    if unsure and (lang := _installed(LATIN_MODEL)) is not None:
-        wanted.update(dict.fromkeys(unsure, lang))
-    again = _values_read_again(doc, form, pages, {**pending, **fields}, wanted, _better_reading)
-    return {k: v for k, v in again.items() if v.value is not None}
 
 
 #: Field types whose value is ticked boxes: a ☑ there is what was read, not a misreading.
@@ -473,59 +430,10 @@ def _box_before(page: Page, bbox: Sequence[float]) -> Word | None:
         first, x0 = nearest, nearest.x0
 
 
-def _text_read_line_by_line(
-    doc: Ingested, form: FormDecl, pages: list[Page], fields: dict[str, ExtractedField]
-) -> dict[str, ExtractedField]:
-    """Scanned text values that Tesseract read as one line where the value runs over two, read
-    again line by line, and that reading taken.
-
-    A word of the value two lines tall or more is the sign (地元 read over the す。 of the next
-    line): the line's characters then read badly (味噌蔵 as 味協工) and the second line is
-    lost. Confidence cannot choose: the characters read alone are no surer.
-    """
-    scanned = _scanned(pages)
-    tall = [
-        f.key
-        for f in form.fields()
-        if f.type == "text"
-        and f.ocr_model is None
-        and (found := fields.get(f.key)) is not None
-        and found.page in scanned
-        and found.bbox is not None
-        and _lines_taken_as_one(scanned[found.page], found.bbox)
-    ]
-    if not tall:
-        return fields
-    # a value of one line is read again too: its word two lines tall joined it to the label's
-    # wrapped line (商品の説明・特 | 城山龍で… over 徴), and read alone it reads right; the
-    # form's second model, where it has one, read the values again: so it reads the lines
-    wanted = dict.fromkeys(tall, second_model(form) or PRIMARY_MODEL)
-    return _values_read_again(doc, form, pages, fields, wanted, _reading_by_line, by_line=True)
-
-
-#: A word this many times as tall as the page's lines holds two lines of text.
-TWO_LINES_TALL = 1.4
-
-
-def _lines_taken_as_one(page: Page, bbox: Sequence[float]) -> bool:
-    height = _line_height(page)
-    return any(w.y1 - w.y0 >= TWO_LINES_TALL * height for w in page.words if _centre_in(w, bbox))
-
-
-def _reading_by_line(old: ExtractedField, new: ExtractedField) -> ExtractedField:
-    """The reading line by line, where it found the value where the first reading did."""
-    return new if new.value is not None and _same_place(old, new) else old
-
-
 def _line_height(page: Page) -> float:
     """The median height of the words of a page, points."""
     heights = [w.y1 - w.y0 for w in page.words if w.text.strip()]
     return statistics.median(heights) if heights else 10.0
-
-
-#: Field types written in Latin letters, digits and signs, and the model that reads them.
-LATIN_TYPES = frozenset({"email", "url"})
-LATIN_MODEL = "eng"
 
 
 def _values_read_again(
@@ -536,19 +444,20 @@ def _values_read_again(
     wanted: dict[str, str],
     choose: Callable[[ExtractedField, ExtractedField], ExtractedField],
     *,
-    by_line: bool = False,
+    engine: str | None = None,
 ) -> dict[str, ExtractedField]:
-    """The scanned values of the ``wanted`` fields (key → model) read again with their model,
-    ``choose`` deciding between the first reading and the second; ``by_line``: each value's
-    region cut into its lines of text, read one by one (:func:`text_lines`).
+    """The scanned values of the ``wanted`` fields (key → model) read again with their model
+    (``jpn``: by the ``engine``, by default the settings'), ``choose`` deciding between the
+    first reading and the second.
 
-    Only the values' boxes are read, all of a page's for one model in one call: the cost is
-    one start of Tesseract a page and model, not a second reading of the page; pages are read
-    at once as they were first, and the form is located once with every page's new words. The
-    regions' words are cached like pages.
+    Only the values' cells are read (:func:`_value_region`), all of a page's in one call: the
+    cost is one reading of a small stacked image a page, not a second reading of the page;
+    pages are read at once as they were first, and the form is located once with every page's
+    new words. The regions' words are cached like pages, under the engine's name.
     """
     from extract.cache import cached_pages
-    from extract.readers.image import read_regions, text_lines
+    from extract.readers.image import read_regions
+    from extract.recognize import engine_tag
 
     scanned = _scanned(pages)
     groups: dict[int, dict[str, list[str]]] = {}
@@ -575,14 +484,11 @@ def _values_read_again(
                 nonlocal clean
                 if clean is None:
                     clean = _clean_image(doc, page)
-                if by_line:
-                    height = _line_height(page)
-                    boxes = [line for box in boxes for line in text_lines(clean[0], clean[1], box, height)]
-                found = read_regions(clean[0], clean[1], boxes, lang=lang, rules=page.rules)
+                found = read_regions(clean[0], clean[1], boxes, lang=lang, rules=page.rules, engine=engine)  # type: ignore[arg-type]
                 return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=found)]
 
-            kind = "lines" if by_line else "regions"
-            [read_again] = cached_pages(f"{_page_key(doc, number)}-{lang}-{kind}-{digest}", read)
+            reader = engine_tag(engine) if lang == PRIMARY_MODEL else lang  # type: ignore[arg-type]
+            [read_again] = cached_pages(f"{_page_key(doc, number)}-{reader}-regions-{digest}", read)
             regions += boxes
             words += read_again.words
         return regions, words
@@ -623,30 +529,6 @@ def _scanned(pages: list[Page]) -> dict[int, Page]:
     return {p.number: p for p in pages if p.source == "ocr" and not p.form_values}
 
 
-#: A first reading this sure stands against a second reading this much less sure: on four
-#: sets of 60 certificates, every such first reading was right and the second wrong (はちみつ
-#: at 0.9 against よさちみつ at 0.5, 生乳 at 0.87 against 生計 at 0), while the fast model's
-#: confident errors (上州和邊 for 上州和牛) stayed under 0.8.
-SURE_FIRST = 0.85
-FAR_LESS_SURE = 0.3
-
-
-def _second_model_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
-    """The second model's reading wherever it found the value where the first did, though less
-    sure: the form declared it the better, and the fast model is wrong with confidence where it
-    is (小川 for 渋川, 和邊 for 和牛); but not against a far surer first reading
-    (:data:`SURE_FIRST`). A value found elsewhere means the second reading of the labels
-    around it moved it (a table's header read as its row), and the first reading stands. Where both models read the same, the value is as sure as the surer reading
-    (tessdata_best gives 0 to some long words it reads right)."""
-    if new.value is None or not _same_place(old, new) or _phantom_added(old, new):
-        return old
-    if old.confidence >= SURE_FIRST and new.confidence < old.confidence - FAR_LESS_SURE:
-        return old
-    if _same_reading(old, new) and old.confidence > new.confidence:
-        return new.model_copy(update={"confidence": old.confidence, "review": old.review})
-    return new
-
-
 def _phantom_added(old: ExtractedField, new: ExtractedField) -> bool:
     """The second reading is the first with one phantom character (:data:`PHANTOMS`) put in."""
     if not (isinstance(old.value, str) and isinstance(new.value, str)):
@@ -672,20 +554,6 @@ def _same_place(a: ExtractedField, b: ExtractedField) -> bool:
     bx0, by0, bx1, by1 = b.bbox
     across = min(ay1, by1) - max(ay0, by0)
     return min(ax1, bx1) > max(ax0, bx0) and across >= 0.5 * min(ay1 - ay0, by1 - by0)
-
-
-def _better_reading(old: ExtractedField, new: ExtractedField) -> ExtractedField:
-    """Of two readings of a value, the more confident; where both read the same characters
-    (tessdata_best puts spaces between words where the fast model reads none, and the other way
-    round), the first reading's text, as sure as the surer of the two."""
-    if new.value is None or _phantom_added(old, new):
-        return old
-    if isinstance(old.value, str) and isinstance(new.value, str) and _same_reading(old, new):
-        confidence = max(old.confidence, new.confidence)
-        return old.model_copy(update={"confidence": confidence, "review": confidence < REVIEW_THRESHOLD})
-    if _characters_lost(old, new):
-        return old
-    return new if new.confidence > old.confidence else old
 
 
 def _characters_lost(old: ExtractedField, new: ExtractedField) -> bool:
@@ -764,13 +632,20 @@ def _parts_outside(word: Word, region: Region) -> list[Word]:
     """The characters of a word whose middles stand left of ``region``, and those right of it,
     each run as a word of its own (its width shared out among its characters)."""
     shares = char_shares(word.text, word.x0, word.x1)
-    before = [(ch, a, b) for ch, a, b in shares if (a + b) / 2 <= region[0]]
-    after = [(ch, a, b) for ch, a, b in shares if (a + b) / 2 >= region[2]]
+    confs = list(word.char_confs) if len(word.char_confs) == len(shares) else [word.conf] * len(shares)
+    before = [(ch, a, b, c) for (ch, a, b), c in zip(shares, confs) if (a + b) / 2 <= region[0]]
+    after = [(ch, a, b, c) for (ch, a, b), c in zip(shares, confs) if (a + b) / 2 >= region[2]]
     parts = []
-    if "".join(ch for ch, _, _ in before).strip():
-        parts.append(replace(word, text="".join(ch for ch, _, _ in before), x1=min(before[-1][2], region[0])))
-    if "".join(ch for ch, _, _ in after).strip():
-        parts.append(replace(word, text="".join(ch for ch, _, _ in after), x0=max(after[0][1], region[2])))
+    if "".join(ch for ch, _, _, _ in before).strip():
+        parts.append(replace(
+            word, text="".join(ch for ch, _, _, _ in before), x1=min(before[-1][2], region[0]),
+            char_confs=tuple(c for _, _, _, c in before) if word.char_confs else (),
+        ))
+    if "".join(ch for ch, _, _, _ in after).strip():
+        parts.append(replace(
+            word, text="".join(ch for ch, _, _, _ in after), x0=max(after[0][1], region[2]),
+            char_confs=tuple(c for _, _, _, c in after) if word.char_confs else (),
+        ))
     return parts
 
 

@@ -42,13 +42,17 @@ Engine = Literal["rapidocr", "tesseract"]
 ENGINES: tuple[Engine, ...] = ("rapidocr", "tesseract")
 ENGINE_ENV = "MADOGUCHI_OCR_ENGINE"
 DEFAULT_ENGINE: Engine = "rapidocr"
+SECOND_OPINION_ENV = "MADOGUCHI_OCR_SECOND_OPINION"
+DEFAULT_SECOND_OPINION = False
 
 #: The rapidocr release whose bundled models Madoguchi is measured with (pinned in
 #: pyproject.toml: the models inside the wheel change between releases).
 RAPIDOCR_VERSION = "3.10.0"
 #: Detection runs on the page scaled so that its longer side is at most this many pixels
-#: (``limit_type: max``). See bench/ocr_benchmark.py for what it costs and reads.
-DET_SIDE = 1600
+#: (``limit_type: max``); recognition reads each line at the page's own resolution. On 92 pages
+#: of the project's and the zoo's scans (200 and 300 dpi, 9-pt text) 960 found as many printed
+#: values as 1600 (647 and 640 of 719) in a third of the detection's time.
+DET_SIDE = 960
 #: A gap of white this many character heights wide between two characters of a detected line
 #: makes them two words (Tesseract's words are merged up to 0.75, extract/readers/image.py).
 WORD_GAP = 0.75
@@ -61,17 +65,20 @@ class OcrSettings:
     """What reads scans, from the environment: ``MADOGUCHI_OCR_ENGINE`` (rapidocr|tesseract)."""
 
     engine: Engine = DEFAULT_ENGINE
+    #: Values read unsure or not as their type read again by the other engine
+    #: (``MADOGUCHI_OCR_SECOND_OPINION``: on|off).
+    second_opinion: bool = DEFAULT_SECOND_OPINION
 
     @classmethod
     def from_env(cls) -> OcrSettings:
-        raw = os.environ.get(ENGINE_ENV, "").strip().lower()
-        if not raw:
-            return cls()
+        raw = os.environ.get(ENGINE_ENV, "").strip().lower() or DEFAULT_ENGINE
         if raw not in ENGINES:
             raise ProgramMissing(
                 f"{ENGINE_ENV}={raw!r} names no OCR engine: rapidocr or tesseract", program=raw,
             )
-        return cls(engine=raw)  # type: ignore[arg-type]
+        opinion = os.environ.get(SECOND_OPINION_ENV, "").strip().lower()
+        second = DEFAULT_SECOND_OPINION if not opinion else opinion not in ("0", "off", "no", "false", "none")
+        return cls(engine=raw, second_opinion=second)  # type: ignore[arg-type]
 
 
 def settings() -> OcrSettings:
@@ -125,7 +132,11 @@ def to_japanese(text: str) -> str:
 
 
 #: Kanji and signs the recognizer reads for the katakana they look like (子持高原八ム, 肩口ース).
-KATAKANA_LOOKALIKES = {"八": "ハ", "口": "ロ", "工": "エ", "力": "カ", "夕": "タ", "二": "ニ", "卜": "ト", "一": "ー"}
+KATAKANA_LOOKALIKES = {
+    "八": "ハ", "口": "ロ", "工": "エ", "力": "カ", "夕": "タ", "二": "ニ", "卜": "ト",
+    # the long vowel mark read as a dash or 一 (【Eメ—ル】)
+    "一": "ー", "—": "ー", "–": "ー", "－": "ー", "‐": "ー",
+}
 #: Katakana that follow 八 in words (八ツ橋, 八ヶ岳, 八カ所): 八 before them stays.
 _AFTER_EIGHT = set("ツヶヵケカ")
 
@@ -253,19 +264,19 @@ def line_words(
     rows = np.flatnonzero(crop.sum(axis=1) >= 1)
     em = (rows[-1] - rows[0] + 1) if len(rows) else (ly1 - ly0)
     cols = crop.any(axis=0)
-    cuts: list[float] = []
+    cuts: list[tuple[float, bool]] = []  # (x, a wall's)
     run = 0
     for x, inked in enumerate(cols.tolist() + [True]):
         if not inked:
             run += 1
             continue
         if run >= WORD_GAP * em and 0 < x - run and x < len(cols):
-            cuts.append(lx0 + x - run / 2)
+            cuts.append((lx0 + x - run / 2, False))
         run = 0
     cy = (ly0 + ly1) / 2
     for vx0, vy0, vx1, vy1 in verticals:
         if vx0 == vx1 and lx0 < vx0 < lx1 and vy0 - 2 <= cy <= vy1 + 2:
-            cuts.append(float(vx0))
+            cuts.append((float(vx0), True))
     cuts.sort()
     words: list[OcrWord] = []
     part: list[tuple[str, float, PxBox]] = []
@@ -284,15 +295,21 @@ def line_words(
     section = 0
     for ch, conf, box in glyphs:
         middle = (box[0] + box[2]) / 2
-        while section < len(cuts) and middle > cuts[section]:
+        while section < len(cuts) and middle > cuts[section][0]:
+            # a number's digits stay together across the white of a full-width comma (１，６５０)
+            if cuts[section][1] or not (part and part[-1][0] in _IN_NUMBERS and ch.isdigit()):
+                close()
             section += 1
-            close()
         if not ch.strip():
             close()
             continue
         part.append((ch, conf, box))
     close()
     return [w for w in words if w.text]
+
+
+#: What stands in a number before a digit: no word ends there.
+_IN_NUMBERS = set("0123456789０１２３４５６７８９,.，．")
 
 
 class Tesseract:
@@ -338,6 +355,18 @@ def recognizer(engine: Engine | None = None) -> Recognizer:
 
     tesseract.require("jpn")
     return Tesseract()
+
+
+def other_engine(engine: Engine | None = None) -> Engine | None:
+    """The engine that gives a second opinion beside ``engine`` (by default the settings'), or
+    None when it cannot run here."""
+    name = engine or settings().engine
+    other: Engine = "tesseract" if name == "rapidocr" else "rapidocr"
+    try:
+        recognizer(other)
+    except ProgramMissing:
+        return None
+    return other
 
 
 def engine_tag(engine: Engine | None = None) -> str:

@@ -77,9 +77,9 @@ def tesseract_binary() -> str:
     return found
 
 
-#: Models Madoguchi installs beside the system's, in the environment it runs from (``make
-#: setup`` puts tessdata_best's ``jpn`` there as ``jpn_best``, see scripts/fetch_models.py).
-#: Tesseract is pointed at this directory (``--tessdata-dir``) for the models found in it.
+#: Tesseract models of one's own beside the system's (none is installed: scans are read by
+#: PP-OCRv6, extract/recognize.py). Tesseract is pointed at this directory (``--tessdata-dir``)
+#: for the models found in it.
 MODELS_DIR_ENV = "MADOGUCHI_MODELS_DIR"
 
 
@@ -127,7 +127,7 @@ _PACKAGES = {
     "jpn": "tesseract-ocr-jpn", "osd": "tesseract-ocr-osd", "eng": "tesseract-ocr-eng",
 }
 #: How to get Madoguchi's own models when they are missing.
-_OWN_MODELS = {"jpn_best": "make setup (scripts/fetch_models.py)"}
+_OWN_MODELS = {"jpn_best": f"tessdata_best's jpn, as jpn_best.traineddata in {MODELS_DIR_ENV}"}
 
 
 def require(lang: str) -> str:

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing for Madoguchi on Debian 12: apt packages (as root, or through sudo)
-# and a virtual environment with the project. Quick and silent when everything is present.
+# and a virtual environment with the project (the OCR engine and its models come with it, from
+# the package index: rapidocr's wheel). Quick and silent when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd   # OCR with the Japanese model
+  tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd   # page orientation, and OCR where rapidocr is off
   poppler-utils                                       # pdftoppm: PDF pages to images
   libreoffice-writer-nogui                            # DOCX to PDF
   fonts-ipaexfont fonts-ipafont-gothic fonts-ipafont-mincho  # Japanese fonts
@@ -42,7 +43,3 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/pip" install -q -e '.[test]'
   touch "$STAMP"
 fi
-
-# tessdata_best's jpn, which reads certificates again (not packaged by Debian); without it
-# certificates are read with jpn only, so a failed download does not stop the setup
-"$VENV/bin/python" scripts/fetch_models.py || true

@@ -1,5 +1,6 @@
-"""Fields read again: the scanned values of fields that declare a model of their own
-(``ocr_model``: names) are read again with it, and the more confident reading is kept."""
+"""Values read again: scanned values read unsure or not as their type are read again from their
+cells by the other engine and the readings reconciled (``_unsure_read_again``, ``_reconciled``);
+text values with a box in them are read again with the boxes left in (``_boxes_read_as_text``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from extract.ingest import Ingested
 from extract.pagemodel import Page, Rule, Word
 from extract.result import ExtractedField
 from extract.readers.image import read_regions
-from forms.catalogue import catalogue, get_form
+from forms.catalogue import get_form
 from forms.schema import FormDecl
 from tests.pagebuild import make_page
 
@@ -31,16 +32,6 @@ def _doc() -> Ingested:
 def _proposal(name: str, conf: float) -> Page:
     rows = [["館山市ふるさと納税返礼品提案書"], ["事業者名", name], ["1", "返礼品名", "館山の干物セット"]]
     return make_page(rows, conf=conf, source="ocr")
-
-
-def test_names_and_short_phrases_declare_tessdata_best_and_nothing_else_does() -> None:
-    declared = {(form.id, f.key) for form in catalogue().values() for f in form.fields() if f.ocr_model}
-    assert ("shibukawa.form1", "applicant_name") in declared
-    assert ("shibukawa.form1", "applicant_representative") in declared
-    assert ("tateyama.form2", "product_name") in declared
-    assert {key for _, key in declared} == {
-        "applicant_name", "applicant_representative", "contact_person", "product_name", "product_spec", "shipping_timing"}
-    assert {f.ocr_model for form in catalogue().values() for f in form.fields() if f.ocr_model} == {"jpn_best"}
 
 
 def test_value_region_stops_at_the_rules_of_its_cell() -> None:
@@ -73,43 +64,50 @@ class _Regions:
     def __init__(self, text: str, conf: float) -> None:
         self.text, self.conf, self.calls = text, conf, 0
 
-    def __call__(self, clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
+    def __call__(self, clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = (), engine: object = None) -> list[Word]:
         self.calls += 1
-        assert lang == "jpn_best"
+        assert lang == "jpn" and engine == "tesseract"  # the other engine
         x0, y0, x1, y1 = regions[0]
         return [Word(self.text, x0 + 2, y0 + 2, x0 + 2 + 10.5 * len(self.text), y0 + 12.5, self.conf)]
 
 
-def _read_again(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions, form: FormDecl = FORM) -> dict:
+def _read_again(monkeypatch: pytest.MonkeyPatch, page: Page, regions: object, form: FormDecl = FORM) -> dict:
+    """The values read unsure or not as their type read again by the other engine (Tesseract
+    beside rapidocr), ``regions`` standing in for its reading of their cells."""
     monkeypatch.setattr("extract.readers.image.read_regions", regions)
     monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
-    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
+    monkeypatch.setattr("extract.recognize.other_engine", lambda engine=None: "tesseract")
     monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
     located = pipeline.locate_all(form, [page])
-    return pipeline._fields_read_again(_doc(), form, [page], located.fields, located.unparsed)
+    return pipeline._unsure_read_again(_doc(), form, [page], located.fields, located.unparsed)
 
 
-def test_the_more_confident_reading_of_a_name_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    page = _proposal("小川水産株式会社", 0.8)
+def test_the_more_confident_reading_of_an_unsure_value_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _proposal("小川水産株式会社", 0.7)
     regions = _Regions("渋川水産株式会社", 0.95)
     fields = _read_again(monkeypatch, page, regions)
-    assert regions.calls == 1  # the page's names in one call
+    assert regions.calls == 1  # the page's unsure values in one call
     assert fields["applicant_name"].value == "渋川水産株式会社"
     assert fields["product_name"].value == "館山の干物セット"
 
 
-def test_a_less_confident_reading_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    page = _proposal("渋川水産株式会社", 0.9)
+def test_a_less_confident_reading_is_not_taken_and_a_sure_value_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _proposal("渋川水産株式会社", 0.7)
     fields = _read_again(monkeypatch, page, _Regions("小川水産株式会社", 0.6))
     assert fields["applicant_name"].value == "渋川水産株式会社"
+    regions = _Regions("小川水産株式会社", 0.99)
+    fields = _read_again(monkeypatch, _proposal("渋川水産株式会社", 0.9), regions)
+    assert fields["applicant_name"].value == "渋川水産株式会社" and regions.calls == 0
 
 
-def test_text_layers_and_a_model_turned_off_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_layers_are_not_read_again_nor_anything_with_the_second_opinion_off(monkeypatch: pytest.MonkeyPatch) -> None:
     regions = _Regions("渋川水産株式会社", 0.95)
-    text_page = make_page([["館山市ふるさと納税返礼品提案書"], ["事業者名", "小川水産株式会社"]])
+    text_page = make_page([["館山市ふるさと納税返礼品提案書"], ["事業者名", "小川水産株式会社"]], conf=0.5)
     assert _read_again(monkeypatch, text_page, regions)["applicant_name"].value == "小川水産株式会社"
-    monkeypatch.setenv(pipeline.SECOND_MODEL_ENV, "off")
-    assert _read_again(monkeypatch, _proposal("小川水産株式会社", 0.8), regions)["applicant_name"].value == "小川水産株式会社"
+    monkeypatch.setenv("MADOGUCHI_OCR_SECOND_OPINION", "off")
+    page = _proposal("小川水産株式会社", 0.5)
+    located = pipeline.locate_all(FORM, [page])
+    assert pipeline._read_again(_doc(), FORM, [page], located.fields, located.unparsed)["applicant_name"].value == "小川水産株式会社"
     assert regions.calls == 0
 
 
@@ -192,8 +190,7 @@ def test_regions_that_overlap_are_joined_so_nothing_is_read_twice() -> None:
     assert pipeline._merged([(0, 0, 10, 10), (10, 0, 20, 10)]) == [(0, 0, 10, 10), (10, 0, 20, 10)]  # touching only
 
 
-
-# --- e-mail addresses and websites: read again with the English model when unsure -----------
+# --- text that reads as no value of its type keeps its place, to be read again ---------------
 
 REGISTRATION = get_form("tateyama.form1")
 
@@ -203,42 +200,12 @@ def _registration(email: str, conf: float) -> Page:
     return make_page(rows, conf=conf, source="ocr")
 
 
-class _English(_Regions):
-    def __call__(self, clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
-        if lang != "eng":
-            return []
-        self.calls += 1
-        x0, y0, x1, y1 = regions[0]
-        return [Word(self.text, x0 + 2, y0 + 2, x0 + 2 + 6 * len(self.text), y0 + 12.5, self.conf)]
-
-
-def _read_registration(monkeypatch: pytest.MonkeyPatch, page: Page, regions: _Regions) -> dict:
-    return _read_again(monkeypatch, page, regions, REGISTRATION)
-
-
 def test_an_address_that_is_no_address_is_kept_with_its_place_for_a_second_reading() -> None:
     located = pipeline.locate_all(REGISTRATION, [_registration("sales(@ikaho-bussan.Jjp", 0.4)])
     assert "applicant_email" not in located.fields
     unparsed = located.unparsed["applicant_email"]
     # the end of the domain set right (.Jjp), the bracket before the @ no repair knows of
     assert unparsed.value is None and unparsed.raw == "sales(@ikaho-bussan.jp" and unparsed.bbox is not None
-
-
-def test_an_address_the_japanese_model_garbled_is_read_with_the_english_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression (seed 202, 300 dpi): sales(@ikaho-bussan.Jjp gave no e-mail address."""
-    regions = _English("sales@ikaho-bussan.jp", 0.9)
-    fields = _read_registration(monkeypatch, _registration("sales(@ikaho-bussan.Jjp", 0.4), regions)
-    assert regions.calls == 1
-    assert fields["applicant_email"].value == "sales@ikaho-bussan.jp"
-
-
-def test_a_sure_address_is_not_read_again_and_a_failed_second_reading_adds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    regions = _English("sales@ikaho-bussan.jp", 0.9)
-    fields = _read_registration(monkeypatch, _registration("info@tateyama-suisan.jp", 0.95), regions)
-    assert regions.calls == 0 and fields["applicant_email"].value == "info@tateyama-suisan.jp"
-    garbled = _English("sales(@ikaho", 0.9)
-    fields = _read_registration(monkeypatch, _registration("sales(@ikaho-bussan.Jjp", 0.4), garbled)
-    assert garbled.calls == 1 and "applicant_email" not in fields
 
 
 REGRESSION = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression"
@@ -304,26 +271,6 @@ def test_a_page_s_image_read_again_is_the_same_whether_its_reading_was_kept_or_n
     assert np.array_equal(kept, made_again)
 
 
-def test_a_value_on_two_lines_read_as_one_is_read_again_line_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression (city layout, seed 6): the description wraps; Tesseract read its two lines as
-    one (地元 two lines tall), read 味噌蔵 as 味協工 and lost す。 And its row number （3）,
-    read as 半, hid the label: the description was taken as the end of the product size."""
-    truth, first, fields = _without_and_with(monkeypatch, "form1_city_description_300dpi.jpg", "_text_read_line_by_line")
-    assert not first["product_description"].value.endswith("す。")
-    assert fields["product_spec"].value == truth["product_spec"]
-    assert fields["product_description"].value == truth["product_description"]
-
-
-def test_a_word_two_lines_tall_in_a_value_says_its_lines_were_read_as_one() -> None:
-    page = Page(
-        number=1, width=595, height=842, source="ocr",
-        words=[Word("地元の味協工", 175, 415, 240, 436, 0.0), Word("焼くだけで", 250, 415, 300, 425, 0.9),
-               Word("商品名", 60, 390, 90, 400, 0.9), Word("上州豚の味噌漬け", 175, 390, 260, 400, 0.9)],
-    )
-    assert pipeline._lines_taken_as_one(page, (175, 415, 300, 436))
-    assert not pipeline._lines_taken_as_one(page, (175, 390, 260, 400))
-
-
 def test_value_region_stops_at_a_rule_just_inside_the_value_s_box() -> None:
     """Regression (city layout, seed 9): the cell's wall and 入 were read as 人入 from left of the
     wall; the region reached a line's height past the wall, and the reading again took the
@@ -344,7 +291,7 @@ def test_words_left_in_a_value_s_first_box_outside_its_region_go_with_it(monkeyp
     """Regression (city layout, seed 9): 人, the cell's wall read as a character, stood in the
     value's first box but left of the region read again (which stops at the wall), stayed on
     the page and came back before the value read again: 人 入金確認後1週間以内."""
-    page = _proposal("小川水産株式会社", 0.8)
+    page = _proposal("小川水産株式会社", 0.7)
     name = next(w for w in page.words if w.text == "小川水産株式会社")
     wall = max(r.x0 for r in page.rules if r.x0 == r.x1 and r.x0 <= name.x0)
     page.words = [*page.words, Word("人", wall - 1.5, name.y0, wall - 1.0, name.y1, 0.7)]
@@ -396,10 +343,10 @@ def test_a_value_read_again_whose_first_word_ran_over_its_label_is_found_by_that
     """Regression (city layout, seed 6, 200 dpi): 商品の説明・特 and the description were read as
     one word, two lines tall; the value's region read again took the whole word off the page,
     label and all, and the value read right was found nowhere."""
-    page = _proposal("小川水産株式会社", 0.8)
+    page = _proposal("小川水産株式会社", 0.7)
     label = next(w for w in page.words if w.text == "事業者名")
     name = next(w for w in page.words if w.text == "小川水産株式会社")
-    merged = Word("事業者名小川水産株式会社", label.x0, label.y0, name.x1, name.y1, 0.3)
+    merged = Word("事業者名小川水産株式会社", label.x0, label.y0, name.x1, name.y1, 0.7)
     page.words = [w for w in page.words if w not in (label, name)] + [merged]
     located = pipeline.locate_all(FORM, [page])
     assert located.fields["applicant_name"].value == "小川水産株式会社"
@@ -412,11 +359,11 @@ def test_a_surer_reading_that_lost_characters_over_the_same_width_is_not_taken()
     four characters' width, surer of it (0.52 against 0.40), and the given name was lost."""
     first = _field("高橋美咲", (273.2, 247.3, 313.6, 260.6)).model_copy(update={"confidence": 0.4})
     lost = _field("高橋", (273.2, 250.9, 313.6, 260.6)).model_copy(update={"confidence": 0.52})
-    assert pipeline._better_reading(first, lost) is first
+    assert pipeline._reconciled(first, lost) is first
     # as many characters, surer: taken; fewer over a narrower box (a speck dropped): taken
-    assert pipeline._better_reading(first, _field("高橋美咲", (273.2, 247.3, 313.6, 260.6))).confidence == 0.8
-    assert pipeline._better_reading(first, _field("渋川美咲", (273.2, 247.3, 313.6, 260.6))).value == "渋川美咲"
-    assert pipeline._better_reading(first, _field("高橋", (273.2, 247.3, 293.0, 260.6))).value == "高橋"
+    assert pipeline._reconciled(first, _field("高橋美咲", (273.2, 247.3, 313.6, 260.6))).confidence == 0.8
+    assert pipeline._reconciled(first, _field("渋川美咲", (273.2, 247.3, 313.6, 260.6))).value == "渋川美咲"
+    assert pipeline._reconciled(first, _field("高橋", (273.2, 247.3, 293.0, 260.6))).value == "高橋"
 
 
 def _tax_certificate(row: list[str]) -> Page:
@@ -431,43 +378,33 @@ def _tax_certificate(row: list[str]) -> Page:
     return make_page(rows, conf=0.9, source="ocr")
 
 
-def _second_reading(monkeypatch: pytest.MonkeyPatch, page: Page, read_regions: object) -> dict:
-    """The certificate's second reading, ``read_regions`` standing in for tessdata_best."""
-    monkeypatch.setattr("extract.readers.image.read_regions", read_regions)
-    monkeypatch.setattr(pipeline, "_clean_image", lambda doc, page: (np.zeros((1, 1), np.uint8), 300.0))
-    monkeypatch.setattr("extract.tesseract.require", lambda lang: "tesseract")
-    monkeypatch.setattr(pipeline, "_installed", lambda lang: lang)
-    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    located = pipeline.locate_all(TAX, [page])
-    return pipeline._second_reading(_doc(), TAX, [page], located.fields, located.unparsed)
-
-
-def test_a_certificate_value_that_did_not_parse_is_read_again_with_the_second_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_certificate_value_that_did_not_parse_is_read_again_by_the_other_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression (seed 401, 200 dpi): 未納税額 0円 read as 円, its 0 lost; only the values
     found were read again, so the amount, and with it whether there are arrears, stayed unread."""
     page = _tax_certificate(["未納税額", "円"])
     located = pipeline.locate_all(TAX, [page])
     assert "unpaid_amount" not in located.fields and "unpaid_amount" in located.unparsed
     regions = _Regions("0円", 0.9)
-    fields = _second_reading(monkeypatch, page, regions)
+    fields = _read_again(monkeypatch, page, regions, TAX)
     assert regions.calls == 1
     assert fields["unpaid_amount"].value == 0
     assert fields["no_arrears"].value is True
     assert all(f.value is not None for f in fields.values())
 
 
-def test_a_certificate_value_both_models_read_alike_is_as_sure_as_the_surer() -> None:
-    """Regression (seed 1): tessdata_best read 渋川こんにゃく本舗株式会社 right at confidence 0,
-    as the fast model had at 0.76; the value was marked for review for nothing."""
-    first = _field("渋川こんにゃく本舗株式会社", (100, 100, 300, 112)).model_copy(update={"confidence": 0.76})
-    second = first.model_copy(update={"confidence": 0.0, "review": True})
-    taken = pipeline._second_model_reading(first, second)
-    assert taken.confidence == 0.76 and not taken.review
-    other = second.model_copy(update={"value": "渋川こんにゃく本舗株式会杜"})
-    assert pipeline._second_model_reading(first, other) is other  # the declared model's reading wins
+def test_a_value_both_engines_read_alike_is_as_sure_as_the_surer() -> None:
+    """Two engines agreeing: the first reading, as sure as the surer; two that differ: the surer."""
+    first = _field("渋川こんにゃく本舗株式会社", (100, 100, 300, 112)).model_copy(update={"confidence": 0.76, "review": True})
+    second = first.model_copy(update={"confidence": 0.9})
+    taken = pipeline._reconciled(first, second)
+    assert taken.confidence == 0.9 and not taken.review and taken.value == first.value
+    other = second.model_copy(update={"value": "渋川こんにゃく本舗株式会杜", "confidence": 0.5})
+    assert pipeline._reconciled(first, other) is first
+    elsewhere = second.model_copy(update={"value": "渋川フーズ", "bbox": [100, 300, 300, 312]})
+    assert pipeline._reconciled(first, elsewhere) is first  # found elsewhere: its labels were read otherwise
 
 
-@pytest.mark.parametrize("choose", [pipeline._better_reading, pipeline._second_model_reading])
+@pytest.mark.parametrize("choose", [pipeline._reconciled])
 def test_a_second_reading_that_only_adds_a_phantom_wa_is_not_taken(choose) -> None:
     """Regression (holdout seed 502, 200 dpi; seed 402): tessdata_best read 和 in the blank
     between 合同会社 and 白井醸造, surer than the fast model's right reading."""
@@ -476,35 +413,6 @@ def test_a_second_reading_that_only_adds_a_phantom_wa_is_not_taken(choose) -> No
     assert choose(first, second) is first
     kept = second.model_copy(update={"value": "上州和牛"})  # a 和 that replaces nothing
     assert choose(first.model_copy(update={"value": "上州和邊"}), kept) is kept
-
-
-def test_a_sure_first_reading_stands_against_a_far_less_sure_second() -> None:
-    """Regression (holdout seeds 401, 505): はちみつ read at 0.9 by the fast model and
-    よさちみつ at 0.5 by tessdata_best; 生乳 at 0.87 and 生計 at 0."""
-    first = _field("はちみつ", (100, 100, 140, 112)).model_copy(update={"confidence": 0.9})
-    worse = first.model_copy(update={"value": "よさちみつ", "confidence": 0.5})
-    assert pipeline._second_model_reading(first, worse) is first
-    # the fast model's confident errors stay under SURE_FIRST: the declared model's reading wins
-    wrong = first.model_copy(update={"value": "上州和邊", "confidence": 0.79})
-    right = first.model_copy(update={"value": "上州和牛", "confidence": 0.04})
-    assert pipeline._second_model_reading(wrong, right) is right
-
-
-def test_a_known_value_read_again_as_none_of_its_list_keeps_its_first_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression (seeds 401, 402, layout 2): a tax read again came out as the header cells beside
-    it (入湯税 as 未納梓 備考), found where the first reading was."""
-    page = _tax_certificate(["税目", "入湯税"])
-    kind = pipeline.locate_all(TAX, [page]).fields["tax_kind"].bbox
-
-    def read_regions(clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = ()) -> list[Word]:
-        # the header cells read where the tax stood; nothing elsewhere
-        return [
-            Word("未納梓 備考", x0 + 1, y0 + 1, x0 + 60, y1 - 1, 0.2)
-            for x0, y0, x1, y1 in regions
-            if x0 <= kind[0] <= x1 and y0 <= kind[1] <= y1
-        ]
-
-    assert _second_reading(monkeypatch, page, read_regions)["tax_kind"].value == "入湯税"
 
 
 def test_values_that_check_one_another_agree_again_after_their_second_readings() -> None:

@@ -18,6 +18,10 @@ from forms.catalogue import get_form
 
 SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"
 FORM1 = get_form("shibukawa.form1")
+#: PP-OCRv6 (rapidocr) read every field of these pages right when measured
+#: (bench/ocr_benchmark.py; README, "How scans are read"); the floors leave a field's room.
+RAPIDOCR_FLOOR_P1 = 0.95
+RAPIDOCR_FLOOR_P2 = 0.9
 FIRST_PAGE_ROWS = 14  # 様式第1号 breaks after 14 流通温度帯 in our layout
 
 
@@ -39,10 +43,17 @@ def _same(truth: Any, got: Any) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("name", "page", "floor"),
-    [("form1_pen_p1_300dpi.png", 1, 0.87), ("form1_pen_p2_200dpi.jpg", 2, 0.90)],
+    ("engine", "name", "page", "floor"),
+    [
+        ("tesseract", "form1_pen_p1_300dpi.png", 1, 0.87),
+        ("tesseract", "form1_pen_p2_200dpi.jpg", 2, 0.90),
+        ("rapidocr", "form1_pen_p1_300dpi.png", 1, RAPIDOCR_FLOOR_P1),
+        ("rapidocr", "form1_pen_p2_200dpi.jpg", 2, RAPIDOCR_FLOOR_P2),
+    ],
 )
-def test_field_accuracy_floor(name: str, page: int, floor: float) -> None:
+def test_field_accuracy_floor(engine: str, name: str, page: int, floor: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each engine (extract/recognize.py) on the same committed scans, with a floor of its own."""
+    monkeypatch.setenv("MADOGUCHI_OCR_ENGINE", engine)
     path = SCANS / name
     truth = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["fields"]
     kind = "png" if name.endswith(".png") else "jpeg"

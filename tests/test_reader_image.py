@@ -25,7 +25,6 @@ from extract.readers.image import (
     render_dpi,
     restore_small_kana,
     table_lines,
-    text_lines,
     tighten_boxes,
     undouble_characters,
     without_rules,
@@ -380,16 +379,19 @@ def _line_masks(seed: int) -> list[np.ndarray]:
 def test_rules_are_found_as_by_labelling_the_whole_page() -> None:
     """find_rules works on the rows and columns holding lines only: the same segments, in the
     same order, as labelling the closed mask of the whole page."""
-    from extract.readers.image import find_rules
+    from extract.readers.image import _meets_a_rule, find_rules
 
     for ink in _line_masks(7):
         for dpi in (100, 300):
-            length = max(10, int(dpi * 8.0 / 25.4))
+            long_px = max(10, int(dpi * 8.0 / 25.4))
             bridge = max(3, int(dpi * 1.0 / 25.4))
             expected = []
             for horizontal in (True, False):
+                length = long_px if horizontal else max(10, int(dpi * 5.0 / 25.4))
                 kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
                 lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+                if horizontal:
+                    across = lines
                 joined = cv2.morphologyEx(
                     lines, cv2.MORPH_CLOSE,
                     cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if horizontal else (1, bridge)),
@@ -399,9 +401,26 @@ def test_rules_are_found_as_by_labelling_the_whole_page() -> None:
                     x, y, w, h, _ = (int(v) for v in stats[k])
                     if horizontal and w >= length:
                         expected.append((x, y + h // 2, x + w, y + h // 2))
-                    elif not horizontal and h >= length:
+                    elif not horizontal and h >= length and (h >= long_px or _meets_a_rule(across, x, y, w, h, bridge)):
                         expected.append((x + w // 2, y, x + w // 2, y + h))
             assert find_rules(ink, dpi)[0] == expected
+
+
+def test_a_short_vertical_is_a_wall_where_it_meets_a_rule_and_a_stroke_elsewhere() -> None:
+    """A one-line row's cell wall (6 mm) meets the row's rules; a title character's stroke as
+    long (税 at 18 pt) stands alone and stays in the image the OCR reads."""
+    from extract.readers.image import find_rules
+
+    dpi = 300
+    ink = np.zeros((400, 600), np.uint8)
+    ink[100:103, 50:550] = 255  # the row's rules
+    ink[171:174, 50:550] = 255
+    ink[100:174, 300:303] = 255  # a wall between them: 6.3 mm
+    ink[250:324, 100:103] = 255  # a stroke as long, alone
+    segments, mask = find_rules(ink, dpi)
+    verticals = [s for s in segments if s[0] == s[2]]
+    assert [s[0] for s in verticals] == [301]
+    assert mask[280, 101] == 0 and mask[140, 301] == 255
 
 
 def test_table_lines_keeps_long_and_vertical_components() -> None:
@@ -446,34 +465,3 @@ def test_a_character_read_on_a_speck_beside_other_words_is_dropped() -> None:
     assert [w.text for w in drop_noise(words)] == ["遇症還", "1", "週間以内", "市内"]
 
 
-def _lines_of(img: Image.Image, region_px: tuple[int, int, int, int]) -> list[tuple[float, float]]:
-    """text_lines of a region given in pixels at DPI, as (top, bottom) pixel rows."""
-    to_pt = 72 / DPI
-    region = tuple(v * to_pt for v in region_px)
-    found = text_lines(np.array(img), DPI, region, SIZE * to_pt)  # type: ignore[arg-type]
-    return [(y0 / to_pt, y1 / to_pt) for _, y0, _, y1 in found]
-
-
-def test_a_wrapped_value_is_cut_into_its_lines_through_specks_and_close_rows() -> None:
-    # two lines of a wrapped value three pixels apart, specks of scan noise between them
-    img = _render([(20, 20, "地元の味噌蔵の味噌に上州豚を漬け込みました。"), (20, 20 + SIZE + 3, "す。")])
-    draw = ImageDraw.Draw(img)
-    for x, y in ((300, 20 + SIZE - 8), (520, 20 + SIZE - 1), (760, 20 + SIZE + 6)):
-        draw.rectangle((x, y, x + 2, y + 7), fill=0)  # together they cover the white between
-    cut = _lines_of(img, (10, 10, 1100, 20 + 2 * SIZE + 20))
-    assert len(cut) == 2
-    (top1, bottom1), (top2, bottom2) = cut
-    assert top1 <= 24 and 20 + SIZE - 6 <= bottom1 <= top2 <= 20 + SIZE + 8 and bottom2 >= 20 + 2 * SIZE - 2
-
-
-@pytest.mark.parametrize("text", ["上州豚の味噌漬け", "三", "二。"])
-def test_a_line_is_one_line_however_few_strokes_cross_it(text: str) -> None:
-    # 三 and 二 leave white rows across a line of few characters: still one line
-    img = _render([(20, 20, text)])
-    assert len(_lines_of(img, (10, 10, 600, 20 + SIZE + 10))) == 1
-
-
-def test_a_blank_region_is_read_as_it_is() -> None:
-    img = _render([])
-    region = (10 * 72 / DPI, 10 * 72 / DPI, 600 * 72 / DPI, 80 * 72 / DPI)
-    assert text_lines(np.array(img), DPI, region, SIZE * 72 / DPI) == [region]

@@ -107,6 +107,17 @@ def test_a_line_is_cut_into_words_at_wide_gaps_and_cell_walls() -> None:
     assert [w.text for w in words] == ["渋川"]
 
 
+def test_a_number_is_not_cut_at_the_white_after_a_full_width_comma() -> None:
+    # １，６５０円: the full-width comma's glyph sits left in its cell, a wide white follows
+    grey = _line(300, [(10, 22), (26, 30), (60, 72), (76, 88), (92, 104), (108, 128)])
+    chars = _chars([("1", 10, 22), ("，", 24, 32), ("6", 60, 72), ("5", 76, 88), ("0", 92, 104), ("円", 108, 128)])
+    words = line_words(grey, [[5, 5], [135, 5], [135, 35], [5, 35]], "1，650円", 0.97, chars, [], line=(1, 1, 1))
+    assert [w.text for w in words] == ["1，650円"]
+    # a wall cuts it all the same
+    words = line_words(grey, [[5, 5], [135, 5], [135, 35], [5, 35]], "1，650円", 0.97, chars, [(45, 0, 45, 40)], line=(1, 1, 1))
+    assert [w.text for w in words] == ["1，", "650円"]
+
+
 def test_a_space_read_cuts_a_word_and_chinese_forms_are_mapped() -> None:
     grey = _line(200, [(10, 30), (32, 52), (54, 74)])
     chars = _chars([("稅", 10, 30), (" ", 31, 32), ("產", 32, 52), ("地", 54, 74)])
@@ -168,7 +179,7 @@ def test_the_models_come_from_the_package_and_nothing_is_downloaded(monkeypatch:
     ("read", "meant"),
     [("子持高原八ム株式会社", "子持高原ハム株式会社"), ("肩口ース500g", "肩ロース500g"), ("ジョウシュウ一ワギュウ", "ジョウシュウーワギュウ"),
      ("八ツ橋", "八ツ橋"), ("八ヶ岳", "八ヶ岳"), ("入口エリア", "入口エリア"), ("口コミ", "口コミ"), ("一ノ瀬", "一ノ瀬"),
-     ("第八区", "第八区"), ("工場", "工場"), ("人力", "人力")],
+     ("第八区", "第八区"), ("工場", "工場"), ("人力", "人力"), ("【Eメ—ル】", "【Eメール】"), ("0279－59", "0279－59")],
 )
 def test_a_kanji_read_among_katakana_is_the_katakana_it_looks_like(read: str, meant: str) -> None:
     assert recognize.katakana_in_katakana(read) == meant

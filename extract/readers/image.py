@@ -73,20 +73,37 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[tuple[int, int, int, i
     Returns the lines as pixel segments (x0, y0, x1, y1) and a mask of their pixels.
     """
     bridge = max(3, int(dpi * 1.0 / 25.4))
+    long_px = max(10, int(dpi * RULE_MIN_MM / 25.4))
     segments: list[tuple[int, int, int, int]] = []
     mask = np.zeros_like(ink)
+    across = np.zeros_like(ink)
     for horizontal in (True, False):
-        length = max(10, int(dpi * (RULE_MIN_MM if horizontal else VERTICAL_RULE_MIN_MM) / 25.4))
+        length = long_px if horizontal else max(10, int(dpi * VERTICAL_RULE_MIN_MM / 25.4))
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if horizontal else (1, length))
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
-        mask |= lines
+        if horizontal:
+            across = lines
         # join the pieces of a broken line before naming segments
         for x, y, w, h in _line_boxes(lines, bridge, horizontal):
             if horizontal and w >= length:
                 segments.append((x, y + h // 2, x + w, y + h // 2))
             elif not horizontal and h >= length:
+                if h < long_px and not _meets_a_rule(across, x, y, w, h, bridge):
+                    # a stroke of a large character (税 of a title), not a short cell's wall
+                    lines[y : y + h, x : x + w] = 0
+                    continue
                 segments.append((x + w // 2, y, x + w // 2, y + h))
+        mask |= lines
     return segments, mask
+
+
+def _meets_a_rule(horizontals: np.ndarray, x: int, y: int, w: int, h: int, reach: int) -> bool:
+    """A vertical stroke at (x, y, w, h) ends on a horizontal ruled line, as a cell's wall
+    meets its row's rules."""
+    x0, x1 = max(0, x - reach), x + w + reach
+    return any(
+        horizontals[max(0, end - reach) : end + reach + 1, x0:x1].any() for end in (y, y + h - 1)
+    )
 
 
 def _line_boxes(lines: np.ndarray, bridge: int, horizontal: bool) -> list[tuple[int, int, int, int]]:
@@ -165,16 +182,25 @@ class _Run:
     text: str
     box: list[int]
     confs: list[float]
+    chars: list[float]
+
+
+def _char_confs(word: tesseract.OcrWord) -> list[float]:
+    """The word's characters' confidences (0..100), its own for each where it gave none."""
+    if len(word.char_confs) == len(word.text):
+        return list(word.char_confs)
+    return [word.conf] * len(word.text)
 
 
 def merge_characters(
-    words: Sequence[tesseract.OcrWord], verticals: Sequence[tuple[int, int, int, int]] = ()
-) -> list[tuple[str, tuple[int, int, int, int], float]]:
-    """Join Tesseract's words of one line when the gap between them is small.
+    words: Sequence[tesseract.OcrWord], verticals: Sequence[tuple[int, int, int, int]] = (), *, per_character: bool = False,
+) -> list[tuple]:  # type: ignore[type-arg]
+    """Join the recognizer's words of one line when the gap between them is small.
 
     Tesseract's ``jpn`` often gives one word per character; neighbours on the same line closer
     than ``MERGE_GAP`` character heights, with no ruled line between them, become one word.
-    Returns (text, pixel box, confidence 0..100 = the lowest of the parts).
+    Returns (text, pixel box, confidence 0..100 = the lowest of the parts), and with
+    ``per_character`` each character's confidence too.
     """
     by_line: dict[tuple[int, int, int], list[tesseract.OcrWord]] = {}
     for w in words:
@@ -194,12 +220,19 @@ def merge_characters(
                     run.text += w.text
                     run.box = [min(run.box[0], x0), min(run.box[1], y0), max(run.box[2], x1), max(run.box[3], y1)]
                     run.confs.append(w.conf)
+                    run.chars += _char_confs(w)
                     continue
-                out.append((run.text, tuple(run.box), min(run.confs)))  # type: ignore[arg-type]
-            run = _Run(w.text, [x0, y0, x1, y1], [w.conf])
+                out.append(_merged_run(run, per_character))
+            run = _Run(w.text, [x0, y0, x1, y1], [w.conf], _char_confs(w))
         if run is not None:
-            out.append((run.text, tuple(run.box), min(run.confs)))  # type: ignore[arg-type]
+            out.append(_merged_run(run, per_character))
     return out
+
+
+def _merged_run(run: _Run, per_character: bool) -> tuple:  # type: ignore[type-arg]
+    if per_character:
+        return (run.text, tuple(run.box), min(run.confs), tuple(run.chars))
+    return (run.text, tuple(run.box), min(run.confs))
 
 
 def tighten_boxes(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[tesseract.OcrWord]:
@@ -498,7 +531,7 @@ def mark_page(prepared: Prepared) -> MarkedPage:
 
 def _recognizer(lang: str, engine: recognize.Engine | None) -> recognize.Recognizer:
     """What reads with ``lang``: the primary model (``jpn``) is the engine's (by default the
-    settings'); any other model (``jpn_best``, ``eng``) is one of Tesseract's own."""
+    settings'); any other model (``eng``) is one of Tesseract's own."""
     return recognize.recognizer(engine if lang == "jpn" else "tesseract")
 
 
@@ -536,6 +569,8 @@ def read_marked(marked: MarkedPage, *, timeout: float, lang: str, engine: recogn
 
 
 def _read_prepared(prepared: Prepared, *, timeout: float, lang: str, engine: recognize.Engine | None) -> PageReading:
+    if engine is None:  # the settings' engine
+        return read_marked(mark_page(prepared), timeout=timeout, lang=lang)
     return read_marked(mark_page(prepared), timeout=timeout, lang=lang, engine=engine)
 
 
@@ -571,7 +606,7 @@ def ocr_page_image(
     settings' engine, extract/recognize.py); the orientation is always Tesseract's OSD.
     """
     timeout = timeout or _timeout()
-    engine = _require(lang, engine)
+    _require(lang, engine)
     rotate: int | None = None if orientation == "osd" else 0
     reading = _read_prepared(prepare(image, dpi=dpi, rotate=rotate), timeout=timeout, lang=lang, engine=engine)
     if orientation == "auto" and (reading.chars < 8 or reading.good_share < GOOD_PAGE_SHARE):
@@ -590,7 +625,7 @@ def ocr_marked_page(
 ) -> Page:
     """A page read before (``keep_marked``) read again with the model ``lang`` (or the
     ``engine``): the same preparation, turn, lines and boxes, only the OCR again."""
-    engine = _require(lang, engine)
+    _require(lang, engine)
     return _to_page(read_marked(marked, timeout=timeout or _timeout(), lang=lang, engine=engine), page_number, None)
 
 
@@ -619,59 +654,6 @@ def _to_page(reading: PageReading, page_number: int, image_dir: Path | None) -> 
 
 #: White between the parts stacked into one image, in inches.
 REGION_GAP_IN = 0.25
-#: A run of ink rows lower than this share of a line's height is part of the line nearest it
-#: (二, 三 and 。 leave white across a line of few characters), not a line of its own.
-LINE_MIN_HEIGHT = 0.5
-
-
-def text_lines(clean: np.ndarray, dpi: float, region: BBox, line_height: float) -> list[BBox]:
-    """A region of a page (points) cut into its lines of text, by the rows that hold ink.
-
-    Tesseract finds the lines of a page itself, and now and then takes two lines of a cell for
-    one: a word two lines tall (地元 over す。), the line's characters read badly and the
-    second line lost. Read one by one (stacked with white between), the lines read as typed.
-    ``line_height``: of a line of the page's text, points. Each line keeps up to a tenth of a
-    line's white above and below, never past half the white to the next."""
-    to_px = dpi / 72.0
-    x0, y0, x1, y1 = region
-    a, b = max(0, int(x0 * to_px)), min(clean.shape[1], int(round(x1 * to_px)))
-    c, d = max(0, int(y0 * to_px)), min(clean.shape[0], int(round(y1 * to_px)))
-    if b <= a or d <= c:
-        return [region]
-    line_px = line_height * to_px
-    # rows of the strokes, not of specks between the lines (a scan's noise would join them)
-    n, _, stats = connected_components(ink_mask(clean[c:d, a:b]))
-    covered = np.zeros(d - c, bool)
-    for x, y, w, h, _ in stats[1:n]:
-        if max(w, h) >= 0.3 * line_px:
-            covered[y : y + h] = True
-    rows = np.flatnonzero(covered)
-    # lines of a wrapped value at 200 dpi stand two or three rows apart: only touching rows join
-    runs: list[list[int]] = []
-    for r in rows.tolist():
-        if runs and r == runs[-1][1]:
-            runs[-1][1] = r + 1
-        else:
-            runs.append([r, r + 1])
-    while len(runs) > 1:
-        low = min(range(len(runs)), key=lambda i: runs[i][1] - runs[i][0])
-        if runs[low][1] - runs[low][0] >= LINE_MIN_HEIGHT * line_px:
-            break
-        above = runs[low][0] - runs[low - 1][1] if low > 0 else None
-        below = runs[low + 1][0] - runs[low][1] if low + 1 < len(runs) else None
-        into = low - 1 if below is None or (above is not None and above <= below) else low + 1
-        runs[into] = [min(runs[into][0], runs[low][0]), max(runs[into][1], runs[low][1])]
-        del runs[low]
-    if len(runs) <= 1:
-        return [region]
-    pad = max(1, int(0.1 * line_px))
-    out = []
-    for i, (top, bottom) in enumerate(runs):
-        above = (top - runs[i - 1][1]) // 2 if i else pad
-        below = (runs[i + 1][0] - bottom) // 2 if i + 1 < len(runs) else pad
-        ya, yb = c + top - min(pad, above), c + bottom + min(pad, below)
-        out.append((x0, max(c, ya) / to_px, x1, min(d, yb) / to_px))
-    return out
 
 
 def clean_image(frame: Image.Image, dpi: float, page: Page) -> tuple[np.ndarray, float]:
@@ -752,8 +734,11 @@ def _page_words(ocr: Sequence[tesseract.OcrWord], verticals: Sequence[tuple[int,
     """Tesseract's characters (pixels) as the page's words (points, confidence 0..1): merged
     into words up to the ruled lines, specks dropped."""
     return drop_noise([
-        Word(text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3))
-        for text, box, conf in merge_characters(ocr, verticals)
+        Word(
+            text, box[0] * to_pt, box[1] * to_pt, box[2] * to_pt, box[3] * to_pt, round(conf / 100.0, 3),
+            char_confs=tuple(round(c / 100.0, 3) for c in chars) if len(chars) == len(text) else (),
+        )
+        for text, box, conf, chars in merge_characters(ocr, verticals, per_character=True)
     ])
 
 
