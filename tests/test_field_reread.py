@@ -384,9 +384,16 @@ def test_a_certificate_value_that_did_not_parse_is_read_again_by_the_other_engin
     page = _tax_certificate(["未納税額", "円"])
     located = pipeline.locate_all(TAX, [page])
     assert "unpaid_amount" not in located.fields and "unpaid_amount" in located.unparsed
-    regions = _Regions("0円", 0.9)
-    fields = _read_again(monkeypatch, page, regions, TAX)
-    assert regions.calls == 1
+    where = located.unparsed["unpaid_amount"].bbox
+    calls = []
+
+    def read_regions(clean: np.ndarray, dpi: float, regions: list, *, lang: str, rules: object = (), engine: object = None) -> list[Word]:
+        # the other engine reads 0円 where 円 stood
+        calls.append(engine)
+        return [Word("0円", where[0] - 6, where[1], where[2], where[3], 0.9)]
+
+    fields = _read_again(monkeypatch, page, read_regions, TAX)
+    assert calls == ["tesseract"]
     assert fields["unpaid_amount"].value == 0
     assert fields["no_arrears"].value is True
     assert all(f.value is not None for f in fields.values())
