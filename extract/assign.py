@@ -281,8 +281,12 @@ def _slot_label_text(slot: Slot) -> tuple[str, bool]:
     return text, numbered
 
 
-def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings = SETTINGS) -> list[Key]:
+def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings = SETTINGS, titles: tuple[str, ...] = ()) -> list[Key]:
+    """The label cells and inline keys of the document; a line that is the form's title
+    (産地証明書) holds none, whatever label it starts with (産地)."""
     all_labels = tuple(dict.fromkeys(lab for t in targets for lab in t.labels))
+    if titles:
+        rows = [_without_titles(row, titles) for row in rows]
     keys: list[Key] = []
     claimed: set[int] = set()
     by_slot: dict[int, Key] = {}
@@ -332,6 +336,11 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
     _stacked_values(keys, rows, by_slot)
     _table_columns(keys, rows, by_slot, settings)
     return keys
+
+
+def _without_titles(row: Row, titles: tuple[str, ...]) -> Row:
+    slots = [s for s in row.slots if s.table is not None or likeness(fold(s.text), titles) < 90]
+    return row if len(slots) == len(row.slots) else Row(row.page, row.y, slots or [Slot(row.page, row.slots[0].bbox, [])], row.table, row.grid_row)
 
 
 def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings: AssignSettings) -> Key | None:
@@ -777,17 +786,17 @@ def script_of(ch: str) -> str | None:
 
 
 def put_right_lookalikes(text: str) -> str:
-    """Look-alikes of another script put right by the script around them (data:
-    forms/vocabulary/script_lookalikes.tsv)."""
+    """Look-alikes of another script put right by the characters beside them: neither of
+    their script, one of the meant script (data: forms/vocabulary/script_lookalikes.tsv)."""
     table = _lookalikes()
     chars = list(text)
     for i, ch in enumerate(text):
         if ch not in table:
             continue
         meant, script = table[ch]
-        around = [script_of(c) for c in chars[max(0, i - 2) : i] + chars[i + 1 : i + 3]]
+        beside = [script_of(c) for c in chars[max(0, i - 1) : i] + chars[i + 1 : i + 2]]
         own = script_of(ch)
-        if around.count(script) >= 2 and around.count(script) > around.count(own):
+        if script in beside and own not in beside:
             chars[i] = meant
     return "".join(chars)
 
@@ -1150,7 +1159,8 @@ class StructuredResult:
 def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETTINGS) -> StructuredResult:
     rows = document_of(pages)
     targets = targets_of(form)
-    keys = find_keys(rows, targets, settings)
+    titles = tuple(fold(t) for t in (form.title, *form.title_variants))
+    keys = find_keys(rows, targets, settings, titles)
     _debug_keys(keys, rows)
     group_keys(keys, targets, rows, settings)
     assigned = assign(form, keys, targets, rows, settings)
