@@ -79,10 +79,6 @@ class FieldDecl(_Strict):
     #: ``boxes``: choices are ticked boxes; ``phrases``: the choice whose label (a statement
     #: such as 滞納はありません) appears anywhere in the document.
     read_as: Literal["boxes", "phrases"] = "boxes"
-    #: A Tesseract model that reads this field's value again on a scan, the reading with the
-    #: higher confidence kept: ``jpn_best`` for names, where the fast ``jpn`` reads 渋川 as
-    #: 小川 with confidence, and short phrases (入金 read as 信金, 個入り as 個人入り).
-    ocr_model: str | None = None
     #: Values a text field mostly takes (the names of taxes): a scanned reading one character
     #: off exactly one of them (軽邊動車税) is read as it. Others are kept as read.
     known: tuple[str, ...] = ()
@@ -157,10 +153,6 @@ class FormDecl(_Strict):
     #: Prices printed 税抜 and 税込 side by side (excl key, incl key): on a scan, one digit
     #: misread in either is set right by the other (税込 = 税抜 × 1.08 or 1.10).
     tax_pairs: tuple[tuple[str, str], ...] = ()
-    #: The Tesseract model that reads this form's scans better than the fast ``jpn`` every page
-    #: is read with first (``jpn_best``: tessdata_best, for the light pages of certificates
-    #: from many issuers). A scanned document of this form is read again, whole, with it.
-    ocr_model: str | None = None
 
     @model_validator(mode="after")
     def _unique_keys(self) -> "FormDecl":
