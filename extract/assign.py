@@ -854,7 +854,9 @@ def _ocr_cleanup(f: FieldDecl, text: str) -> str:
     from extract.repairs import repair_domain
 
     if f.type in ("email", "url"):
-        return repair_domain(text)
+        # a Latin letter read with a mark it does not have (şales@): an address has none
+        bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+        return repair_domain(bare)
     if f.type in ("text", "katakana"):
         text = put_right_lookalikes(text)
     if f.type == "text":

@@ -82,3 +82,12 @@ def test_katakana_read_for_a_kanji_is_put_right(read: str, meant: str) -> None:
 @pytest.mark.parametrize("word", ["子持高原ハム", "ハム", "肩ロース", "ニンジン", "人口", "ロース", "第一回", "コーヒー", "工場", "力士", "カレー", "一括表示", "八幡", "夕方", "ハム", "口座番号", "エコバッグ"])
 def test_right_words_are_never_changed(word: str) -> None:
     assert put_right_lookalikes(word) == word
+
+
+def test_a_scanned_address_loses_marks_its_letters_cannot_have() -> None:
+    from extract.assign import Value, read_value
+
+    email = FORM1.field("contact_email")
+    row = next(r for r in FORM1.rows() if email in r.fields)
+    reading = read_value(email, row, Value(_parts("şales@mizusawa-teuchi.co.jp", ocr=True)), [email])
+    assert reading.value == "sales@mizusawa-teuchi.co.jp"
