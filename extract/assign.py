@@ -53,8 +53,6 @@ class AssignSettings:
     numbered_bonus: float = 4.0
     shape_bonus: float = 3.0
     child_bonus: float = 6.0
-    #: A value whose label won by less than this over the next best is less sure.
-    clear_margin: float = 8.0
     #: The score of a row found by its place, not its label (under the review threshold).
     by_place_score: float = 40.0
     #: The first cell of a table's total row ends with one of these.
@@ -134,7 +132,6 @@ class Row:
     y: float
     slots: list[Slot]
     table: int | None = None
-    grid_row: int = 0
 
 
 def document_rows(structures: list[PageStructure]) -> list[Row]:
@@ -147,7 +144,7 @@ def document_rows(structures: list[PageStructure]) -> list[Row]:
                 if not cells:
                     continue
                 slots = [Slot(c.page, c.bbox, [Part(ln, 0, len(ln.text)) for ln in c.lines], cell=c, table=table_id) for c in cells]
-                page_rows.append(Row(st.page.number, min(c.bbox[1] for c in cells), slots, table_id, r))
+                page_rows.append(Row(st.page.number, min(c.bbox[1] for c in cells), slots, table_id))
             table_id += 1
         for line in st.lines:
             slots = []
@@ -340,7 +337,7 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
 
 def _without_titles(row: Row, titles: tuple[str, ...]) -> Row:
     slots = [s for s in row.slots if s.table is not None or likeness(fold(s.text), titles) < 90]
-    return row if len(slots) == len(row.slots) else Row(row.page, row.y, slots or [Slot(row.page, row.slots[0].bbox, [])], row.table, row.grid_row)
+    return row if len(slots) == len(row.slots) else Row(row.page, row.y, slots or [Slot(row.page, row.slots[0].bbox, [])], row.table)
 
 
 def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings: AssignSettings) -> Key | None:
@@ -377,7 +374,9 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
             sep = after[:1]
             # a label glued to its value is a label only when the value starts otherwise
             # than a word would go on (〒377…, 住所：…, 名称 …)
-            glued_ok = label in ("〒",) or _starts_value(after) or (ocr and len(label) >= 2)
+            # a mark for a label (〒) is glued to its value by nature
+            symbol = len(label) == 1 and not label.isalnum()
+            glued_ok = symbol or _starts_value(after) or (ocr and len(label) >= 2)
             if sep and sep not in _SEPARATORS and not glued_ok:
                 continue
             if best is None or (score, m) > best[:2]:
@@ -500,7 +499,7 @@ def _table_columns(keys: list[Key], rows: list[Row], by_slot: dict[int, Key], se
 # --- groups ---------------------------------------------------------------------------------
 
 
-def group_keys(keys: list[Key], targets: list[Target], rows: list[Row], settings: AssignSettings = SETTINGS) -> None:
+def group_keys(keys: list[Key], targets: list[Target], settings: AssignSettings = SETTINGS) -> None:
     subs_of_row: dict[str, tuple[str, ...]] = {}
     row_targets = [t for t in targets if t.field is None]
     for t in targets:
@@ -525,7 +524,7 @@ def group_keys(keys: list[Key], targets: list[Target], rows: list[Row], settings
             if oc is None or other is key or other.slot.table != key.slot.table:
                 continue
             if oc.col > cell.last_col and cell.row <= oc.row <= cell.last_row and (cell.row_span > 1 or oc.row == cell.row):
-                if other.group is None and _adjacent(key, other, rows):
+                if other.group is None and _adjacent(key, other):
                     other.group = key
                     key.children.append(other)
     # a label with no value of its own, and the keys after it that name its sub-labels
@@ -545,7 +544,7 @@ def group_keys(keys: list[Key], targets: list[Target], rows: list[Row], settings
                 open_group, subs = key, candidates
 
 
-def _adjacent(left: Key, right: Key, rows: list[Row]) -> bool:
+def _adjacent(left: Key, right: Key) -> bool:
     """No value cell between a spanning label cell and a label right of it."""
     lc, rc = left.slot.cell, right.slot.cell
     assert lc is not None and rc is not None
@@ -584,7 +583,7 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
             if not multi and (k.value is not None or k.column) and not k.children:
                 score += settings.shape_bonus
             pairs.append((score, -ki, ti, t, k))
-    _take(pairs, out, used, settings)
+    _take(pairs, out, used)
     _rows_by_place(form, keys, rows, out, used, settings)
     # sub-labelled fields: among the children of their row's key first
     pairs = []
@@ -606,7 +605,7 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
             elif k.group is not None:
                 score -= settings.child_bonus
             pairs.append((score, -ki, ti, t, k))
-    _take(pairs, out, used, settings, reuse_rows=True)
+    _take(pairs, out, used, reuse_rows=True)
     return out
 
 
@@ -656,7 +655,7 @@ def _unlabelled_rows(k1: Key, k2: Key, rows: list[Row], keyed: set[int]) -> list
     return out
 
 
-def _take(pairs: list[tuple[float, int, int, Target, Key]], out: dict[str, Assignment], used: set[int], settings: AssignSettings, reuse_rows: bool = False) -> None:
+def _take(pairs: list[tuple[float, int, int, Target, Key]], out: dict[str, Assignment], used: set[int], reuse_rows: bool = False) -> None:
     pairs.sort(key=lambda p: (p[0], p[1]), reverse=True)
     best_by_target: dict[str, list[float]] = {}
     for score, _, _, t, k in pairs:
@@ -701,11 +700,11 @@ def _join_lines(texts: list[str]) -> str:
     return out
 
 
-def text_of(parts: list[Part], *, multiline: bool = True) -> str:
+def text_of(parts: list[Part]) -> str:
     return _join_lines([p.text for p in parts])
 
 
-def read_value(f: FieldDecl, row: RowDecl, value: Value, siblings: list[FieldDecl]) -> Reading:
+def read_value(f: FieldDecl, value: Value, siblings: list[FieldDecl]) -> Reading:
     parts = value.parts
     if value.blank or not any(p.text.strip() for p in parts):
         return Reading(None, "", parts, 0.0, "empty")
@@ -831,17 +830,9 @@ def _after_last_choice(text: str, siblings: list[FieldDecl]) -> str | None:
 def _after_choices(text: str, siblings: list[FieldDecl], suffix: str | None) -> str | None:
     """A detail whose opening bracket was lost (☑ 市外 群馬県沼田市)): what follows the last
     choice label of the row, up to the closing bracket."""
-    t = unicodedata.normalize("NFKC", text)
-    end = -1
-    for s in siblings:
-        for c in s.choices:
-            for lab in (c.label, *c.variants):
-                k = t.rfind(unicodedata.normalize("NFKC", lab))
-                if k >= 0:
-                    end = max(end, k + len(lab))
-    if end < 0:
+    rest = _after_last_choice(text, siblings)
+    if rest is None:
         return None
-    rest = t[end:]
     if suffix:
         rest = rest.split(unicodedata.normalize("NFKC", suffix))[0]
     rest = rest.strip(" \t\n" + "".join(MARKS) + "()（）")
@@ -893,9 +884,6 @@ def _between(text: str, prefix: str | None, suffix: str | None) -> str | None:
                 depth -= 1
     inner = t[start:end].strip()
     return inner or None
-
-
-_AMOUNT = re.compile(r"[￥¥]?\s*[0-9][0-9,，.]*\s*円?\s*(?:[（(][^）)]*[)）])?")
 
 
 def _amount_for(f: FieldDecl, siblings: list[FieldDecl], text: str) -> str | None:
@@ -1163,8 +1151,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
     targets = targets_of(form)
     titles = tuple(fold(t) for t in (form.title, *form.title_variants))
     keys = find_keys(rows, targets, settings, titles)
-    _debug_keys(keys, rows)
-    group_keys(keys, targets, rows, settings)
+    group_keys(keys, targets, settings)
     assigned = assign(form, keys, targets, rows, settings)
     sources = {p.number: p.source for p in pages}
     found: dict[str, Found] = {}
@@ -1182,18 +1169,18 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
             reading: Reading | None = None
             if f.scan:
                 if row_a is not None:
-                    reading = _scan_value(f, row, rows, max(0, row_a.key.row - 3), row_a.key.row + 5, near=row_a.key.row)
+                    reading = _scan_value(f, rows, max(0, row_a.key.row - 3), row_a.key.row + 5, near=row_a.key.row)
                 if reading is None:
                     later = [a.key.row for n, a in assigned.items() if n.startswith("row:") and order[n[4:]] > order[row.label]]
-                    reading = _scan_value(f, row, rows, 0, min(later, default=len(rows)))
+                    reading = _scan_value(f, rows, 0, min(later, default=len(rows)))
                 chosen = chosen or (Assignment(_pseudo_key(reading), 80.0, 0.0) if reading and reading.parts else None)
             elif f.below:
                 if row_a is not None:
-                    below = _below(row_a.key, keys, rows, assigned)
-                    reading = read_value(f, row, below, list(row.fields)) if below.parts else Reading(None, "", [], 0.0, "empty")
+                    below = _below(row_a.key, rows, assigned)
+                    reading = read_value(f, below, list(row.fields)) if below.parts else Reading(None, "", [], 0.0, "empty")
             elif own is not None:
                 if own.key.value is not None:
-                    reading = read_value(f, row, _with_continuation(own.key, f, rows, keyed_rows), [f])
+                    reading = read_value(f, _with_continuation(own.key, f, rows, keyed_rows), [f])
                 elif own.key.column and not f.choices:
                     reading = _read_column(f, own.key)
                 else:
@@ -1204,7 +1191,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                     reading = None
                 elif row_a.key.value is not None:
                     value = _with_continuation(row_a.key, f, rows, keyed_rows) if len(shared) == 1 else row_a.key.value
-                    reading = read_value(f, row, value, shared)
+                    reading = read_value(f, value, shared)
                 elif row_a.key.column and not f.choices:
                     reading = _read_column(f, row_a.key)
                 else:
@@ -1227,7 +1214,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                 continue
             start, end = _neighbours(form, row, assigned, rows)
             taken = {id(p.line) for x in found.values() for p in x.reading.parts}
-            reading = _scan_value(f, row, rows, start, end, skip=taken)
+            reading = _scan_value(f, rows, start, end, skip=taken)
             if reading is not None:
                 page = reading.parts[0].line.page if reading.parts else 1
                 found[f.key] = Found(f.key, reading, settings.by_place_score, 0.0, page, sources.get(page, "text"))
@@ -1260,7 +1247,7 @@ def _neighbours(form: FormDecl, row: RowDecl, assigned: dict[str, Assignment], r
 
 
 def _scan_value(
-    f: FieldDecl, row: RowDecl, rows: list[Row], start: int, end: int, near: int | None = None, skip: set[int] | None = None
+    f: FieldDecl, rows: list[Row], start: int, end: int, near: int | None = None, skip: set[int] | None = None
 ) -> Reading | None:
     """The first value of the field's type in rows ``start`` to ``end`` (a date under the
     title, the issuer's line), wherever it stands there; the rows nearest ``near`` first."""
@@ -1271,12 +1258,12 @@ def _scan_value(
         for slot in rows[r].slots:
             if slot.empty or (skip and any(id(p.line) in skip for p in slot.parts)):
                 continue
-            reading = read_value(f, row, Value(slot.parts), [f])
+            reading = read_value(f, Value(slot.parts), [f])
             if reading.value is not None:
                 return reading
         if len(rows[r].slots) > 1:
             # a value cut into cells (a seal's frame taken for rules: 令和7年7月 | 29日)
-            reading = read_value(f, row, Value([p for s in rows[r].slots for p in s.parts]), [f])
+            reading = read_value(f, Value([p for s in rows[r].slots for p in s.parts]), [f])
             if reading.value is not None:
                 return reading
     return None
@@ -1375,7 +1362,7 @@ def _same_label(f: FieldDecl, row: RowDecl) -> bool:
     return any(fold(x) in rows for x in f.all_labels())
 
 
-def _below(key: Key, keys: list[Key], rows: list[Row], assigned: dict[str, Assignment]) -> Value:
+def _below(key: Key, rows: list[Row], assigned: dict[str, Assignment]) -> Value:
     """The rows after ``key``'s row up to the next assigned key's row: a grid of choices."""
     taken_rows = sorted({a.key.row for a in assigned.values() if a.key.row > key.row})
     end = taken_rows[0] if taken_rows else len(rows)
@@ -1399,7 +1386,7 @@ def _read_column(f: FieldDecl, key: Key) -> Reading:
         total = 0
         fits = []
         for s in cells:
-            one = read_value(f, RowDecl(label="", fields=(f,)), Value(s.parts), [f])
+            one = read_value(f, Value(s.parts), [f])
             if one.value is None:
                 return Reading(None, text_of(s.parts), s.parts, 0.0, "unparsed")
             total += int(one.value)
@@ -1420,13 +1407,3 @@ def conf_of(parts: list[Part]) -> float:
     confs = [p.line.span_conf(p.start, p.end) for p in parts if p.end > p.start]
     return min(confs) if confs else 1.0
 
-
-def _debug_keys(keys: list[Key], rows: list[Row]) -> None:
-    import os
-
-    if not os.environ.get("MADOGUCHI_DEBUG_KEYS"):
-        return
-    for k in keys:
-        v = k.value.text.replace("\n", "⏎")[:40] if k.value else None
-        g = k.group.text if k.group else ""
-        print(f"KEY r{k.row} c{k.col} {'W' if k.whole else 'I'}{'#' if k.numbered else ''} {k.text!r} group={g!r} value={v!r} col={len(k.column)}")

@@ -94,7 +94,7 @@ class PageStructure:
 
 def build_structure(page: Page, settings: StructureSettings = SETTINGS) -> PageStructure:
     boxes = _cell_boxes(page.rules, scan=page.source == "ocr", settings=settings)
-    tables = _tables(boxes, settings)
+    tables = _tables(boxes)
     placed: dict[int, list[Word]] = {}
     outside: list[Word] = []
     all_cells = [(ti, ci, c) for ti, t in enumerate(tables) for ci, c in enumerate(t)]
@@ -197,7 +197,7 @@ def _frames(edges: list[dict[str, Any]], tol: float) -> list[dict[str, Any]]:
     return out
 
 
-def _tables(boxes: list[BBox], settings: StructureSettings) -> list[list[BBox]]:
+def _tables(boxes: list[BBox]) -> list[list[BBox]]:
     if not boxes:
         return []
     return [list(t) for t in cells_to_tables(boxes)]
