@@ -13,6 +13,7 @@ A table that goes on over a page break stays two tables here; the reading order 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,9 @@ class StructureSettings:
     min_cell: float = 6.0
     #: Distinct column/row edges closer than this are one grid line.
     grid: float = 2.5
+    #: More rule crossings than this on a page is graph paper or a pattern, not a form's
+    #: tables (a form has a few hundred): no tables are built (the cell search is quadratic).
+    max_intersections: int = 3000
 
 
 SETTINGS = StructureSettings()
@@ -156,6 +160,8 @@ def _cell_boxes(rules: list[Rule], *, scan: bool, settings: StructureSettings) -
     tol = settings.intersect_scan if scan else settings.intersect_digital
     merged = merged + _frames(merged, tol + settings.snap)
     points = edges_to_intersections(merged, tol, tol)
+    if len(points) > settings.max_intersections:
+        return []
     boxes = intersections_to_cells(points)
     return [b for b in boxes if b[2] - b[0] >= settings.min_cell and b[3] - b[1] >= settings.min_cell]
 
@@ -212,7 +218,8 @@ def _grid_lines(values: list[float], tol: float) -> list[float]:
 
 
 def _index(lines: list[float], v: float) -> int:
-    return min(range(len(lines)), key=lambda i: abs(lines[i] - v))
+    k = bisect.bisect_left(lines, v)
+    return min((i for i in (k - 1, k) if 0 <= i < len(lines)), key=lambda i: abs(lines[i] - v))
 
 
 def _grid(page: int, cells: list[Cell], settings: StructureSettings) -> Table:
