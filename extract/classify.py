@@ -61,7 +61,10 @@ def _title_score(title: str, line_text: str) -> float:
     return score
 
 
-def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
+def classify_lines(lines: list[Line], forms: list[FormDecl], *, by_labels: bool = True) -> Classification:
+    """The form a page is: by its title, a title misread by a character with the form's
+    labels; a title garbled or missing by the labels alone (``by_labels``: not asked where
+    only a title could start a document)."""
     best: tuple[float, int, FormDecl] | None = None
     near: dict[str, tuple[float, FormDecl]] = {}
     garbled_titles: dict[str, tuple[float, FormDecl]] = {}
@@ -79,13 +82,17 @@ def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
                     garbled_titles[form.id] = (score, form)
     if best is not None and best[0] >= MIN_TITLE_SCORE:
         return Classification(best[2], best[0])
-    # a title misread by a character more: the form's own labels on the page settle it
-    for score, form in sorted(near.values(), key=lambda n: -n[0]):
-        if _labels_found(form, lines) >= NEAR_TITLE_LABELS:
-            return Classification(form, score)
     from extract.assign import labels_found
 
-    counts = {form.id: labels_found(form, lines) for form in forms}
+    # a title misread by a character more: the form's own labels on the page settle it
+    counts = {form.id: labels_found(form, lines) for _, form in near.values()}
+    for score, form in sorted(near.values(), key=lambda n: -n[0]):
+        found, total = counts[form.id]
+        if total and found >= NEAR_TITLE_LABELS * total:
+            return Classification(form, score)
+    if not by_labels:
+        return Classification(None, best[0] if best else 0.0)
+    counts.update({form.id: labels_found(form, lines) for form in forms if form.id not in counts})
     # no title at all: the labels of one form, many of them, more than any other form's
     ranked = sorted(forms, key=lambda f: -counts[f.id][0])
     top = ranked[0] if ranked else None
@@ -105,19 +112,12 @@ def classify_lines(lines: list[Line], forms: list[FormDecl]) -> Classification:
     return Classification(None, best[0] if best else 0.0)
 
 
-def _labels_found(form: FormDecl, lines: list[Line]) -> float:
-    """The share of the form's labelled rows whose label is on the page."""
-    from extract.assign import labels_found
-
-    found, total = labels_found(form, lines)
-    return found / total if total else 0.0
-
-
 def split_documents(pages: list[Page], forms: list[FormDecl]) -> list[tuple[Classification, list[Page]]]:
     """Group consecutive pages into documents, each starting at a page with a known title."""
     groups: list[tuple[Classification, list[Page]]] = []
     for page in pages:
-        found = classify_lines(build_lines(page), forms)
+        # after a known document only a title can start another: its labels are not asked
+        found = classify_lines(build_lines(page), forms, by_labels=not groups or groups[-1][0].form is None)
         # a page named by its labels only (no title) goes on the document before it: the
         # second page of a form holds labels of the form too
         if not groups or (found.form is not None and found.score >= NEAR_TITLE_SCORE):
