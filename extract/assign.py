@@ -715,8 +715,9 @@ def read_value(f: FieldDecl, value: Value, siblings: list[FieldDecl]) -> Reading
         return _read_statement(f, parts)
     text = text_of(parts)
     if f.type in ("email", "url", "phone", "postal_code"):
-        # an address wrapped in its cell (…teuchi.c / o.jp) is one word
-        text = "".join(p.text.strip() for p in parts)
+        # an address wrapped onto the next line (…teuchi.c / o.jp) is one word; what stands
+        # beside it on its own line (the next cell) is not
+        text = _words_unwrapped(parts)
     if f.prefix or (f.suffix and f.type not in ("yen", "int")):
         # a detail follows the last choice of its row (市内 ☑市外（群馬県前橋市）)
         inner = _between(_after_last_choice(text, siblings) or text, f.prefix, f.suffix)
@@ -798,6 +799,17 @@ def put_right_lookalikes(text: str) -> str:
         if script in beside and own not in beside:
             chars[i] = meant
     return "".join(chars)
+
+
+def _words_unwrapped(parts: list[Part]) -> str:
+    out = ""
+    for i, p in enumerate(parts):
+        piece = p.text.strip()
+        if i and out and piece:
+            below = p.line.y0 >= parts[i - 1].line.y1 - 0.3 * parts[i - 1].line.height
+            out += "" if below else " "
+        out += piece
+    return out
 
 
 def _narrow(parts: list[Part], needle: str) -> list[Part]:

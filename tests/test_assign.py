@@ -90,3 +90,15 @@ def test_a_scanned_address_loses_marks_its_letters_cannot_have() -> None:
     email = FORM1.field("contact_email")
     reading = read_value(email, Value(_parts("şales@mizusawa-teuchi.co.jp", ocr=True)), [email])
     assert reading.value == "sales@mizusawa-teuchi.co.jp"
+
+
+def test_an_address_wrapped_in_its_cell_is_one_word_but_the_next_cell_is_not() -> None:
+    from extract.assign import _words_unwrapped
+
+    def part(text: str, x: float, y: float) -> Part:
+        line = Line(page=1, words=[Word(text, x, y, x + 5 * len(text), y + 10)], text=text, owners=[0] * len(text), segment_starts=[0])
+        return Part(line, 0, len(text))
+
+    assert _words_unwrapped([part("order@mizusawa-teuchi.c", 160, 100), part("o.jp", 160, 112)]) == "order@mizusawa-teuchi.co.jp"
+    # regression (zoo seed 93, layout f): the label of the next cell read into the address
+    assert _words_unwrapped([part("shop@haruna-miso.co.jp", 160, 100), part("Webサイト", 300, 100)]) == "shop@haruna-miso.co.jp Webサイト"
