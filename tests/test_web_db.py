@@ -84,7 +84,7 @@ def test_migrations_go_down_and_up_again(db: Database) -> None:
     cfg = alembic_config(db.engine)
     command.downgrade(cfg, "base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
     assert "cases" in inspect(db.engine).get_table_names()
 
 
