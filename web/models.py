@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -85,6 +86,10 @@ class User(Base):
     #: Bumped when the password changes or the account is disabled: older sessions end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The printed first password (or one an admin set) must be changed before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Login refused until then after too many wrong passwords (web.security).
+    locked_until: Mapped[datetime | None]
 
     def can(self, role: str) -> bool:
         """Whether the user may act as ``role``: every role works cases, only approvers decide."""
@@ -138,10 +143,13 @@ class Case(Base):
     #: The checks' hint: approve, reject or needs_review.
     decision_hint: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The clerk in charge (担当).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     program: Mapped[Program] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     supplier: Mapped[Supplier | None] = relationship()
     parent: Mapped[Case | None] = relationship(remote_side=[id])
     documents: Mapped[list[Document]] = relationship(back_populates="case", order_by="Document.id")
@@ -167,6 +175,10 @@ class Document(Base):
     pages_done: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    #: Times the reading was started (a task redelivered after a worker died counts again).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the current reading started: a reading older than the time limit is stuck.
+    started_at: Mapped[datetime | None]
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
@@ -210,6 +222,9 @@ class RecordField(Base):
     review: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A clerk checked the value against the page and confirmed it (確認済み).
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
 
     record: Mapped[Record] = relationship(back_populates="fields")
     corrections: Mapped[list[FieldCorrection]] = relationship(
@@ -251,7 +266,19 @@ class FindingRow(Base):
 
 
 class Decision(Base):
+    """A decision on a case. At most one per case stands (``undone_at`` is null): the database
+    refuses a second one (a partial unique index, on SQLite and PostgreSQL alike)."""
+
     __tablename__ = "decisions"
+    __table_args__ = (
+        Index(
+            "uq_decisions_standing",
+            "case_id",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -261,9 +288,15 @@ class Decision(Base):
     reasons: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Warnings the approver saw and confirmed (findings not met, fields marked for review).
+    acknowledged: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: An undone decision (an explicit, audited act): its notices are withdrawn.
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undo_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     case: Mapped[Case] = relationship(back_populates="decisions")
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[decided_by])
 
 
 class Notice(Base):
@@ -361,3 +394,131 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     user: Mapped[User | None] = relationship()
+
+
+class UserSession(Base):
+    """A server-side login session: the cookie carries its random id, the table its SHA-256.
+    Logout, a password change or disabling the account ends it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for throttling by account and by address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseMemo(Base):
+    """A clerk's memo on a case, shown on its timeline."""
+
+    __tablename__ = "case_memos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+
+    user: Mapped[User | None] = relationship()
+
+
+# --- mail in and out, retention (issue 25) -------------------------------------------------
+
+#: What became of a received message, with its Japanese name.
+MAIL_STATUSES: dict[str, str] = {
+    "case": "案件化",
+    "queued": "振分待ち",
+    "assigned": "手動で案件化",
+    "discarded": "対応不要",
+}
+
+
+class MailMessage(Base):
+    """A received message (IMAP, the inbox folder or an uploaded ``.eml``), kept as the original.
+
+    ``subject`` and ``sender`` are personal data: they are blanked when the message is purged.
+    """
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the Message-ID (of the bytes when there is none): a message read twice is one.
+    message_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: imap, folder, upload
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    #: Why a message waits for a clerk: no_program, malformed, no_items …
+    reason: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    sender: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    attachments: Mapped[int] = mapped_column(Integer, default=0)
+    program_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purged_at: Mapped[datetime | None]
+
+
+class OutgoingMail(Base):
+    """A notice sent to the applicant by e-mail: each attempt counted, the failure kept."""
+
+    __tablename__ = "outgoing_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    to_address: Mapped[str] = mapped_column(String(300), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    #: pending, sent, error
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    #: The message as sent, relative to the files directory.
+    file: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class DestructionReport(Base):
+    """One purge run: what kinds of things were destroyed, as counts (廃棄報告)."""
+
+    __tablename__ = "destruction_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[str | None] = mapped_column(String(64))
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The written notice, by format, relative to the files directory.
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CasePurge(Base):
+    """A case whose personal data was destroyed; what the municipality keeps stays."""
+
+    __tablename__ = "case_purges"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    purged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("destruction_reports.id"))
