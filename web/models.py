@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -85,6 +86,10 @@ class User(Base):
     #: Bumped when the password changes or the account is disabled: older sessions end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The printed first password (or one an admin set) must be changed before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Login refused until then after too many wrong passwords (web.security).
+    locked_until: Mapped[datetime | None]
 
     def can(self, role: str) -> bool:
         """Whether the user may act as ``role``: every role works cases, only approvers decide."""
@@ -138,10 +143,13 @@ class Case(Base):
     #: The checks' hint: approve, reject or needs_review.
     decision_hint: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The clerk in charge (担当).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     program: Mapped[Program] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     supplier: Mapped[Supplier | None] = relationship()
     parent: Mapped[Case | None] = relationship(remote_side=[id])
     documents: Mapped[list[Document]] = relationship(back_populates="case", order_by="Document.id")
@@ -167,6 +175,10 @@ class Document(Base):
     pages_done: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    #: Times the reading was started (a task redelivered after a worker died counts again).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the current reading started: a reading older than the time limit is stuck.
+    started_at: Mapped[datetime | None]
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
@@ -210,6 +222,9 @@ class RecordField(Base):
     review: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[str | None] = mapped_column(Text)
     corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A clerk checked the value against the page and confirmed it (確認済み).
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
 
     record: Mapped[Record] = relationship(back_populates="fields")
     corrections: Mapped[list[FieldCorrection]] = relationship(
@@ -251,7 +266,19 @@ class FindingRow(Base):
 
 
 class Decision(Base):
+    """A decision on a case. At most one per case stands (``undone_at`` is null): the database
+    refuses a second one (a partial unique index, on SQLite and PostgreSQL alike)."""
+
     __tablename__ = "decisions"
+    __table_args__ = (
+        Index(
+            "uq_decisions_standing",
+            "case_id",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -261,9 +288,15 @@ class Decision(Base):
     reasons: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Warnings the approver saw and confirmed (findings not met, fields marked for review).
+    acknowledged: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: An undone decision (an explicit, audited act): its notices are withdrawn.
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undo_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     case: Mapped[Case] = relationship(back_populates="decisions")
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[decided_by])
 
 
 class Notice(Base):
@@ -359,6 +392,48 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    user: Mapped[User | None] = relationship()
+
+
+class UserSession(Base):
+    """A server-side login session: the cookie carries its random id, the table its SHA-256.
+    Logout, a password change or disabling the account ends it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for throttling by account and by address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseMemo(Base):
+    """A clerk's memo on a case, shown on its timeline."""
+
+    __tablename__ = "case_memos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
 
     user: Mapped[User | None] = relationship()
 
