@@ -238,3 +238,90 @@ def _describe(f: FieldDecl) -> str:
     if f.choices and f.type != "bool":
         kind += " one of " + ", ".join(str(c.value) for c in f.choices)
     return f"{f.label or f.key}: {kind}"
+
+
+# --- mail forms, mail settings and retention (issue 25) ------------------------------------
+
+
+class MailItemDecl(_Strict):
+    """One item an applicant types into the body of a mail (①所在地 …).
+
+    Found by its printed number (①, 1., (1)) and its label or a variant, the value after a
+    colon or on the lines under it, up to the next item."""
+
+    number: int | None = None
+    label: str
+    variants: tuple[str, ...] = ()
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: FieldType = "text"
+    multiline: bool = False
+    required: bool = False
+
+    def all_labels(self) -> tuple[str, ...]:
+        return (self.label, *self.variants)
+
+
+class MailFormDecl(_Strict):
+    """A 'mail form': the items a program asks for in the body of an application by e-mail
+    (``forms/catalogue/mail/<id>.yaml``). Its keys are those of the program's paper form, so
+    a case read from a mail is checked and answered like one read from paper."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*\.mail$")
+    program: str
+    title: str
+    #: The seed's clause that lists the items (001 4).
+    clause: str = ""
+    items: tuple[MailItemDecl, ...]
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> "MailFormDecl":
+        keys = [i.key for i in self.items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("an item key is declared twice")
+        if any(i.type in ("choice", "multi_choice", "bool") for i in self.items):
+            raise ValueError("mail items are typed text, not choices")
+        return self
+
+
+class MailSettings(_Strict):
+    """How a program takes and answers mail (``forms/programs/<id>/handling.yaml``)."""
+
+    #: The subject the program tells applicants to write; None when it takes no mail.
+    subject: str | None = None
+    subject_variants: tuple[str, ...] = ()
+    #: The mail form whose items the body is read by.
+    form: str | None = None
+    #: The subject of a notice sent by mail, by notice kind ({notice}: its Japanese name).
+    notice_subject: str = "{municipality}からの{notice}の送付について"
+    #: The body; {addressee} {notice} {municipality} {department} {program} {contact}.
+    notice_body: str = (
+        "{addressee} 様\n\n{program}の審査結果について、{notice}を添付のとおり送付します。\n"
+        "添付のPDFをご確認ください。\n\n{department}\n{contact}"
+    )
+    #: The seed's clause that says results are sent by mail.
+    clause: str = ""
+
+
+class RetentionDecl(_Strict):
+    """How long a case's personal data is kept after the case ends (a decision that ends it:
+    rejection or withdrawal), and the clause that says so."""
+
+    months: int = Field(ge=0, le=240)
+    clause: str = ""
+
+
+class MinistryDecl(_Strict):
+    """Where the yearly filing to 総務省 finds a gift's facts in a case's records (first key
+    with a value wins)."""
+
+    #: The 地場産品基準 category (別紙① 1–9), a choice field, when the program's forms declare one.
+    category_field: str | None = None
+    procurement_price: tuple[str, ...] = ("gift_price_incl_tax", "gift_price")
+    place: tuple[str, ...] = ("manufacturing_place_detail", "manufacturing_place", "production_place")
+
+
+class ProgramHandling(_Strict):
+    mail: MailSettings = MailSettings()
+    #: None: the program declares no period, and its cases are never purged.
+    retention: RetentionDecl | None = None
+    ministry: MinistryDecl = MinistryDecl()

@@ -1,0 +1,293 @@
+"""Reading a received message: its headers, the body's items by a mail form, its attachments.
+
+Pure functions over bytes (no Flask, no database): ``web.mail_intake`` stores what they give.
+A message that cannot be read as mail is ``MalformedMessage`` (it then waits in the clerk's
+queue, kept as it came).
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import parseaddr, parsedate_to_datetime
+
+from rapidfuzz import fuzz
+
+from extract.locate import REVIEW_THRESHOLD
+from extract.normalize import normalize_value
+from extract.result import ExtractedField, MissingField
+from forms.errors import InputError
+from forms.schema import MailFormDecl, MailItemDecl
+
+
+class MalformedMessage(InputError):
+    """The bytes are not a message that can be read (no headers, broken MIME, undecodable)."""
+
+    code = "malformed_message"
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ParsedMessage:
+    message_key: str
+    message_id: str | None
+    subject: str
+    sender: str
+    date: datetime | None
+    body: str
+    attachments: list[Attachment] = field(default_factory=list)
+    #: What was wrong while reading (MIME defects), in words, with no content of the message.
+    problems: list[str] = field(default_factory=list)
+
+
+def message_key(raw: bytes, message_id: str | None) -> str:
+    """What makes two copies of a message one: its Message-ID, else its bytes."""
+    if message_id:
+        return hashlib.sha256(b"mid:" + message_id.strip().strip("<>").encode("utf-8", "replace")).hexdigest()
+    return hashlib.sha256(b"raw:" + raw).hexdigest()
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # noqa: BLE001 - a header that cannot be decoded is read as missing
+        return ""
+    return "" if value is None else str(value)
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Headers, the text body (text/plain preferred; HTML made text) and the attachments."""
+    if not raw.strip():
+        raise MalformedMessage("空のメッセージです")
+    try:
+        msg = email.message_from_bytes(raw, policy=policy.default)
+    except Exception as exc:  # noqa: BLE001 - the parser's own failures: the message is malformed
+        raise MalformedMessage(f"メールとして読めません ({type(exc).__name__})") from None
+    assert isinstance(msg, EmailMessage)
+    mid = _header(msg, "Message-ID").strip() or None
+    key = message_key(raw, mid)
+    if not any(msg.get(h) for h in ("From", "Subject", "Date", "Message-ID")):
+        raise MalformedMessage("メールのヘッダがありません")
+    problems = sorted({type(d).__name__ for d in msg.defects})
+    sent = None
+    try:
+        sent = parsedate_to_datetime(_header(msg, "Date")) if msg.get("Date") else None
+    except (TypeError, ValueError):
+        problems.append("InvalidDate")
+    body, attachments, part_problems = _walk(msg)
+    problems += part_problems
+    return ParsedMessage(
+        message_key=key,
+        message_id=mid,
+        subject=_header(msg, "Subject").strip(),
+        sender=parseaddr(_header(msg, "From"))[1],
+        date=sent,
+        body=body,
+        attachments=attachments,
+        problems=problems,
+    )
+
+
+def _walk(msg: EmailMessage) -> tuple[str, list[Attachment], list[str]]:
+    problems: list[str] = []
+    body_part = None
+    try:
+        body_part = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:  # noqa: BLE001
+        problems.append("NoBody")
+    body = ""
+    if body_part is not None:
+        try:
+            body = body_part.get_content()
+        except (LookupError, ValueError, AssertionError) as exc:
+            problems.append(f"BodyUndecodable:{type(exc).__name__}")
+            payload = body_part.get_payload(decode=True) or b""
+            body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        if body_part.get_content_subtype() == "html":
+            body = html_to_text(body)
+    attachments: list[Attachment] = []
+    for part in msg.walk():
+        if part is body_part or part.is_multipart():
+            continue
+        filename = part.get_filename()
+        disposition = part.get_content_disposition()
+        if disposition != "attachment" and not filename:
+            continue  # the other half of multipart/alternative, inline text
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            data = b""
+        problems += sorted({type(d).__name__ for d in part.defects})
+        attachments.append(Attachment(filename or "attachment", part.get_content_type(), data))
+    return body, attachments, problems
+
+
+def html_to_text(html: str) -> str:
+    import lxml.html
+
+    if not html.strip():
+        return ""
+    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>", "\n", html)
+    try:
+        return str(lxml.html.fromstring(html).text_content())
+    except Exception:  # noqa: BLE001 - not HTML after all
+        return re.sub(r"<[^>]+>", "", html)
+
+
+# --- the body's items --------------------------------------------------------------------
+
+_LEAD = re.compile(r"^[\s・\-*■□●○◆◇▼▽►>＞【［\[]*")
+_NUMBER = re.compile(r"^(?:\(|（)?(\d{1,2})(?:\)|）|\.|．|、|:|：|】|\]|\s)?\s*")
+_SEPARATORS = ":：】]」)）-ー－=＝　 \t、"
+_SIGNATURE = re.compile(r"^(--\s*|[-‐―─━=＝_＿~〜]{4,}.*|以上\s*)$")
+
+
+@dataclass
+class _Start:
+    item: MailItemDecl
+    line: int
+    rest: str
+    exact: bool
+    numbered: bool
+
+
+def _squash(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
+
+
+def _item_start(line: str, items: tuple[MailItemDecl, ...]) -> _Start | None:
+    text = unicodedata.normalize("NFKC", line)
+    text = _LEAD.sub("", text)
+    number = None
+    m = _NUMBER.match(text)
+    if m:
+        number = int(m.group(1))
+        text = text[m.end():]
+    squashed = _squash(text)
+    best: tuple[float, int, MailItemDecl, int] | None = None  # score, label length, item, cut
+    for item in items:
+        for label in item.all_labels():
+            want = _squash(label)
+            if squashed.startswith(want):
+                score = 100.0
+            elif len(squashed) >= len(want) >= 3:
+                score = fuzz.ratio(squashed[: len(want)], want)
+            else:
+                continue
+            if number is not None and item.number == number:
+                score += 5
+            if best is None or (score, len(want)) > (best[0], best[1]):
+                best = (score, len(want), item, len(want))
+    if best is None:
+        return None
+    score, _, item, cut = best
+    numbered = number is not None and item.number == number
+    exact = score >= 100
+    if not (exact or (numbered and score >= 75) or score >= 90):
+        return None
+    rest = _after(text, cut)
+    return _Start(item=item, line=0, rest=rest, exact=exact, numbered=numbered)
+
+
+def _after(text: str, squashed_length: int) -> str:
+    """The text after the first ``squashed_length`` non-space characters, separators off."""
+    seen = 0
+    cut = 0
+    for i, ch in enumerate(text):
+        if seen >= squashed_length:
+            break
+        if not ch.isspace():
+            seen += 1
+        cut = i + 1
+    return text[cut:].lstrip(_SEPARATORS).strip()
+
+
+@dataclass
+class BodyReading:
+    fields: dict[str, ExtractedField]
+    missing: list[MissingField]
+
+
+def read_body(body: str, form: MailFormDecl) -> BodyReading:
+    """The mail form's items read from a body: each value typed like a paper form's, with a
+    confidence and the review mark; a value not found or not readable as its type is missing."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    starts: list[_Start] = []
+    taken: set[str] = set()
+    end = len(lines)
+    for n, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith((">", "＞")):
+            continue  # quoted text of an earlier message
+        if starts and _SIGNATURE.match(stripped):
+            end = n
+            break
+        start = _item_start(line, tuple(i for i in form.items if i.key not in taken))
+        if start is not None:
+            start.line = n
+            starts.append(start)
+            taken.add(start.item.key)
+    fields: dict[str, ExtractedField] = {}
+    missing: list[MissingField] = []
+    for i, start in enumerate(starts):
+        stop = starts[i + 1].line if i + 1 < len(starts) else end
+        block = [start.rest] + [ln.strip() for ln in lines[start.line + 1 : stop]]
+        block = [b for b in block if not b.startswith((">", "＞"))]
+        while block and not block[-1]:
+            block.pop()
+        while block and not block[0]:
+            block.pop(0)
+        read = _value(start, block)
+        if isinstance(read, str):
+            missing.append(MissingField(field=start.item.key, reason=read))  # type: ignore[arg-type]
+        else:
+            fields[start.item.key] = read
+    for item in form.items:
+        if item.key not in taken:
+            missing.append(MissingField(field=item.key, reason="label_not_found"))
+    return BodyReading(fields=fields, missing=missing)
+
+
+def _value(start: _Start, block: list[str]) -> ExtractedField | str:
+    item = start.item
+    if not block:
+        return "empty"
+    extra_lines = False
+    if item.multiline:
+        raw = "\n".join(block)
+    else:
+        raw = block[0]
+        extra_lines = any(b for b in block[1:])
+    confidence = 0.99 if start.exact else 0.7
+    if start.exact and not start.numbered and item.number is not None:
+        confidence = 0.95  # the label as declared, its number not written or another
+    if item.multiline:
+        parts = [normalize_value("text", ln) for ln in raw.split("\n") if ln.strip()]
+        value = "\n".join(str(p.value) for p in parts if p.value is not None) or None
+        fit = min((p.fit for p in parts), default=0.0)
+    else:
+        norm = normalize_value(item.type, raw)
+        value, fit = norm.value, norm.fit
+    if value is None:
+        return "unparsed"
+    confidence = round(min(confidence, confidence * fit if fit < 1 else confidence), 3)
+    if extra_lines:
+        confidence = min(confidence, round(REVIEW_THRESHOLD - 0.05, 3))
+    return ExtractedField(
+        value=value,
+        confidence=confidence,
+        source="text",
+        review=confidence < REVIEW_THRESHOLD,
+        raw=raw if raw != value else None,
+    )
