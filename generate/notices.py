@@ -6,8 +6,8 @@ repayment claim.
 
 A batch renders every DOCX first (docxtpl templates in ``generate/templates``), then converts
 them all with one LibreOffice start. A record is a flat dict of field values (what the checks
-and the web layer hold) or the output of ``madoguchi extract --json``; ``record_from_json``
-accepts both.
+and the web layer hold), a golden ``{form, fields}`` file or the output of ``madoguchi extract
+--json``; ``generate.records.record_from_json`` reads all three.
 
 What makes a notice official: a document number (渋広第12号) taken from a per-program,
 per-fiscal-year sequence when the notice is rendered (or the one the record already carries,
@@ -177,66 +177,9 @@ def kinds_for(program_id: str, settings: ProgramSettings | None = None) -> tuple
 
 # --- records ---------------------------------------------------------------------------------
 
-_FIELD_META = {"value", "confidence", "page", "bbox", "source", "label", "raw"}
-_NUMBERED_FORM = re.compile(r"^[a-z][a-z0-9-]*\.form\d+$")
-
-
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, dict) and "value" in value and set(value) <= _FIELD_META:
-        return value["value"]
-    return value
-
-
-def record_from_json(obj: Any) -> dict[str, Any]:
-    """One record from a flat dict of values or from ``madoguchi extract --json`` output.
-
-    From extraction output, the fields of every document are merged: the program's numbered
-    forms (``shibukawa.form1`` …) first, then documents issued by others (納税証明書 …), each
-    key taken from the first document that has a value for it. Each document's own values stay
-    under ``forms`` (form id → {key: value}) and its checks become ``findings``. Other
-    top-level keys (a decision, conditions …) are kept.
-    """
-    if not isinstance(obj, dict):
-        raise InvalidRecord(f"a record must be a JSON object, not {type(obj).__name__}")
-    if "documents" not in obj:
-        flat = {str(k): _unwrap(v) for k, v in obj.items()}
-        if "findings" not in flat and isinstance(flat.get("checks"), list):
-            flat["findings"] = flat["checks"]
-        return flat
-    documents = obj["documents"]
-    if not isinstance(documents, list) or not all(isinstance(d, dict) for d in documents):
-        raise InvalidRecord("`documents` must be a list of objects (madoguchi extract --json)")
-    ordered = sorted(documents, key=lambda d: 0 if _NUMBERED_FORM.match(str(d.get("form") or "")) else 1)
-    record: dict[str, Any] = {}
-    forms: dict[str, dict[str, Any]] = {}
-    findings: list[Any] = []
-    for doc in ordered:
-        fields = doc.get("fields") or {}
-        if not isinstance(fields, dict):
-            raise InvalidRecord(f"document {doc.get('file', '?')}: `fields` must be an object")
-        values = {str(k): _unwrap(v) for k, v in fields.items()}
-        if doc.get("form"):
-            forms.setdefault(str(doc["form"]), {}).update(values)
-        for key, value in values.items():
-            if not _is_blank(value):
-                record.setdefault(key, value)
-        findings.extend(doc.get("checks") or [])
-    record["forms"] = forms
-    if findings:
-        record["findings"] = findings
-    for key, value in obj.items():
-        if key != "documents":
-            record.setdefault(str(key), value)
-    return record
-
-
-def records_from_json(obj: Any) -> list[dict[str, Any]]:
-    """A JSON file's records: a list of records, ``{"records": [...]}``, or one record."""
-    if isinstance(obj, list):
-        return [record_from_json(item) for item in obj]
-    if isinstance(obj, dict) and isinstance(obj.get("records"), list):
-        return [record_from_json(item) for item in obj["records"]]
-    return [record_from_json(obj)]
+# The one contract for records in (extract --json, golden {form, fields}, plain values) lives in
+# generate/records.py; these names stay importable from here.
+from generate.records import record_from_json, records_from_json  # noqa: E402
 
 
 def _is_blank(value: Any) -> bool:

@@ -47,20 +47,22 @@ def form_values(case: Case, suffix: str) -> dict[str, Any]:
 
 
 def case_values(case: Case) -> dict[str, Any]:
-    """The case's values merged as one flat record, the application's form first, and by form."""
-    records = [r for d in case.documents for r in d.records]
-    records.sort(key=lambda r: 0 if r.form and r.form.startswith(f"{case.program_id}.") else 1)
-    merged: dict[str, Any] = {}
-    forms: dict[str, dict[str, Any]] = {}
-    for rec in records:
-        values = {f.key: f.value for f in rec.fields}
-        if rec.form:
-            forms.setdefault(rec.form, {}).update(values)
-        for key, value in values.items():
-            if value not in (None, "", []):
-                merged.setdefault(key, value)
-    merged["forms"] = forms
-    return merged
+    """The case's values as one record, through the same contract as ``madoguchi generate``
+    (``generate.records.merge_documents``): the program's forms first, values by form under
+    ``forms``, fields still marked for review (not corrected by a clerk) under ``review_fields``."""
+    from generate.records import merge_documents
+
+    documents = [
+        {
+            "form": rec.form,
+            "fields": {
+                f.key: {"value": f.value, "review": bool(f.review and not f.corrected)} for f in rec.fields
+            },
+        }
+        for d in case.documents
+        for rec in d.records
+    ]
+    return merge_documents(documents)
 
 
 def _approval_of(case: Case) -> tuple[Decision | None, Notice | None]:
