@@ -184,9 +184,16 @@ def test_decision_by_approver_produces_numbered_notices(
     # the clerk sees no decision form, the approver does
     assert 'id="decide-form"' not in client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
     assert 'id="decide-form"' in approver.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
-    resp = approver.post(f"/clerk/cases/{case_id}/decide", data={
-        "csrf_token": approver.token, "outcome": "approve_with_conditions",
-        "conditions": "パッケージに原産地を表示すること"})
+    decide = {"csrf_token": approver.token, "outcome": "approve_with_conditions",
+              "conditions": "パッケージに原産地を表示すること"}
+    # findings not met and a field marked for review: the approver is asked to confirm, nothing is decided
+    warned = approver.post(f"/clerk/cases/{case_id}/decide", data=decide)
+    assert warned.status_code == 409
+    page = warned.get_data(as_text=True)
+    assert 'id="confirm-warnings"' in page and "004 7(2)" in page and "パッケージに原産地を表示すること" in page
+    with _db(app) as s:
+        assert s.get(Case, case_id).status == "review" and not s.get(Case, case_id).notices
+    resp = approver.post(f"/clerk/cases/{case_id}/decide", data={**decide, "confirm": "1"})
     assert resp.status_code == 302
     with _db(app) as s:
         case = s.get(Case, case_id)
@@ -194,6 +201,9 @@ def test_decision_by_approver_produces_numbered_notices(
         notice = case.notices[0]
         assert notice.kind == "approval" and notice.status == "done" and notice.doc_number == "渋広第1号"
         notice_id = notice.id
+        # what the approver confirmed is recorded with the decision
+        assert case.decisions[0].acknowledged["findings"][0]["clause"] == "004 7(2)"
+        assert case.decisions[0].acknowledged["fields"] == [f"{case.documents[0].records[0].id}:product_name"]
     kind, records = engine.called("render_notices")[0]
     assert kind == "approval"
     assert records[0]["conditions"] == ["パッケージに原産地を表示すること"]
@@ -204,19 +214,24 @@ def test_decision_by_approver_produces_numbered_notices(
     assert fetch(client, f"/clerk/notices/{notice_id}.docx").data.startswith(b"PK")
     assert len(_audit(app, "notice.download")) == 2
     # a decided case is not decided again, nor corrected
-    again = approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "reject"})
-    assert again.status_code == 302
+    again = approver.post(f"/clerk/cases/{case_id}/decide",
+                          data={"csrf_token": approver.token, "outcome": "reject", "reasons": "返礼割合"})
+    assert again.status_code == 409 and "すでに決定" in again.get_data(as_text=True)
     with _db(app) as s:
         assert len(s.get(Case, case_id).decisions) == 1
 
     # the next notice of the program takes the next number
     case2 = _upload(client, token, [(tiny_pdf(), "b.pdf")]).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{case2}/decide", data={"csrf_token": approver.token, "outcome": "reject"})
+    # rejecting asks for a reason
+    no_reason = approver.post(f"/clerk/cases/{case2}/decide", data={"csrf_token": approver.token, "outcome": "reject"})
+    assert no_reason.status_code == 400 and "理由を入力" in no_reason.get_data(as_text=True)
+    approver.post(f"/clerk/cases/{case2}/decide", data={"csrf_token": approver.token, "outcome": "reject",
+                                                        "reasons": "返礼割合が3割を超える（004 7(2)）"})
     with _db(app) as s:
         n = s.get(Case, case2).notices[0]
         assert (n.kind, n.doc_number, s.get(Case, case2).status) == ("rejection", "渋広第2号", "rejected")
     rejection = engine.called("render_notices")[1][1][0]
-    assert "reasons" not in rejection  # none typed: the notice gives the failed findings with their clauses
+    assert rejection["reasons"] == ["返礼割合が3割を超える（004 7(2)）"]
     assert rejection["findings"] == [{"rule": "return_ratio", "status": "fail",
                                       "message": "寄附金額 10000 円に対する返礼割合", "clause": "004 7(2)"}]
 
@@ -237,7 +252,7 @@ def test_withdrawal_and_change_follow_an_approved_case(
 ) -> None:
     token = login(client)
     case_id = _upload(client, token, [(tiny_pdf(), "a.pdf")]).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
+    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve", "confirm": "1"})
     # a pre-filled withdrawal form for the supplier
     client.post(f"/clerk/cases/{case_id}/supplier-form", data={"csrf_token": token, "kind": "withdrawal"})
     assert engine.called("render_notices")[-1][0] == "withdrawal"
@@ -246,12 +261,12 @@ def test_withdrawal_and_change_follow_an_approved_case(
     assert page.status_code == 200 and 'name="parent"' in page.get_data(as_text=True)
     change = _upload(client, token, [(tiny_pdf(), "form5.pdf")], kind="change",
                      parent=str(case_id)).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{change}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
+    approver.post(f"/clerk/cases/{change}/decide", data={"csrf_token": approver.token, "outcome": "approve", "confirm": "1"})
     assert engine.called("render_notices")[-1][0] == "change_notice"
     # a withdrawal accepted: the original case is withdrawn
     wd = _upload(client, token, [(tiny_pdf(), "form6.pdf")], kind="withdrawal",
                  parent=str(case_id)).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{wd}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
+    approver.post(f"/clerk/cases/{wd}/decide", data={"csrf_token": approver.token, "outcome": "approve", "confirm": "1"})
     with _db(app) as s:
         assert s.get(Case, wd).status == "withdrawn"
         assert s.get(Case, case_id).status == "withdrawn"
@@ -307,7 +322,7 @@ def test_publication_of_value_added_certificates(
     monkeypatch.setattr(engine, "result", with_form2)
     token = login(client)
     case_id = _upload(client, token, [(tiny_pdf(2), "a.pdf")]).get_json()["cases"][0]
-    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve"})
+    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": approver.token, "outcome": "approve", "confirm": "1"})
     html = client.get("/clerk/certificates").get_data(as_text=True)
     assert "上州牛ハンバーグ" in html and "62.5%" in html
     clerk_publish = client.post("/clerk/certificates/publish", data={"csrf_token": token, "program": "shibukawa"})

@@ -257,10 +257,17 @@ def case(case_id: int) -> Any:
     s = db_session()
     followups = list(s.scalars(select(Case).where(Case.parent_id == case.id).order_by(Case.id)))
     audit.record("case.view", "case", case.id)
+    from web.decisions import standing_decision, warnings_for
+
     return render_template(
         "clerk/case.html",
         case=case,
         followups=followups,
+        standing=standing_decision(case),
+        warnings=g.pop("decide_warnings", None),
+        open_warnings=warnings_for(case),
+        decide_form=g.pop("decide_form", {}),
+        reject_reasons=[f"{f.message}（{f.clause}）" for f in case.findings if f.status == "fail"],
         outcomes=OUTCOMES,
         supplier_forms=SUPPLIER_FORMS,
         findings=sorted(case.findings, key=lambda f: (FINDING_ORDER.get(f.status, 9), f.id)),
@@ -448,7 +455,7 @@ def save_review(record_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/decide")
 @role_required("approver")
 def decide(case_id: int) -> Any:
-    from web.notices import decide as record_decision
+    from web import decisions
     from web.tasks import generate_notices
 
     s = db_session()
@@ -456,22 +463,65 @@ def decide(case_id: int) -> Any:
     outcome = request.form.get("outcome", "")
     if outcome not in OUTCOMES:
         abort(400)
-    if case.status != "review":
-        flash("この案件は決定できる状態ではありません。", "error")
-        return redirect(url_for("clerk.case", case_id=case.id))
-    conditions = request.form.get("conditions", "").strip()
-    reasons = request.form.get("reasons", "").strip()
-    if outcome == "approve_with_conditions" and not conditions:
-        flash("条件付承認には条件を入力してください。", "error")
-        return redirect(url_for("clerk.case", case_id=case.id))
-    decision = record_decision(s, case, outcome, conditions, reasons, g.user.id)
-    s.commit()
-    audit.record("case.decide", "case", case.id, outcome=outcome, decision=decision.id)
-    pending = [n.id for n in case.notices if n.status == "pending"]
+    try:
+        decision = decisions.decide(
+            s, case.id, outcome, user_id=g.user.id,
+            conditions=request.form.get("conditions", ""), reasons=request.form.get("reasons", ""),
+            confirmed=request.form.get("confirm") == "1",
+        )
+        s.commit()
+    except decisions.NeedsConfirmation as exc:
+        s.rollback()
+        audit.record("case.decide.warned", "case", case.id, outcome=outcome)
+        return _decision_refused(case.id, exc, warnings=exc.data.get("warnings"))
+    except decisions.DecisionError as exc:
+        s.rollback()
+        if isinstance(exc, decisions.AlreadyDecided):
+            audit.record("case.decide.refused", "case", case.id, outcome=outcome)
+        return _decision_refused(case.id, exc)
+    audit.record("case.decide", "case", case.id, outcome=outcome, decision=decision.id,
+                 acknowledged=bool(decision.acknowledged))
+    pending = [n.id for n in s.get(Case, case.id).notices if n.status == "pending"]
     if pending:
         generate_notices.delay(pending)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"decision": decision.id, "status": s.get(Case, case.id).status})
     flash(f"{OUTCOMES[outcome]}として決定しました。通知書を作成しています。", "info")
     return redirect(url_for("clerk.case", case_id=case.id))
+
+
+def _decision_refused(case_id: int, exc: MadoguchiError, warnings: dict[str, Any] | None = None) -> Any:
+    """The case page again with the reason (and the warnings to confirm), or JSON."""
+    if request.accept_mimetypes.best == "application/json":
+        body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
+        if warnings:
+            body["warnings"] = warnings
+        return jsonify(body), exc.http_status
+    flash(exc.message, "error")
+    g.decide_form = {k: request.form.get(k, "") for k in ("outcome", "conditions", "reasons")}
+    g.decide_warnings = warnings
+    db_session().expire_all()
+    return case(case_id), exc.http_status
+
+
+@bp.post("/cases/<int:case_id>/undo")
+@role_required("approver")
+def undo_decision(case_id: int) -> Any:
+    """Undo the standing decision: an explicit act with a reason; its notices are withdrawn."""
+    from web import decisions
+
+    s = db_session()
+    _case_or_404(case_id)
+    try:
+        decision = decisions.undo(s, case_id, user_id=g.user.id, reason=request.form.get("reason", ""))
+        s.commit()
+    except decisions.DecisionError as exc:
+        s.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("clerk.case", case_id=case_id))
+    audit.record("case.undo", "case", case_id, decision=decision.id)
+    flash("決定を取り消しました。通知書は取消済みとなり、案件は確認待ちに戻りました。", "info")
+    return redirect(url_for("clerk.case", case_id=case_id))
 
 
 @bp.get("/cases/<int:case_id>/followup")

@@ -277,6 +277,26 @@ def render_notices(
     ]
 
 
+def numbered_notice_kinds() -> frozenset[str]:
+    """The notice kinds that carry a document number (承認書, 不承認書, …)."""
+    kinds: frozenset[str] = _core("generate.notices").NUMBERED_KINDS
+    return kinds
+
+
+def fiscal_year(program_id: str, day: date) -> int:
+    """The fiscal year ``day`` falls in, by the program's settings (its document numbers' year)."""
+    numbering = _core("generate.numbering")
+    year: int = numbering.fiscal_year_of(day, get_program(program_id).fiscal_year_start_month)
+    return year
+
+
+def document_number(program_id: str, number: int) -> str:
+    """``渋広第12号``: the program's prefix and the number."""
+    numbering = _core("generate.numbering")
+    text: str = numbering.format_document_number(get_program(program_id).doc_number_prefix, number)
+    return text
+
+
 def publish_certificates(
     program_id: str, rows: list[dict[str, Any]], outdir: Path, published: date
 ) -> dict[str, Path]:

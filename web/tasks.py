@@ -360,6 +360,6 @@ def api_finish(_pages: Any, job_id: str) -> None:
 @shared_task(name="madoguchi.generate_notices")
 def generate_notices(notice_ids: list[int]) -> None:
     """Render pending notices (DOCX and PDF) with numbers from the database sequence."""
-    from web.notices import render_pending
+    from web.decisions import render_notices
 
-    render_pending(runtime(), notice_ids)
+    render_notices(runtime(), notice_ids)

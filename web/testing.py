@@ -105,14 +105,20 @@ class FakeEngine:
     def render_notices(self, kind: str, program_id: str, records: list[dict[str, Any]], outdir: Path,
                        numbers: Any = None, issue_date: date | None = None) -> list[services.RenderedFiles]:
         self.calls.append(("render_notices", (kind, records)))
+        given = records[0].get("document_number") if records else None
         number = numbers.next(program_id, 2025) if numbers is not None else 0
+        if given:
+            return self._files(kind, outdir, str(given))
+        return self._files(kind, outdir, f"渋広第{number}号")
+
+    def _files(self, kind: str, outdir: Path, doc_number: str) -> list[services.RenderedFiles]:
         outdir.mkdir(parents=True, exist_ok=True)
         files = {}
         for fmt in ("docx", "pdf"):
             path = outdir / f"{kind}.{fmt}"
             path.write_bytes(tiny_pdf() if fmt == "pdf" else b"PK\x03\x04 docx")
             files[fmt] = path
-        return [services.RenderedFiles(kind=kind, files=files, doc_number=f"渋広第{number}号")]
+        return [services.RenderedFiles(kind=kind, files=files, doc_number=doc_number)]
 
     def publish_certificates(self, program_id: str, rows: list[dict[str, Any]], outdir: Path,
                              published: date) -> dict[str, Path]:
@@ -208,3 +214,62 @@ def add_token(app: Flask, username: str = "admin") -> str:
         user = s.scalar(select(User).where(User.username == username))
         assert user is not None
         return issue_token(s, user, "test")
+
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def pg_reason() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=2):
+            return None
+    except Exception as exc:  # any failure means: no server to test against
+        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
+
+
+def redis_reason() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return None
+    except Exception as exc:  # any failure means: no server to test against
+        return f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}"
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL test database (skips when none answers), dropped afterwards."""
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    reason = pg_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"madoguchi_test_{secrets.token_hex(4)}"
+    url = Settings.model_validate({}).model_copy(update={"database_url": PG_URL}).db_url
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request: pytest.FixtureRequest, tmp_path: Path, engine: FakeEngine) -> Iterator[Flask]:
+    """The application on SQLite, then on PostgreSQL."""
+    overrides: dict[str, Any] = {}
+    if request.param == "postgresql":
+        overrides["database_url"] = request.getfixturevalue("pg_schema_url")
+    application = create_app(make_settings(tmp_path, **overrides))
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["madoguchi"].db.dispose()
