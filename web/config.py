@@ -65,6 +65,27 @@ class Settings(BaseSettings):
     #: Run Alembic migrations when the application starts.
     migrate_on_start: bool = True
 
+    # --- the clerk's desk under real use (issue 26) ---
+    #: The first account must change its printed password before anything else.
+    admin_must_change_password: bool = True
+    #: Passwords: at least this long, not a common one (web.security).
+    password_min_length: int = 12
+    #: Login throttling: this many failures in the window lock the account (or the address).
+    login_window_minutes: int = 15
+    login_max_failures_account: int = 5
+    login_max_failures_address: int = 20
+    #: API: requests per minute per token, and uploads read at once before 503 (0: no limit).
+    api_rate_per_minute: int = 120
+    api_queue_limit: int = 16
+    #: The queue scans' page reading (OCR) goes to, served by worker processes at lower priority.
+    celery_ocr_queue: str = "madoguchi-ocr"
+    #: Niceness of the worker processes that read scans (API requests keep the CPU first).
+    worker_nice: int = 10
+    #: Seconds a page task may run (soft limit; the hard limit is 30 s more), and retries after it.
+    page_time_limit: int = 300
+    document_time_limit: int = 900
+    task_max_retries: int = 2
+
     @property
     def data_path(self) -> Path:
         path = self.data_dir.expanduser().resolve()
