@@ -132,7 +132,8 @@ def test_workflow_on_postgresql(pg_url: str, tmp_path: Path, engine: FakeEngine)
     add_user(app, "kessai", "approver")
     approver = app.test_client()
     atoken = login(approver, "kessai", "correct horse battery")
-    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": atoken, "outcome": "reject"})
+    approver.post(f"/clerk/cases/{case_id}/decide", data={"csrf_token": atoken, "outcome": "reject",
+                                                        "reasons": "返礼割合が基準を超える"})
     assert "株式会社テスト物産" in client.get("/clerk/?q=テスト").get_data(as_text=True)
     with app.extensions["madoguchi"].db.session() as s:
         case = s.get(Case, case_id)

@@ -63,6 +63,7 @@ def _register(app: Flask) -> None:
     from web import api, auth, clerk, errors, supplier
 
     app.before_request(auth.load_session_user)
+    app.before_request(auth.must_change_password)
     app.teardown_appcontext(close_db_session)
     app.register_blueprint(auth.bp)
     app.register_blueprint(supplier.bp)

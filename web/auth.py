@@ -13,6 +13,7 @@ from flask import (
     abort,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -98,25 +99,50 @@ def token_from_request(s: Session) -> ApiToken | None:
 
 # --- sessions ---------------------------------------------------------------------------
 
+#: Pages a user who must change the password may still open.
+_OPEN_WHILE_MUST_CHANGE = {"clerk.change_password", "auth.logout", "auth.login", "static"}
+
 
 def load_session_user() -> None:
-    """Before each request: the logged-in user, if the session is still valid."""
+    """Before each request: the logged-in user, if the server-side session is still live."""
+    from web.security import session_user
+
     g.user = None
-    uid = session.get("uid")
-    if uid is None:
+    sid = session.get("sid")
+    if sid is None:
         return
-    user = db_session().get(User, uid)
-    if user is None or not user.active or session.get("sv") != user.session_version:
+    s = db_session()
+    user = session_user(s, sid)
+    if user is None or session.get("sv") != user.session_version:
         session.clear()
         return
     g.user = user
 
 
+def must_change_password() -> Any:
+    """Before each request: a user still on a printed password changes it before anything else."""
+    user: User | None = g.get("user")
+    if user is not None and user.must_change_password and request.endpoint not in _OPEN_WHILE_MUST_CHANGE:
+        if request.path.startswith("/api/"):
+            return None
+        flash("初期パスワードのままです。続ける前にパスワードを変更してください。", "error")
+        return redirect(url_for("clerk.change_password"))
+    return None
+
+
 def login_user(user: User) -> None:
-    session.clear()  # a fresh session on login: no fixation
+    """A fresh session on login (no fixation), recorded server-side so that logout ends it."""
+    from web.db_session import runtime
+    from web.security import start_session
+
+    s = db_session()
+    sid = start_session(s, user, runtime().settings.session_hours, request.remote_addr)
+    s.commit()
+    session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["sv"] = user.session_version
+    session["sid"] = sid
 
 
 def login_required(fn: F) -> F:
@@ -147,22 +173,41 @@ def role_required(role: str) -> Callable[[F], F]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("clerk.dashboard")
+    from web.security import safe_next
+
+    return safe_next(target) or url_for("clerk.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    from web.db_session import runtime
+    from web.security import check_throttle, note_attempt
+
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
+        settings = runtime().settings
+        username = request.form.get("username", "").strip()[:64]
         password = request.form.get("password", "")
+        ip = request.remote_addr or ""
         s = db_session()
+        throttle = check_throttle(s, settings, username, ip)
+        if not throttle.allowed:
+            note_attempt(s, settings, username, ip, success=False)
+            s.commit()
+            _audit_account("login.refused_locked", s, username, locked=throttle.locked)
+            return _locked(username, throttle.retry_after)
         user = authenticate(s, username, password)
         if user is None:
+            after = note_attempt(s, settings, username, ip, success=False)
+            s.commit()
             audit.record("login.failed")
+            if not after.allowed:
+                _audit_account("login.lockout", s, username, locked=after.locked)
+                return _locked(username, after.retry_after)
             flash("ユーザー名またはパスワードが違います。", "error")
             return render_template("login.html", username=username), 401
+        note_attempt(s, settings, username, ip, success=True)
+        user.locked_until = None
+        s.commit()
         login_user(user)
         g.user = user
         audit.record("login", "user", user.id)
@@ -170,9 +215,31 @@ def login() -> Any:
     return render_template("login.html", username="")
 
 
+def _audit_account(action: str, s: Session, username: str, **detail: Any) -> None:
+    """An audit entry naming the account: its id, or the name tried when there is no such account."""
+    uid = s.scalar(select(User.id).where(User.username == username))
+    if uid is not None:
+        audit.record(action, "user", uid, **detail)
+    else:
+        audit.record(action, "username", username[:64], **detail)
+
+
+def _locked(username: str, retry_after: int) -> Any:
+    minutes = max(1, (retry_after + 59) // 60)
+    flash(f"ログインの失敗が続いたため、約{minutes}分間ログインできません。", "error")
+    resp = make_response(render_template("login.html", username=username), 429)
+    resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    from web.security import end_session
+
     if g.get("user") is not None:
+        s = db_session()
+        end_session(s, session.get("sid"))
+        s.commit()
         audit.record("logout", "user", g.user.id)
     session.clear()
     flash("ログアウトしました。", "info")

@@ -43,7 +43,8 @@ def ensure_admin(rt: Runtime) -> tuple[str, str] | None:
         if s.scalar(select(func.count()).select_from(User)):
             return None
         password = rt.settings.admin_password or secrets.token_urlsafe(12)
-        create_user(s, "admin", password, "admin", display_name="管理者")
+        user = create_user(s, "admin", password, "admin", display_name="管理者")
+        user.must_change_password = rt.settings.admin_must_change_password
     path = rt.settings.data_path / CREDENTIALS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -68,7 +69,11 @@ def initial_credentials(rt: Runtime) -> tuple[str, str] | None:
 
 
 def bootstrap(rt: Runtime) -> None:
+    from web.security import restrict_data_dir
+
+    restrict_data_dir(rt.settings.data_path)
     if rt.settings.migrate_on_start:
         rt.db.migrate()
+    restrict_data_dir(rt.settings.data_path)  # the database files the migrations created
     sync_programs(rt)
     ensure_admin(rt)

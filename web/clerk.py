@@ -655,8 +655,14 @@ def create_account() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     role = request.form.get("role", "clerk")
-    if not username or len(password) < 10 or role not in ROLES:
-        flash("ユーザー名、10文字以上のパスワード、役割を入力してください。", "error")
+    if not username or role not in ROLES:
+        flash("ユーザー名、パスワード、役割を入力してください。", "error")
+        return redirect(url_for("clerk.users"))
+    from web.security import password_problem
+
+    problem = password_problem(password, username, runtime().settings.password_min_length)
+    if problem:
+        flash(problem, "error")
         return redirect(url_for("clerk.users"))
     if s.scalar(select(User).where(User.username == username)):
         flash("そのユーザー名は使われています。", "error")
@@ -677,6 +683,9 @@ def disable_account(user_id: int) -> Any:
         abort(400)
     user.active = False
     user.session_version += 1
+    from web.security import end_all_sessions
+
+    end_all_sessions(s, user.id)
     s.commit()
     audit.record("user.disable", "user", user.id)
     return redirect(url_for("clerk.users"))
@@ -710,22 +719,38 @@ def revoke_token(token_id: int) -> Any:
 @role_required("clerk")
 def change_password() -> Any:
     from web.auth import authenticate, login_user
+    from web.security import end_all_sessions, password_problem
 
+    rt = runtime()
     if request.method == "POST":
         s = db_session()
         user = authenticate(s, g.user.username, request.form.get("current", ""))
         new = request.form.get("new", "")
-        if user is None or len(new) < 10 or new != request.form.get("confirm"):
-            flash("現在のパスワードが違うか、新しいパスワードが10文字未満か一致しません。", "error")
-            return render_template("clerk/password.html"), 400
+        problem = None
+        if user is None:
+            problem = "現在のパスワードが違います。"
+        elif new != request.form.get("confirm"):
+            problem = "新しいパスワードが確認欄と一致しません。"
+        elif new == request.form.get("current"):
+            problem = "現在と違うパスワードにしてください。"
+        else:
+            problem = password_problem(new, user.username, rt.settings.password_min_length)
+        if user is None or problem:
+            flash(problem or "", "error")
+            return render_template("clerk/password.html", min_length=rt.settings.password_min_length), 400
         user.password_hash = hash_password(new)
         user.session_version += 1
+        user.must_change_password = False
+        ended = end_all_sessions(s, user.id)
         s.commit()
         login_user(user)
-        audit.record("user.password", "user", user.id)
-        flash("パスワードを変更しました。", "info")
+        from web.bootstrap import initial_credentials
+
+        initial_credentials(rt)  # forgets the printed password now that it no longer works
+        audit.record("user.password", "user", user.id, sessions_ended=ended)
+        flash("パスワードを変更しました。ほかの端末のログインは終了しました。", "info")
         return redirect(url_for("clerk.dashboard"))
-    return render_template("clerk/password.html")
+    return render_template("clerk/password.html", min_length=rt.settings.password_min_length)
 
 
 @bp.get("/admin/audit")

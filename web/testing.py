@@ -157,6 +157,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "celery_broker_url": "memory://",
         "celery_result_backend": "cache+memory://",
         "password_hash_method": "pbkdf2:sha256:1000",
+        # the tests log in as the first account at once; test_web_security checks the default
+        "admin_must_change_password": False,
     }
     values.update(overrides)
     return Settings.model_validate({}).model_copy(update=values)
