@@ -62,21 +62,22 @@ def read_pages(doc: Ingested, limits: Limits, progress: Progress = _noop) -> lis
     if doc.kind == "pdf":
         from extract.readers.pdf import page_needs_ocr, read_pdf
 
-        pages = read_pdf(doc.data, limits)
+        from extract.pdftoppm import blank_pages
+
+        pages = read_pdf(doc.data, limits, deadline=doc.deadline)
         scans = {p.number: p for p in pages if page_needs_ocr(p)}
+        # a page with no ink needs no OCR: kept as its text layer read it (nothing)
+        blank = blank_pages(doc.data, list(scans), timeout=doc.deadline.remaining())
+        scans = {n: p for n, p in scans.items() if n not in blank}
         read = _ocr_pages(doc, list(scans), keep=scans)
         out: list[Page] = []
         for p in pages:
             out.append(next(read) if p.number in scans else p)
             progress(doc.name, len(out), len(pages))
         return out
-    from extract.readers.image import open_frames
+    from extract.readers.image import count_frames
 
-    count = len(open_frames(doc.data, doc.kind))  # type: ignore[arg-type]
-    if count > limits.max_pages:
-        from forms.errors import TooManyPages
-
-        raise TooManyPages(f"{doc.name}: {count} pages (limit {limits.max_pages})", pages=count)
+    count = count_frames(doc.data, doc.kind, limits, doc.name)  # type: ignore[arg-type]
     out = []
     for page in _ocr_pages(doc, list(range(1, count + 1))):
         out.append(page)
@@ -115,7 +116,7 @@ def _ocr_page(doc: Ingested, number: int, keep: Page | None = None, lang: str = 
     from extract.recognize import engine_tag
 
     model = f"-{engine_tag()}" if lang == PRIMARY_MODEL else f"-{lang}"
-    [page] = cached_pages(f"{_page_key(doc, number)}{model}", lambda: [_read_page(doc, number, lang)])
+    [page] = cached_pages(f"{_page_key(doc, number)}{model}", lambda: [_read_page(doc, number, lang)], expect=1)
     if keep is not None and keep.form_values:
         # a scanned form with fields over it: keep what the fields hold beside the OCR
         page.form_values = keep.form_values
@@ -145,24 +146,32 @@ def _read_page(doc: Ingested, number: int, lang: str) -> Page:
             while len(_MARKED) > _MARKED_PAGES:
                 _MARKED.popitem(last=False)
 
-    from extract.readers.image import ocr_page_image
+    from extract.readers.image import ocr_page_image, page_timeout
 
+    from forms.errors import ProgramTimeout
+
+    doc.deadline.check(f"page {number}")
     frame, dpi = _page_image(doc, number)
-    return ocr_page_image(frame, dpi, number, lang=lang, keep_marked=keep)
+    try:
+        return ocr_page_image(frame, dpi, number, lang=lang, keep_marked=keep, timeout=page_timeout(doc.deadline))
+    except ProgramTimeout:
+        doc.deadline.check(f"page {number}")  # cut short by the budget: say so
+        raise
 
 
 def _page_image(doc: Ingested, number: int) -> tuple[Image.Image, float]:
     """A scanned page's image and resolution: a PDF's page rendered at its scan's resolution,
     an image file's frame."""
-    from extract.readers.image import image_dpi, open_frames, render_dpi
+    from extract.readers.image import image_dpi, open_frame, render_dpi
 
     if doc.kind == "pdf":
         from extract.pdftoppm import render_pages
 
         dpi = render_dpi(doc.data, number)
-        (frame,) = render_pages(doc.data, [number], dpi=dpi)
-        return frame, float(dpi)
-    frame = open_frames(doc.data, doc.kind)[number - 1]  # type: ignore[arg-type]
+        # (rendered at less than ``dpi`` when the page is large: its image's own says)
+        (frame,) = render_pages(doc.data, [number], dpi=dpi, timeout=doc.deadline.remaining())
+        return frame, float(frame.info["dpi"][0])
+    frame = open_frame(doc.data, doc.kind, number, deadline=doc.deadline)  # type: ignore[arg-type]
     return frame, image_dpi(frame)
 
 
@@ -488,7 +497,7 @@ def _values_read_again(
                 return [Page(number=page.number, width=page.width, height=page.height, source="ocr", words=found)]
 
             reader = engine_tag(engine) if lang == PRIMARY_MODEL else lang  # type: ignore[arg-type]
-            [read_again] = cached_pages(f"{_page_key(doc, number)}-{reader}-regions-{digest}", read)
+            [read_again] = cached_pages(f"{_page_key(doc, number)}-{reader}-regions-{digest}", read, expect=1)
             regions += boxes
             words += read_again.words
         return regions, words

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from extract.ingest import MAX_PAGE_PIXELS
+
 #: Pages scanned outside this range are resampled to ``TARGET_DPI`` before OCR (200 dpi scans
 #: are read as they are: Tesseract scales text lines itself, and a bigger page costs time).
 MIN_DPI, MAX_DPI, TARGET_DPI = 190, 450, 300
@@ -149,6 +151,45 @@ def connected_components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]
     except cv2.error:  # more than 65535 components
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     return n, labels, stats
+
+
+# --- blank pages -------------------------------------------------------------------------
+
+#: The resolution a page is looked at for ink: text and ruled lines stay darker than the paper
+#: there, a speck of dust does not.
+BLANK_DPI = 36
+#: Grey levels from the paper's that count as a mark at :data:`BLANK_DPI`.
+BLANK_CONTRAST = 32
+#: Marks (pixels at :data:`BLANK_DPI`) a page may hold and still be blank.
+BLANK_MARKS = 3
+
+
+def is_blank(grey: np.ndarray, dpi: float) -> bool:
+    """A page with no ink: seen at :data:`BLANK_DPI`, fewer than :data:`BLANK_MARKS` pixels
+    differ from the paper's level by :data:`BLANK_CONTRAST` (either way: a page printed white
+    on black is not blank). Such a page needs no OCR nor any question of its orientation."""
+    if grey.size == 0:
+        return True
+    if grey.ndim != 2:
+        return False
+    if grey.dtype != np.uint8:
+        grey = np.asarray(to_grey(Image.fromarray(grey)))
+    scale = min(1.0, BLANK_DPI / max(float(dpi), 1.0))
+    small = grey
+    if scale < 1.0:
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    paper = int(np.median(small))
+    low, high = max(0, paper - BLANK_CONTRAST), min(255, paper + BLANK_CONTRAST)
+    marks = small.size - int(np.count_nonzero((small >= low) & (small <= high)))
+    return marks < BLANK_MARKS
+
+
+def image_is_blank(image: Image.Image, dpi: float) -> bool:
+    """:func:`is_blank` of a PIL image in any mode."""
+    if image.width == 0 or image.height == 0:
+        return True
+    return is_blank(np.asarray(to_grey(image)), dpi)
 
 
 # --- orientation -------------------------------------------------------------------------
@@ -304,23 +345,32 @@ def prepare(
     deskew: bool = True,
     denoise: bool | None = None,
     resample: bool = True,
+    max_pixels: int = MAX_PAGE_PIXELS,
 ) -> Prepared:
     """Grey, upright, deskewed, despeckled page.
 
     ``rotate``: clockwise quarter turn to apply, or None to ask Tesseract's OSD.
     ``denoise``: True always, False never, None when the page shows speckle.
     ``resample``: bring pages under 190 or over 450 dpi to 300 dpi.
+    ``max_pixels``: the prepared page holds no more pixels than this (a page larger than A3 at
+    300 dpi is brought down to it, and one under 190 dpi brought up only that far).
     """
     from extract import tesseract
 
     grey_img = to_grey(image)
     transform = Transform()
+    pixels = grey_img.width * grey_img.height
+    factor, new_dpi = 1.0, float(dpi)
     if resample and not (MIN_DPI <= dpi <= MAX_DPI):
-        factor = TARGET_DPI / float(dpi)
+        factor, new_dpi = TARGET_DPI / float(dpi), float(TARGET_DPI)
+    if pixels * factor * factor > max_pixels:
+        factor = math.sqrt(max_pixels / max(pixels, 1))
+        new_dpi = float(dpi) * factor
+    if factor != 1.0:
         size = (max(1, round(grey_img.width * factor)), max(1, round(grey_img.height * factor)))
         grey_img = grey_img.resize(size, Image.Resampling.LANCZOS if factor > 1 else Image.Resampling.BOX)
         transform = transform.then(np.array([[factor, 0, 0], [0, factor, 0]]), scale=factor)
-        dpi = float(TARGET_DPI)
+        dpi = new_dpi
     if rotate is None:
         rotate = tesseract.detect_orientation(grey_img, dpi=int(dpi))
     rotate %= 360

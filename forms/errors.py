@@ -107,6 +107,22 @@ class ZipBomb(InputError):
     code = "zip_bomb"
 
 
+class PageTooLarge(InputError):
+    """A page too large (or too small) to render or read: its size, in points or pixels, past
+    what any form can be."""
+
+    http_status = 413
+    code = "page_too_large"
+
+
+class BudgetExceeded(InputError):
+    """Reading the document would take more time or memory than its budget allows
+    (``MADOGUCHI_BUDGET``, ``--budget``)."""
+
+    http_status = 413
+    code = "over_budget"
+
+
 class InvalidRecord(InputError):
     """A record given to generate/check is not what the command needs."""
 

@@ -88,6 +88,20 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
+def _budget(text: str) -> str:
+    """``--budget``: checked here, applied as ``MADOGUCHI_BUDGET`` (the one place it is read)."""
+    from extract.ingest import Budget
+
+    try:
+        Budget.parse(text)
+    except MadoguchiError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    return text
+
+
+_BUDGET_HELP = "time and memory one document may cost, e.g. 600s, 1.5GB or 600s,1.5GB (default 600s,2GB; env MADOGUCHI_BUDGET)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="madoguchi", description="窓口: 申請書類の読取・審査・通知")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("files", nargs="+")
     ex.add_argument("--program")
     ex.add_argument("--json", action="store_true")
+    ex.add_argument("--budget", type=_budget, help=_BUDGET_HELP)
     ex.set_defaults(func=_cmd_extract)
 
     ck = sub.add_parser("check", help="check documents against a program's requirements")
@@ -112,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--program", required=True)
     ck.add_argument("--json", action="store_true")
     ck.add_argument("--today", type=_iso_date, help="the date the checks are made on (YYYY-MM-DD; default today)")
+    ck.add_argument("--budget", type=_budget, help=_BUDGET_HELP)
     ck.set_defaults(func=_cmd_check)
 
     gen = sub.add_parser("generate", help="fill official notices and certificates")
@@ -128,19 +144,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: str) -> None:
+    """One line on stderr, whatever it holds (a file name's undecodable bytes, newlines)."""
+    from extract.ingest import safe_name
+
+    line = " ".join(safe_name(message).split())
+    try:
+        print(f"madoguchi: {line}", file=sys.stderr)
+    except UnicodeEncodeError:  # a terminal that cannot show Japanese
+        print(f"madoguchi: {line.encode('ascii', 'backslashreplace').decode('ascii')}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    if getattr(args, "budget", None):
+        import os
+
+        from extract.ingest import ENV_BUDGET
+
+        os.environ[ENV_BUDGET] = args.budget
     try:
         return func(args)
     except MadoguchiError as exc:
-        print(f"madoguchi: {exc.message}", file=sys.stderr)
+        _say(exc.message)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("madoguchi: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        _say("メモリが足りません / Out of memory reading the input (set a smaller --budget or a larger machine)")
+        return 2
+    except OSError as exc:
+        # the file system, anywhere (an output that cannot be written, a disk full, a file
+        # that vanished between two looks): one line, as bad input
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"{exc.strerror or type(exc).__name__}{where}")
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import statistics
+import struct
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
@@ -31,10 +32,11 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from extract import checkmarks, recognize, tesseract
 from extract.keys import CONTRACTED_SMALL, TO_LARGE
+from extract.ingest import Deadline, Limits, check_page_count, tiff_frame_count
 from extract.lexicon import is_kanji
 from extract.pagemodel import BBox, Page, Rule, Word
-from extract.prepare import Prepared, connected_components, ink_mask, prepare
-from forms.errors import CorruptFile, FileTooLarge, ImageTooSmall
+from extract.prepare import Prepared, connected_components, image_is_blank, ink_mask, prepare
+from forms.errors import CorruptFile, FileTooLarge, ImageTooSmall, PageTooLarge
 
 ImageKind = Literal["png", "jpeg", "tiff"]
 Orientation = Literal["auto", "osd", "none"]
@@ -62,6 +64,12 @@ def _timeout() -> float:
         return float(raw) if raw else tesseract.DEFAULT_TIMEOUT
     except ValueError:
         return tesseract.DEFAULT_TIMEOUT
+
+
+def page_timeout(deadline: Deadline) -> float:
+    """Seconds one page's OCR may take: ``MADOGUCHI_OCR_TIMEOUT``, or what is left of the
+    document's budget when that is less."""
+    return min(_timeout(), deadline.remaining())
 
 
 # --- ruled lines -------------------------------------------------------------------------
@@ -604,7 +612,44 @@ def ocr_page_image(
     Tesseract read it, to read it again with another model (``ocr_marked_page``) or parts of it
     (``read_regions``) without preparing it again. ``engine``: what reads (by default the
     settings' engine, extract/recognize.py); the orientation is always Tesseract's OSD.
+
+    A page that holds no ink (:func:`extract.prepare.is_blank`) is not read at all: no OCR, no
+    question of its orientation. An image the image libraries cannot work on (cv2's and PIL's
+    errors) is bad input (CorruptFile), never a crash.
     """
+    try:
+        if image_is_blank(image, dpi):
+            return _blank_page(image, dpi, page_number)
+        return _ocr_page_image(
+            image, dpi, page_number, orientation=orientation, lang=lang, timeout=timeout,
+            image_dir=image_dir, keep_marked=keep_marked, engine=engine,
+        )
+    except cv2.error as exc:
+        raise CorruptFile(f"ページ {page_number} の画像を処理できません / page {page_number}: the image cannot be processed ({_first_line(exc)})") from None
+    except Image.DecompressionBombError:
+        raise PageTooLarge(f"ページ {page_number} の画像が大きすぎます / page {page_number}: the image is too large") from None
+    except MemoryError:
+        raise PageTooLarge(f"ページ {page_number} の画像がメモリに収まりません / page {page_number}: the image does not fit in memory") from None
+
+
+def _blank_page(image: Image.Image, dpi: float, page_number: int) -> Page:
+    """The page of a blank image: its size, nothing on it."""
+    to_pt = 72.0 / dpi
+    return Page(number=page_number, width=image.width * to_pt, height=image.height * to_pt, source="ocr")
+
+
+def _ocr_page_image(
+    image: Image.Image,
+    dpi: float,
+    page_number: int,
+    *,
+    orientation: Orientation,
+    lang: str,
+    timeout: float | None,
+    image_dir: Path | None,
+    keep_marked: KeepMarked | None,
+    engine: recognize.Engine | None,
+) -> Page:
     timeout = timeout or _timeout()
     _require(lang, engine)
     rotate: int | None = None if orientation == "osd" else 0
@@ -766,32 +811,72 @@ def image_dpi(image: Image.Image) -> float:
 MIN_PAGE_SIDE_PX = 64
 
 
-def open_frames(data: bytes, kind: ImageKind) -> list[Image.Image]:
-    """Every frame (page) of an image file, loaded."""
+def count_frames(data: bytes, kind: ImageKind, limits: Limits | None = None, name: str = "") -> int:
+    """The pages of an image file, counted without decoding any (a TIFF's chain of
+    directories walked), the page limit applied."""
+    limits = limits or Limits()
+    count = tiff_frame_count(data, limits.max_pages) if kind == "tiff" else 1
+    check_page_count(name or f"the {kind} image", count, limits)
+    return count
+
+
+def open_frame(
+    data: bytes, kind: ImageKind, number: int, *, limits: Limits | None = None, deadline: Deadline | None = None,
+) -> Image.Image:
+    """One frame (page, 1-based) of an image file, loaded alone: its size judged from its
+    header first (too small, more pixels than ``limits.max_image_pixels``, more memory than
+    the ``deadline``'s budget has left), only then its pixels decoded."""
+    limits = limits or Limits()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
-                frames: list[Image.Image] = []
-                for frame in ImageSequence.Iterator(im):
-                    frame.load()
-                    copy = frame.copy()
-                    copy.info = dict(frame.info)
-                    frames.append(copy)
+                if number > 1:
+                    im.seek(number - 1)
+                width, height = im.size
+                _check_frame_size(kind, width, height, limits)
+                if deadline is not None:
+                    deadline.allow_pixels(width * height * _bytes_per_pixel(im.mode), f"page {number}")
+                im.load()
+                frame = im.copy()
+                frame.info = dict(im.info)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise FileTooLarge(f"the {kind} image has too many pixels to read") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptFile(f"the {kind} image cannot be read: {exc}") from exc
-    for frame in frames:
-        if min(frame.size) < MIN_PAGE_SIDE_PX:
-            width, height = frame.size
-            raise ImageTooSmall(
-                f"画像が小さすぎて読めません（{width}×{height} ピクセル） / The image is too small to read:"
-                f" {width}×{height} pixels, at least {MIN_PAGE_SIDE_PX} on each side"
-            )
-    if not frames:
-        raise CorruptFile(f"the {kind} image has no pages")
-    return frames
+    except MemoryError:
+        raise FileTooLarge(f"the {kind} image does not fit in memory") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error, TypeError,
+            IndexError, KeyError, ZeroDivisionError) as exc:  # fmt: skip
+        raise CorruptFile(f"{kind.upper()}画像を読めません / The {kind} image cannot be read: {_first_line(exc)}") from None
+    return frame
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """What a pixel of ``mode`` costs decoded, as a share of :data:`BYTES_PER_PAGE_PIXEL`'s grey one."""
+    return 1 if mode in ("1", "L", "P") else 2
+
+
+def _check_frame_size(kind: str, width: int, height: int, limits: Limits) -> None:
+    if min(width, height) < MIN_PAGE_SIDE_PX:
+        raise ImageTooSmall(
+            f"画像が小さすぎて読めません（{width}×{height} ピクセル） / The image is too small to read:"
+            f" {width}×{height} pixels, at least {MIN_PAGE_SIDE_PX} on each side"
+        )
+    if width * height > limits.max_image_pixels:
+        raise FileTooLarge(
+            f"画像の画素数が多すぎます（{width}×{height}） / The {kind} image has too many pixels:"
+            f" {width}×{height}, at most {limits.max_image_pixels // 1_000_000} megapixels"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:160] if text else "") or type(exc).__name__
+
+
+def open_frames(data: bytes, kind: ImageKind, limits: Limits | None = None) -> list[Image.Image]:
+    """Every frame (page) of an image file, loaded: counted first, the page limit applied,
+    then decoded one at a time."""
+    return [open_frame(data, kind, n, limits=limits) for n in range(1, count_frames(data, kind, limits) + 1)]
 
 
 def read_image_pages(data: bytes, kind: ImageKind, *, image_dir: Path | None = None) -> list[Page]:
@@ -843,7 +928,6 @@ def ocr_pdf_pages(
     _require(lang, None)
     out: list[Page] = []
     for number in pages:
-        page_dpi = dpi or render_dpi(data, number)
-        (image,) = render_pages(data, [number], dpi=page_dpi)
-        out.append(ocr_page_image(image, page_dpi, number, image_dir=image_dir, lang=lang))
+        (image,) = render_pages(data, [number], dpi=dpi or render_dpi(data, number))
+        out.append(ocr_page_image(image, float(image.info["dpi"][0]), number, image_dir=image_dir, lang=lang))
     return out

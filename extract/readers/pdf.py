@@ -30,7 +30,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
-from extract.ingest import Limits
+from extract.ingest import Deadline, Limits
 from extract.pagemodel import FormValue, Page, Rule, Word
 from extract.readers import place_words, text_width, uniform
 from forms.errors import CorruptFile, EncryptedFile, InputError, NoPages, TooManyPages
@@ -77,8 +77,9 @@ _FF_PUSHBUTTON = 1 << 16
 _ANNOT_HIDDEN = 1 << 1
 
 
-def read_pdf(data: bytes, limits: Limits) -> list[Page]:
-    """All pages of a PDF, with words, ruled lines and form values."""
+def read_pdf(data: bytes, limits: Limits, *, deadline: Deadline | None = None) -> list[Page]:
+    """All pages of a PDF, with words, ruled lines and form values; the ``deadline`` (the
+    document's budget) checked before each page."""
     _require_complete(data)
     reader = _open_pypdf(data)
     if reader is not None:
@@ -96,6 +97,8 @@ def read_pdf(data: bytes, limits: Limits) -> list[Page]:
             default_da = _acroform_da(reader)
             pages = []
             for index, ppage in enumerate(plumber_pages):
+                if deadline is not None:
+                    deadline.check(f"page {index + 1}")
                 pages.append(_read_page(ppage, pypdf_pages[index], default_da))
                 ppage.close()
     except InputError:
