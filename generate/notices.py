@@ -41,11 +41,25 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from forms.errors import CatalogueError, InvalidRecord, UnknownForm
+from forms.errors import CatalogueError, InvalidRecord, MadoguchiError, UnknownForm
 from forms.programs import ProgramSettings, get_program
 from generate.libreoffice import convert_to_pdf
-from generate.numbering import NumberSequence, fiscal_year_of, format_document_number
+from generate.numbering import (
+    NumberSequence,
+    ReservingSequence,
+    fiscal_year_of,
+    format_document_number,
+    issue_numbered,
+)
 from generate.wareki import blank_wareki, format_wareki, to_date
+
+class OutputNotWritable(MadoguchiError):
+    """The output directory cannot be made or written (not a directory, read-only, disk full)."""
+
+    exit_code = 2
+    http_status = 500
+    code = "output_not_writable"
+
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 WORDING_FILE = TEMPLATES_DIR / "wording.yaml"
@@ -884,7 +898,9 @@ def render_docx(template: Path | bytes, context: Mapping[str, Any], out: Path) -
     except jinja2.TemplateError as exc:
         name = template.name if isinstance(template, Path) else "template"
         raise CatalogueError(f"notice template {name}: {exc}", file=str(template)) from exc
-    tpl.save(str(out))
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    out.write_bytes(buffer.getvalue())  # one write: a full disk fails here, with nothing half-open
     return out
 
 
@@ -1032,6 +1048,12 @@ def render_notices(
       no numbers. Numbers are taken for the municipality's own notices (承認書, 不承認書, …)
       from ``numbers``; a record carrying ``document_number`` keeps it (a notice issued again).
       Without ``numbers`` the notice is a draft: the number is left blank (渋広第　　号).
+    - Numbers are spent only on notices that exist: the batch is made in full (DOCX and PDF)
+      in a staging directory inside ``outdir`` with the numbers after the sequence's last,
+      and the numbers are taken in the transaction that moves the files into place
+      (``generate.numbering.issue_numbered``). A missing LibreOffice (exit 4), a full disk or
+      an unwritable ``outdir`` (``OutputNotWritable``, exit 2) leave the sequence as it was
+      and no file behind.
     - ``issue_date`` (default today) is the notice's date and picks the fiscal year of its
       number. Forms the supplier files (辞退届, 変更申請書, 様式第2号) print it as their date
       when given, and leave the date blank for the supplier otherwise.
@@ -1072,49 +1094,122 @@ def render_notices(
             raise InvalidRecord(prefix + exc.message, index=index, **exc.data) from exc
         prepared.append((ctx, warnings, _given_number(record) if numbered else None))
 
-    outdir.mkdir(parents=True, exist_ok=True)
     template_bytes = template.read_bytes()
-    results: list[RenderedNotice] = []
-    docx_paths: list[Path] = []
-    for index, (ctx, warnings, given) in enumerate(prepared):
-        number: int | None = None
-        doc_number: str | None = None
-        if numbered:
-            if isinstance(given, int):
-                number = given
-            elif isinstance(given, str):
-                doc_number = given
-            elif numbers is not None:
-                number = numbers.next(program_id, fiscal_year)
-            if number is not None:
-                doc_number = format_document_number(settings.doc_number_prefix, number)
-            ctx["doc_number"] = doc_number or f"{settings.doc_number_prefix}第　　号"
-        if number is not None:
-            stem = f"{program_id}-{kind}-{fiscal_year}-{number:04d}"
-        else:
-            stem = f"{program_id}-{kind}-{issue:%Y%m%d}-{index + 1:03d}"
-        docx = render_docx(template_bytes, ctx, outdir / f"{stem}.docx")
-        docx_paths.append(docx)
-        results.append(
-            RenderedNotice(
-                kind=kind,
-                program_id=program_id,
-                index=index,
-                paths={"docx": docx},
-                issue_date=printed_date,
-                doc_number=doc_number,
-                number=number,
-                fiscal_year=fiscal_year if numbered else None,
-                warnings=tuple(warnings),
-            )
+    _make_outdir(outdir)
+    wanted = [i for i, (_, _, given) in enumerate(prepared) if numbered and given is None]
+    if numbers is None:
+        wanted = []
+
+    def make(taken: Sequence[int]) -> _Batch:
+        """Every notice of the batch, finished, in a staging directory inside ``outdir``."""
+        new_numbers = dict(zip(wanted, taken))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".notices-", dir=outdir))
+        except OSError as exc:
+            raise OutputNotWritable(f"出力先 {outdir} に書き込めません: {exc.strerror or exc}", path=str(outdir)) from None
+        batch = _Batch(staging, [])
+        try:
+            docx_paths: list[Path] = []
+            for index, (ctx, warnings, given) in enumerate(prepared):
+                number: int | None = new_numbers.get(index)
+                doc_number: str | None = None
+                if numbered:
+                    if isinstance(given, int):
+                        number = given
+                    elif isinstance(given, str):
+                        doc_number = given
+                    if number is not None:
+                        doc_number = format_document_number(settings.doc_number_prefix, number)
+                    ctx = {**ctx, "doc_number": doc_number or f"{settings.doc_number_prefix}第　　号"}
+                if number is not None:
+                    stem = f"{program_id}-{kind}-{fiscal_year}-{number:04d}"
+                else:
+                    stem = f"{program_id}-{kind}-{issue:%Y%m%d}-{index + 1:03d}"
+                docx = render_docx(template_bytes, ctx, staging / f"{stem}.docx")
+                docx_paths.append(docx)
+                batch.results.append(
+                    RenderedNotice(
+                        kind=kind,
+                        program_id=program_id,
+                        index=index,
+                        paths={"docx": docx},
+                        issue_date=printed_date,
+                        doc_number=doc_number,
+                        number=number,
+                        fiscal_year=fiscal_year if numbered else None,
+                        warnings=tuple(warnings),
+                    )
+                )
+            if "pdf" in formats and docx_paths:
+                pdfs = merged_pdfs(docx_paths, staging) if merge and len(docx_paths) > 1 else None
+                if pdfs is None:
+                    pdfs = convert_to_pdf(docx_paths, staging, workers=pdf_workers)
+                for result, pdf in zip(batch.results, pdfs):
+                    result.paths["pdf"] = pdf
+            if "docx" not in formats:
+                for result in batch.results:
+                    result.paths.pop("docx").unlink()
+        except OSError as exc:
+            discard(batch)
+            raise OutputNotWritable(f"出力先 {outdir} に書き込めません: {exc.strerror or exc}", path=str(outdir)) from None
+        except BaseException:
+            discard(batch)
+            raise
+        return batch
+
+    def finish(batch: _Batch, tx: Any = None) -> list[RenderedNotice]:
+        """Put the finished notices in place (a rename within ``outdir``); undone on failure."""
+        moved: list[Path] = []
+        try:
+            for result in batch.results:
+                for fmt, path in list(result.paths.items()):
+                    target = outdir / path.name
+                    os.replace(path, target)
+                    moved.append(target)
+                    result.paths[fmt] = target
+        except OSError as exc:
+            for path in moved:
+                path.unlink(missing_ok=True)
+            raise OutputNotWritable(f"出力先 {outdir} に書き込めません: {exc.strerror or exc}", path=str(outdir)) from None
+        finally:
+            shutil.rmtree(batch.staging, ignore_errors=True)
+        return batch.results
+
+    def discard(batch: _Batch) -> None:
+        shutil.rmtree(batch.staging, ignore_errors=True)
+
+    if not wanted:
+        return finish(make([]))
+    assert numbers is not None
+    if isinstance(numbers, ReservingSequence):
+        count = len(wanted)
+        issued: list[RenderedNotice] = issue_numbered(
+            numbers,
+            program_id,
+            fiscal_year,
+            count,
+            lambda first: make(range(first, first + count)),
+            finish,
+            discard,
         )
-    if "pdf" in formats and docx_paths:
-        pdfs = merged_pdfs(docx_paths, outdir) if merge and len(docx_paths) > 1 else None
-        if pdfs is None:
-            pdfs = convert_to_pdf(docx_paths, outdir, workers=pdf_workers)
-        for result, pdf in zip(results, pdfs):
-            result.paths["pdf"] = pdf
-    if "docx" not in formats:
-        for result in results:
-            result.paths.pop("docx").unlink()
-    return results
+        return issued
+    # a sequence with only next(): numbers are taken before the notices are made (a failure
+    # leaves gaps); every sequence of this project reserves and commits instead
+    return finish(make([numbers.next(program_id, fiscal_year) for _ in wanted]))
+
+
+@dataclass
+class _Batch:
+    staging: Path
+    results: list[RenderedNotice]
+
+
+def _make_outdir(outdir: Path) -> None:
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"出力先 {outdir} を作れません: {exc.strerror or exc}", path=str(outdir)
+        ) from None
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise OutputNotWritable(f"出力先 {outdir} に書き込めません", path=str(outdir))

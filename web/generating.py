@@ -6,7 +6,10 @@ files are rendered as one batch (one LibreOffice start). KIND is a notice kind (
 rejection, …) or ``published_list`` for the published list of value-added certificates.
 
 Document numbers come from the same counters the web service uses (the database in the data
-directory, ``MADOGUCHI_DATA_DIR``), so a number issued here is never issued again there.
+directory, ``MADOGUCHI_DATA_DIR``), so a number issued here is never issued again there. They
+are taken only once the notices are finished and in place (``render_notices``): a missing
+LibreOffice (exit 4), a full disk or an unwritable ``-o`` (exit 2) leave the counters as they
+were, with a one-line message.
 """
 
 from __future__ import annotations
@@ -84,7 +87,12 @@ def run_generate_command(
     if kind == PUBLISHED_LIST:
         from generate.published_list import write_published_list
 
-        written = write_published_list(program, records, outdir, published=issue_date)
+        try:
+            written = write_published_list(program, records, outdir, published=issue_date)
+        except OSError as exc:
+            from generate.notices import OutputNotWritable
+
+            raise OutputNotWritable(f"出力先 {outdir} に書き込めません: {exc.strerror or exc}") from None
         for path in written.values():
             print(path)
         for replacement in written.replacements:

@@ -172,7 +172,9 @@ def certificate_facts(case: Case, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_pending(rt: Runtime, notice_ids: list[int]) -> None:
-    numbers = DbNumberSequence(rt.db)
+    """Render queued notices. A notice's number is taken in the transaction that records its
+    finished files on its row (``DbNumberSequence(on_commit=…)``): a failed rendering spends
+    no number and leaves the row in error."""
     for notice_id in notice_ids:
         with rt.db.session() as s:
             notice = s.get(Notice, notice_id)
@@ -182,6 +184,18 @@ def render_pending(rt: Runtime, notice_ids: list[int]) -> None:
             record = notice_record(case, notice)
             kind, program_id = notice.kind, case.program_id
             outdir = rt.storage.notice_dir(case.id) / str(notice.id)
+
+        def record_done(session: Session, issued: Any, notice_id: int = notice_id) -> None:
+            row = session.get(Notice, notice_id)
+            first = issued[0] if issued else None
+            if row is None or first is None:
+                return
+            row.files = {k: rt.storage.relative(p) for k, p in first.paths.items()}
+            row.doc_number = first.doc_number
+            row.status = "done"
+            row.error_message = None
+
+        numbers = DbNumberSequence(rt.db, on_commit=record_done)
         try:
             from web.tasks import today_jst
 
