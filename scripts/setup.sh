@@ -12,6 +12,7 @@ APT_PACKAGES=(
   fonts-ipaexfont fonts-ipafont-gothic fonts-ipafont-mincho  # Japanese fonts
   poppler-data                                        # CJK rendering in pdftoppm
   chromium chromium-driver                            # browser tests
+  dovecot-imapd                                       # the IMAP server the mail tests start (no service is run)
 )
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   APT_PACKAGES+=(python3-venv)

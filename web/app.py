@@ -68,6 +68,9 @@ def _register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(supplier.bp)
     app.register_blueprint(clerk.bp, url_prefix="/clerk")
+    from web import mail_desk
+
+    app.register_blueprint(mail_desk.bp, url_prefix="/clerk/mail")
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a forged request to ride on
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     errors.register(app)

@@ -86,6 +86,40 @@ class Settings(BaseSettings):
     document_time_limit: int = 900
     task_max_retries: int = 2
 
+    # --- mail in and out, retention (issue 25) ---
+    #: The mailbox read over IMAP; unset: ``.eml`` files dropped in the inbox folder are read.
+    imap_host: str | None = None
+    imap_port: int = 993
+    #: ``ssl`` (IMAPS, port 993), ``starttls`` or ``plain`` (a test server on this machine).
+    imap_security: str = "ssl"
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    #: The folder of ``.eml`` files read when no IMAP host is set (default: data dir/mail/inbox).
+    mail_inbox_dir: Path | None = None
+    #: How often the Celery beat task reads the mailbox, in seconds (0: never by itself).
+    mail_poll_seconds: int = 60
+    #: The SMTP server notices are sent through; unset: messages are written to the outbox folder.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    #: ``starttls``, ``ssl`` or ``plain``.
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "madoguchi@localhost"
+    #: Where outgoing mail is written without an SMTP server (default: data dir/mail/outbox).
+    mail_outbox_dir: Path | None = None
+    #: Attempts to send one message, and the seconds before the first retry (doubling).
+    smtp_attempts: int = 3
+    smtp_retry_seconds: float = 2.0
+    smtp_timeout: float = 30.0
+    #: Messages no program claimed are purged this many days after they came (0: never).
+    mail_queue_retention_days: int = 90
+    #: Hours of the day (JST) the scheduled purge runs at.
+    purge_hour: int = 3
+    #: Run the Celery beat schedule (mail polling, purge) inside the worker ``serve`` starts.
+    beat: bool = True
+
     @property
     def data_path(self) -> Path:
         path = self.data_dir.expanduser().resolve()
@@ -133,3 +167,11 @@ class Settings(BaseSettings):
 
     def workers(self) -> int:
         return self.worker_concurrency or (os.cpu_count() or 1)
+
+    @property
+    def mail_inbox_path(self) -> Path:
+        return self.mail_inbox_dir or self.data_path / "mail" / "inbox"
+
+    @property
+    def mail_outbox_path(self) -> Path:
+        return self.mail_outbox_dir or self.data_path / "mail" / "outbox"

@@ -91,13 +91,80 @@ def parse_message(raw: bytes) -> ParsedMessage:
     return ParsedMessage(
         message_key=key,
         message_id=mid,
-        subject=_header(msg, "Subject").strip(),
+        subject=_subject(raw) or _header(msg, "Subject").strip(),
         sender=parseaddr(_header(msg, "From"))[1],
         date=sent,
         body=body,
         attachments=attachments,
         problems=problems,
     )
+
+
+ISO2022JP_NAMES = ("iso-2022-jp", "iso2022-jp", "iso-2022-jp-ms", "csiso2022jp", "cp50220", "cp50221", "cp50222")
+
+
+def _jis_pair_to_sjis(j1: int, j2: int) -> bytes:
+    s1 = ((j1 + 1) >> 1) + 0x70
+    if s1 >= 0xA0:
+        s1 += 0x40
+    if j1 & 1:
+        s2 = j2 + 0x1F
+        if s2 >= 0x7F:
+            s2 += 1
+    else:
+        s2 = j2 + 0x7E
+    return bytes((s1, s2))
+
+
+def decode_iso2022jp(data: bytes) -> str:
+    """ISO-2022-JP as Japanese mail programs write it: JIS X 0208 with the vendors' extra rows
+    (①, ㈱, Ⅰ of CP50220), which Python's iso2022_jp codec refuses. Each two-byte run is read
+    through Shift_JIS (cp932), where those rows are; ESC ( I half-width katakana too."""
+    out = bytearray()
+    mode = "ascii"
+    i = 0
+    while i < len(data):
+        if data[i] == 0x1B:
+            seq = data[i + 1 : i + 3]
+            if seq in (b"$B", b"$@"):
+                mode, i = "jis", i + 3
+                continue
+            if seq in (b"(B", b"(J"):
+                mode, i = "ascii", i + 3
+                continue
+            if seq == b"(I":
+                mode, i = "kana", i + 3
+                continue
+        b = data[i]
+        if mode == "jis" and b not in (0x0A, 0x0D) and i + 1 < len(data):
+            out += _jis_pair_to_sjis(b, data[i + 1])
+            i += 2
+            continue
+        out.append(b + 0x80 if mode == "kana" and 0x21 <= b <= 0x5F else b)
+        i += 1
+    return out.decode("cp932", "replace")
+
+
+def _subject(raw: bytes) -> str:
+    """The Subject header decoded word by word, ISO-2022-JP words as ``decode_iso2022jp`` reads."""
+    from email.header import decode_header
+
+    try:
+        head = email.message_from_bytes(raw, policy=policy.compat32)
+        value = head.get("Subject")
+        if value is None:
+            return ""
+        parts = []
+        for chunk, charset in decode_header(str(value)):
+            if isinstance(chunk, str):
+                parts.append(chunk)
+            elif (charset or "").lower() in ISO2022JP_NAMES:
+                parts.append(decode_iso2022jp(chunk))
+            else:
+                parts.append(chunk.decode(charset or "ascii", "replace"))
+        return "".join(parts).replace("\r", "").replace("\n", "").strip()
+    except Exception:  # noqa: BLE001 - the parsed header is used instead
+        return ""
 
 
 def _walk(msg: EmailMessage) -> tuple[str, list[Attachment], list[str]]:
@@ -110,7 +177,11 @@ def _walk(msg: EmailMessage) -> tuple[str, list[Attachment], list[str]]:
     body = ""
     if body_part is not None:
         try:
-            body = body_part.get_content()
+            if (body_part.get_content_charset() or "").lower() in ISO2022JP_NAMES:
+                payload = body_part.get_payload(decode=True)
+                body = decode_iso2022jp(payload if isinstance(payload, bytes) else b"")
+            else:
+                body = body_part.get_content()
         except (LookupError, ValueError, AssertionError) as exc:
             problems.append(f"BodyUndecodable:{type(exc).__name__}")
             payload = body_part.get_payload(decode=True) or b""

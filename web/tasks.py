@@ -363,3 +363,66 @@ def generate_notices(notice_ids: list[int]) -> None:
     from web.decisions import render_notices
 
     render_notices(runtime(), notice_ids)
+
+
+# --- mail in and out, retention (issue 25) --------------------------------------------------
+
+
+@shared_task(name="madoguchi.poll_mailbox")
+def poll_mailbox() -> int:
+    """Read the mailbox (IMAP, or the inbox folder): each message a case or a queue entry."""
+    from web.mail_intake import MailboxError, poll
+
+    try:
+        return len(poll(runtime()))
+    except MailboxError as exc:
+        log.warning("mailbox: %s", exc.code)
+        return 0
+
+
+@shared_task(name="madoguchi.send_notice_mail")
+def send_notice_mail(outgoing_id: int) -> str:
+    """Send a notice by e-mail with retries; the outcome is kept on the case."""
+    from web.mail_outgoing import send
+
+    return send(runtime(), outgoing_id)
+
+
+@shared_task(name="madoguchi.purge_expired")
+def purge_expired() -> dict[str, int]:
+    """Destroy the personal data of cases past their program's retention period."""
+    from web.retention import purge
+
+    return purge(runtime(), today=today_jst()).counts
+
+
+def beat_schedule(settings: Settings) -> dict[str, Any]:
+    """The Celery beat schedule: the mailbox every ``mail_poll_seconds``, the purge daily."""
+    from celery.schedules import crontab
+
+    schedule: dict[str, Any] = {
+        "purge-expired": {
+            "task": "madoguchi.purge_expired",
+            # beat's clock is UTC: the hour is given in JST
+            "schedule": crontab(minute=17, hour=(settings.purge_hour - 9) % 24),
+        },
+    }
+    if settings.mail_poll_seconds > 0:
+        schedule["poll-mailbox"] = {"task": "madoguchi.poll_mailbox", "schedule": float(settings.mail_poll_seconds)}
+    return schedule
+
+
+@signals.worker_ready.connect
+def _start_beat(sender: Any = None, **_: Any) -> None:
+    """The worker ``madoguchi serve`` starts runs the beat schedule in a thread (no other
+    process to run); a worker elsewhere does when ``MADOGUCHI_BEAT`` is on (the default)."""
+    rt = runtime()
+    if not rt.settings.beat or rt.settings.celery_eager:
+        return
+    from celery.beat import EmbeddedService
+
+    celery_app.conf.beat_schedule = beat_schedule(rt.settings)
+    celery_app.conf.beat_schedule_filename = str(rt.settings.data_path / "celerybeat-schedule")
+    beat = EmbeddedService(celery_app, thread=True)
+    beat.start()
+    log.info("beat: started (%s entries)", len(celery_app.conf.beat_schedule))
