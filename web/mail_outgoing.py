@@ -76,7 +76,6 @@ def draft(rt: Runtime, s: Any, case: Case, notice: Notice) -> Draft:
     name = NOTICE_NAMES.get(notice.kind, notice.kind)
     contact = "\n".join(
         x for x in (
-            program.department,
             " ".join(y for y in (program.postal_code and f"〒{program.postal_code}", program.address) if y),
             program.phone and f"電話 {program.phone}",
             program.email and f"電子メール {program.email}",
