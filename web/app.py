@@ -71,6 +71,10 @@ def _register(app: Flask) -> None:
     from web import mail_desk
 
     app.register_blueprint(mail_desk.bp, url_prefix="/clerk/mail")
+    from web import ministry_export, retention
+
+    app.register_blueprint(ministry_export.bp, url_prefix="/clerk/exports")
+    app.register_blueprint(retention.bp, url_prefix="/clerk/retention")
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a forged request to ride on
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     errors.register(app)

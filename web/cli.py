@@ -74,6 +74,53 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return run_generate_command(args.kind, args.program, [Path(p) for p in args.data], Path(args.output))
 
 
+def _runtime() -> object:
+    """The service's runtime (settings from the environment), its database migrated."""
+    from web.config import Settings
+    from web.db_session import Runtime
+
+    from web.bootstrap import sync_programs
+
+    rt = Runtime.from_settings(Settings())
+    rt.db.migrate()
+    sync_programs(rt)
+    return rt
+
+
+def _cmd_export_ministry(args: argparse.Namespace) -> int:
+    from web.ministry_export import file_stem, gift_rows, title_of, to_csv, to_xlsx
+
+    rt = _runtime()
+    with rt.db.session() as s:  # type: ignore[attr-defined]
+        rows = gift_rows(s, args.program, args.date_from, args.date_to)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(args.program, args.date_from, args.date_to)
+    (out / f"{stem}.xlsx").write_bytes(to_xlsx(rows, title_of(args.program, args.date_from, args.date_to)))
+    (out / f"{stem}.csv").write_bytes(to_csv(rows))
+    print(out / f"{stem}.xlsx")
+    print(out / f"{stem}.csv")
+    print(f"{len(rows)} 件", file=sys.stderr)
+    return 0
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    from web.retention import purge
+    from web.tasks import today_jst
+
+    rt = _runtime()
+    result = purge(rt, args.today or today_jst(), dry_run=args.dry_run)  # type: ignore[arg-type]
+    label = "廃棄の予定 (dry run)" if args.dry_run else "廃棄しました"
+    print(f"{label}: {result.today.isoformat()}")
+    for program, counts in result.by_program.items():
+        print(f"  {program}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if not result.counts:
+        print("  保存期間を過ぎたものはありません")
+    for report_id in result.reports:
+        print(f"  廃棄報告 #{report_id}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from web.serve import serve
 
@@ -136,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--data", required=True, nargs="+", help="RECORD.json (several for a batch)")
     gen.add_argument("-o", "--output", required=True)
     gen.set_defaults(func=_cmd_generate)
+
+    exp = sub.add_parser("export", help="exports for other offices")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True)
+    mi = exp_sub.add_parser("ministry", help="gifts approved in a period, for 総務省 (XLSX and CSV)")
+    mi.add_argument("--program", required=True)
+    mi.add_argument("--from", dest="date_from", type=_iso_date, required=True, help="first approval day (YYYY-MM-DD)")
+    mi.add_argument("--to", dest="date_to", type=_iso_date, required=True, help="last approval day (YYYY-MM-DD)")
+    mi.add_argument("-o", "--output", default=".", help="directory for the two files")
+    mi.set_defaults(func=_cmd_export_ministry)
+
+    pg = sub.add_parser("purge", help="destroy personal data past its program's retention period")
+    pg.add_argument("--dry-run", action="store_true", help="count what would be destroyed, change nothing")
+    pg.add_argument("--today", type=_iso_date, help="the day to judge periods by (YYYY-MM-DD; default today)")
+    pg.set_defaults(func=_cmd_purge)
 
     sv = sub.add_parser("serve", help="start the web service and a worker")
     sv.add_argument("--host", default="127.0.0.1")
