@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -787,7 +787,13 @@ def blank_docx(form: FormDecl) -> bytes:
 # --- the fillable PDF ----------------------------------------------------------------------
 
 #: Name of the Japanese font in the AcroForm's /DR, used by viewers to draw what is typed.
-DR_FONT = "HeiGo"
+#: A resource name only (the font is the embedded IPAexGothic of ``_cjk_font``): PDFium
+#: (Chrome's and Edge's viewer) uses a form's embedded default font for every character it
+#: has only when the font's alias is one of the names it treats as a symbol set (Wingdings,
+#: Webdings); under any other alias it draws only ASCII with it and looks for a system font of
+#: the character's charset for the rest (kanji as Chinese, often none: 令和8年4月1日 showed as
+#: 「8 4 1」). Poppler, pdf.js, Acrobat and pypdf find the font by the resource, whatever its name.
+DR_FONT = "Wingdings"
 TEXT_SIZE = 10.5
 MULTILINE_SIZE = 9.0
 FLAG_MULTILINE = 1 << 12
@@ -1050,57 +1056,77 @@ def check_mark(width: float, height: float) -> bytes:
     ).encode("ascii")
 
 
-def _cjk_font() -> object:
-    """A non-embedded Adobe-Japan1 font for /DR: viewers draw what users type with their own
-    Japanese font (Acrobat ships HeiseiKakuGo; poppler and pdf.js substitute a system font)."""
+def _cjk_font(writer: Any) -> object:
+    """The whole Japanese TrueType font, embedded, for /DR: what a person types in any viewer
+    (PDFium, poppler, pdf.js, Acrobat) or another program fills (pypdf) is drawn with glyphs
+    the PDF carries. Type0 / CIDFontType2, Identity-H (CID = glyph id), a ToUnicode map of
+    every character so that viewers can encode typed text and text is read back."""
     from pypdf.generic import (
         ArrayObject,
         DictionaryObject,
         NameObject,
         NumberObject,
+        StreamObject,
         TextStringObject,
     )
 
+    from generate.fonts import cid_font_metrics, to_unicode_cmap
+
+    m = cid_font_metrics()
+    font_file = StreamObject()
+    font_file[NameObject("/Length1")] = NumberObject(len(m.data))
+    font_file.set_data(m.data)
     descriptor = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/FontDescriptor"),
-            NameObject("/FontName"): NameObject("/HeiseiKakuGo-W5"),
+            NameObject("/FontName"): NameObject(f"/{m.name}"),
             NameObject("/Flags"): NumberObject(4),
-            NameObject("/FontBBox"): ArrayObject([NumberObject(v) for v in (-92, -250, 1010, 922)]),
+            NameObject("/FontBBox"): ArrayObject([NumberObject(v) for v in m.bbox]),
             NameObject("/ItalicAngle"): NumberObject(0),
-            NameObject("/Ascent"): NumberObject(752),
-            NameObject("/Descent"): NumberObject(-221),
-            NameObject("/CapHeight"): NumberObject(737),
-            NameObject("/StemV"): NumberObject(114),
+            NameObject("/Ascent"): NumberObject(m.ascent),
+            NameObject("/Descent"): NumberObject(m.descent),
+            NameObject("/CapHeight"): NumberObject(m.cap_height),
+            NameObject("/StemV"): NumberObject(m.stem_v),
+            NameObject("/FontFile2"): writer._add_object(font_file.flate_encode()),
         }
     )
+    widths = ArrayObject()
+    gid = 0
+    while gid < len(m.widths):  # runs of one width: c_first c_last w
+        end = gid
+        while end + 1 < len(m.widths) and m.widths[end + 1] == m.widths[gid]:
+            end += 1
+        if m.widths[gid] != 1000:
+            widths.extend([NumberObject(gid), NumberObject(end), NumberObject(m.widths[gid])])
+        gid = end + 1
     cid_font = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/CIDFontType0"),
-            NameObject("/BaseFont"): NameObject("/HeiseiKakuGo-W5"),
+            NameObject("/Subtype"): NameObject("/CIDFontType2"),
+            NameObject("/BaseFont"): NameObject(f"/{m.name}"),
             NameObject("/CIDSystemInfo"): DictionaryObject(
                 {
                     NameObject("/Registry"): TextStringObject("Adobe"),
                     NameObject("/Ordering"): TextStringObject("Japan1"),
-                    NameObject("/Supplement"): NumberObject(2),
+                    NameObject("/Supplement"): NumberObject(6),
                 }
             ),
-            NameObject("/FontDescriptor"): descriptor,
+            NameObject("/FontDescriptor"): writer._add_object(descriptor),
+            NameObject("/CIDToGIDMap"): NameObject("/Identity"),
             NameObject("/DW"): NumberObject(1000),
-            NameObject("/W"): ArrayObject(
-                [NumberObject(1), NumberObject(95), NumberObject(500),
-                 NumberObject(231), NumberObject(632), NumberObject(500)]
-            ),
+            NameObject("/W"): widths,
         }
     )
+    to_unicode = StreamObject()
+    to_unicode.set_data(to_unicode_cmap(m.unicode_of))
     return DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/Type0"),
-            NameObject("/BaseFont"): NameObject("/HeiseiKakuGo-W5"),
-            NameObject("/Encoding"): NameObject("/UniJIS-UCS2-H"),
-            NameObject("/DescendantFonts"): ArrayObject([cid_font]),
+            NameObject("/BaseFont"): NameObject(f"/{m.name}"),
+            NameObject("/Encoding"): NameObject("/Identity-H"),
+            NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid_font)]),
+            NameObject("/ToUnicode"): writer._add_object(to_unicode.flate_encode()),
         }
     )
 
@@ -1120,7 +1146,7 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
 
     widgets = locate_widgets(layout, pdf_bytes)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
-    font_ref = writer._add_object(_cjk_font())
+    font_ref = writer._add_object(_cjk_font(writer))
     zadb_ref = writer._add_object(
         DictionaryObject(
             {
@@ -1211,7 +1237,9 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
                     }
                 ),
                 NameObject("/DA"): TextStringObject(f"/{DR_FONT} 0 Tf 0 g"),
-                NameObject("/NeedAppearances"): BooleanObject(True),
+                # every widget has its appearance (empty: a date line shows its printed 令和　年　月　日
+                # until a value is typed); viewers make the appearance of what is typed
+                NameObject("/NeedAppearances"): BooleanObject(False),
             }
         )
     )

@@ -247,11 +247,15 @@ def test_blank_pdf_has_a_widget_for_every_field_and_choice(form_id: str, fillabl
     fields = reader.get_fields()
     assert fields is not None
     acroform = reader.trailer["/Root"]["/AcroForm"]
-    assert acroform["/NeedAppearances"] is True or acroform["/NeedAppearances"] == True  # noqa: E712
+    # every widget carries its (empty) appearance, so that a date line shows its printed
+    # 令和　年　月　日 until a date is typed (issue 23); viewers make the appearance of typing
+    assert acroform["/NeedAppearances"] == False  # noqa: E712
     fonts = acroform["/DR"]["/Font"]
     da_font = re.match(r"/(\S+) ", acroform["/DA"]).group(1)
     assert f"/{da_font}" in fonts
     assert fonts[f"/{da_font}"]["/Subtype"] == "/Type0"  # a CJK font for what users type
+    descendant = fonts[f"/{da_font}"]["/DescendantFonts"][0].get_object()
+    assert "/FontFile2" in descendant["/FontDescriptor"]  # embedded (tests/test_generate_fillable_pdf.py)
     for f in form.fields():
         if is_checkbox_field(f):
             for choice in f.choices or (None,):
