@@ -29,8 +29,8 @@ from web.app import create_app
 from web.mail_catalogue import mail_form
 from web.mail_intake import MailboxError, ingest_message, poll, poll_folder, poll_imap
 from web.mail_parse import parse_message, read_body
-from web.models import AuditEvent, Case, Document, MailMessage, Record
-from web.testing import FakeEngine, client, engine, login, make_settings, png_bytes, tiny_pdf
+from web.models import AuditEvent, Case, MailMessage
+from web.testing import FakeEngine, engine, login, make_settings, png_bytes, tiny_pdf
 
 SUBJECT = "志賀町ふるさと納税返礼品提供事業者の申込について"
 BODY = """志賀町 企画財政課 震災復興旧復興創生室 御中

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from forms.errors import MadoguchiError
@@ -47,7 +47,6 @@ from web.models import (
     MailMessage,
     OutgoingMail,
     Program,
-    Record,
     RecordField,
     Supplier,
     utcnow,
