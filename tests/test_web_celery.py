@@ -38,9 +38,10 @@ def running_worker(app: Flask) -> Iterator[None]:
 
     from web.tasks import celery_app
 
-    queue = app.extensions["madoguchi"].settings.celery_queue
+    settings = app.extensions["madoguchi"].settings
     with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False,
-                      shutdown_timeout=10, loglevel="WARNING", queues=[queue]):
+                      shutdown_timeout=10, loglevel="WARNING",
+                      queues=[settings.celery_queue, settings.celery_ocr_queue]):
         yield
 
 
@@ -107,6 +108,7 @@ def test_redis_broker(tmp_path: Path, engine: FakeEngine) -> None:
 
     queue = f"madoguchi-test-{secrets.token_hex(4)}"
     app = create_app(make_settings(tmp_path, celery_eager=False, celery_broker_url=REDIS_URL,
-                                   celery_result_backend=REDIS_URL, celery_queue=queue))
+                                   celery_result_backend=REDIS_URL, celery_queue=queue,
+                                   celery_ocr_queue=f"{queue}-ocr"))
     _scenario(app, engine)
     app.extensions["madoguchi"].db.dispose()

@@ -247,6 +247,58 @@ def add_documents(case_id: int) -> Any:
     return _upload_answer([case], errors, 200 if docs else 422)
 
 
+@bp.post("/documents/<int:document_id>/retry")
+@role_required("clerk")
+def retry_document(document_id: int) -> Any:
+    """Read a document again (it failed, or its reading seems stuck)."""
+    s = db_session()
+    doc = s.get(Document, document_id)
+    if doc is None:
+        abort(404)
+    case = doc.case
+    if case.status not in ("processing", "review", "error"):
+        flash("決定済みの案件の書類は読み直せません。", "error")
+        return redirect(url_for("clerk.case", case_id=case.id))
+    doc.status, doc.attempts, doc.pages_done = "queued", 0, 0
+    doc.error_code = doc.error_message = None
+    case.status = "processing"
+    s.commit()
+    audit.record("document.retry", "document", doc.id, case=case.id)
+    _enqueue([doc.id])
+    flash("書類をもう一度読み取ります。", "info")
+    return redirect(url_for("clerk.case", case_id=case.id))
+
+
+@bp.post("/documents/<int:document_id>/remove")
+@role_required("clerk")
+def remove_document(document_id: int) -> Any:
+    """Take a document out of its case (uploaded by mistake); the stored original stays."""
+    from web.tasks import recheck_case
+
+    s = db_session()
+    doc = s.get(Document, document_id)
+    if doc is None:
+        abort(404)
+    case = doc.case
+    if case.status not in ("processing", "review", "error"):
+        flash("決定済みの案件の書類は取り除けません。", "error")
+        return redirect(url_for("clerk.case", case_id=case.id))
+    for rec in list(doc.records):
+        for f in list(rec.fields):
+            for c in list(f.corrections):
+                s.delete(c)
+            s.delete(f)
+        s.delete(rec)
+    remaining = [d for d in case.documents if d.id != doc.id]
+    s.delete(doc)
+    case.status = "processing" if remaining else "error"  # the checks below settle it
+    s.commit()
+    audit.record("document.remove", "document", document_id, case=case.id)
+    recheck_case(runtime(), case.id)
+    flash("書類を案件から取り除きました（原本の記録は残ります）。", "info")
+    return redirect(url_for("clerk.case", case_id=case.id))
+
+
 # --- a case ------------------------------------------------------------------------------
 
 

@@ -157,6 +157,26 @@ def extract_bytes(name: str, data: bytes, program: str | None = None) -> Extract
     return result
 
 
+def extract_record_as(path: Path, name: str, form_id: str, first_page: int, pages: int) -> ExtractionResult:
+    """Read pages ``first_page``… of a stored file again as the form ``form_id`` (the clerk
+    said what the document is): one document with that form's fields and what is missing."""
+    from extract.result import DocumentResult, MissingField
+
+    pipeline = _core("extract.pipeline")
+    ingest = _core("extract.ingest")
+    locate = _core("extract.locate")
+    limits = ingest.Limits.from_env()
+    doc = ingest.ingest(path, limits)
+    chosen = [p for p in pipeline.read_pages(doc, limits) if first_page <= p.number < first_page + max(pages, 1)]
+    form = get_form(form_id)
+    located = locate.locate_all(form, chosen)
+    missing = [MissingField(field=f.key, reason=located.missing.get(f.key, "label_not_found"))  # type: ignore[arg-type]
+               for f in form.fields() if f.key not in located.fields]
+    result = DocumentResult(file=name, sha256=doc.sha256, form=form.id, pages=len(chosen), first_page=first_page,
+                            fields=located.fields, missing=missing)
+    return ExtractionResult(documents=[result])
+
+
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

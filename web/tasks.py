@@ -15,12 +15,13 @@ Logs name ids only: no file names, no field values.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, chord, group, shared_task, signals
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from forms.errors import MadoguchiError
 from web import broker, services
@@ -63,7 +64,15 @@ def configure(settings: Settings, rt: Runtime | None = None) -> Runtime:
         "task_always_eager": settings.celery_eager,
         "task_eager_propagates": settings.celery_eager,
         "task_acks_late": True,
+        # a task whose worker process died (killed, out of memory) goes back to the queue
+        "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # reading scans (OCR) has its own queue, served by worker processes at lower priority
+        "task_routes": {
+            "madoguchi.process_page": {"queue": settings.celery_ocr_queue},
+            "madoguchi.assemble_document": {"queue": settings.celery_ocr_queue},
+            "madoguchi.reread_record": {"queue": settings.celery_ocr_queue},
+        },
         "task_ignore_result": False,
         "result_expires": timedelta(days=1),
         "result_extended": False,
@@ -82,11 +91,16 @@ def configure(settings: Settings, rt: Runtime | None = None) -> Runtime:
             "store_processed": False,
             "polling_interval": 0.2,
         }
+    else:
+        # Redis gives an unacknowledged task to another worker after this long (a worker that
+        # died whole); longer than any task may run, so a slow task is not read twice
+        conf["broker_transport_options"] = {"visibility_timeout": settings.document_time_limit * 2 + 120}
     old = celery_app
     celery_app = Celery("madoguchi", set_as_current=True)
     celery_app.conf.update(conf)
     celery_app.set_default()
     old.close()
+    _time_limits(settings)
     return _runtime
 
 
@@ -98,9 +112,22 @@ def runtime() -> Runtime:
 
 @signals.worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
-    """A forked worker process must not share the parent's database connections."""
+    """A forked worker process must not share the parent's database connections; one that
+    reads scans yields the CPU to the web server and the API (``worker_nice``)."""
     if _runtime is not None:
         _runtime.db.engine.dispose(close=False)
+    nice = int(os.environ.get("MADOGUCHI_PROCESS_NICE", "0") or 0)
+    if nice > 0:
+        os.nice(nice)
+
+
+@signals.worker_ready.connect
+def _sweep_on_start(**_: Any) -> None:
+    """A worker (re)started: documents left stuck by the one before are read again."""
+    try:
+        sweep_stuck(runtime())
+    except Exception:  # the sweep must never stop a worker from starting
+        log.exception("sweep of stuck documents failed")
 
 
 def today_jst() -> date:
@@ -112,18 +139,39 @@ def today_jst() -> date:
 
 @shared_task(name="madoguchi.process_document")
 def process_document(document_id: int) -> None:
-    """Start reading an uploaded file: one task per page, then the assembly."""
+    """Start reading an uploaded file: one task per page, then the assembly.
+
+    Each start counts as an attempt; past ``task_max_retries`` more the document fails with
+    its reason instead of being read again (a file that kills its worker every time).
+    """
     rt = runtime()
     with rt.db.session() as s:
         doc = s.get(Document, document_id)
-        if doc is None:
+        if doc is None or doc.status == "done":
             return
-        doc.status = "processing"
+        if doc.attempts > rt.settings.task_max_retries:
+            doc.status, doc.error_code = "error", "gave_up"
+            doc.error_message = f"{doc.attempts} 回読み取りを試みましたが完了しませんでした。"
+            doc.processed_at = utcnow()
+            case_id = doc.case_id
+        else:
+            case_id = None
+            doc.status = "processing"
+            doc.attempts += 1
+            doc.started_at = utcnow()
+            doc.error_code = doc.error_message = None
+            doc.pages_done = 0
         pages = max(doc.pages, 1)
+    if case_id is not None:
+        recheck_case(rt, case_id)
+        return
     log.info("document %s: %s page(s) queued", document_id, pages)
-    if pages == 1:
+    if pages == 1 and rt.settings.celery_eager:
         process_page("document", document_id, 1)
         assemble_document(None, document_id)
+        return
+    if pages == 1:
+        (process_page.si("document", document_id, 1) | assemble_document.s(document_id)).apply_async()
         return
     chord(
         group(process_page.si("document", document_id, n) for n in range(1, pages + 1)),
@@ -143,12 +191,15 @@ def _stored_path(rt: Runtime, kind: str, obj_id: Any) -> tuple[Path, str]:
         return rt.storage.api_upload(job.id), job.sha256
 
 
-@shared_task(name="madoguchi.process_page")
-def process_page(kind: str, obj_id: Any, page: int) -> int:
+@shared_task(name="madoguchi.process_page", bind=True)
+def process_page(self: Any, kind: str, obj_id: Any, page: int) -> int:
     """Per-page work: the page image (documents) and the page's OCR, on any worker.
 
-    Never raises: a failure is noted and the assembly reports it, so a chord always completes.
+    A page that outlives its time limit is tried again (``task_max_retries``), then given up:
+    the assembly reads what it can. Never raises otherwise, so a chord always completes.
     """
+    from celery.exceptions import SoftTimeLimitExceeded
+
     rt = runtime()
     try:
         path, digest = _stored_path(rt, kind, obj_id)
@@ -160,14 +211,56 @@ def process_page(kind: str, obj_id: Any, page: int) -> int:
                 except services.ServiceUnavailable:
                     pass
         services.prepare_page(path, page)
+    except SoftTimeLimitExceeded:
+        retries = self.request.retries or 0
+        log.warning("%s %s page %s: over its time limit (try %s)", kind, obj_id, page, retries + 1)
+        if retries < rt.settings.task_max_retries and not rt.settings.celery_eager:
+            raise self.retry(countdown=1, max_retries=rt.settings.task_max_retries) from None
     except MadoguchiError as exc:
         log.warning("%s %s page %s: %s", kind, obj_id, page, exc.code)
     except Exception:
         log.exception("%s %s page %s failed", kind, obj_id, page)
     model = Document if kind == "document" else Job
     with rt.db.session() as s:
-        s.execute(update(model).where(model.id == obj_id).values(pages_done=model.pages_done + 1))
+        values: dict[str, Any] = {"pages_done": model.pages_done + 1}
+        if kind == "document":
+            values["started_at"] = utcnow()  # progress: the document is not stuck
+        s.execute(update(model).where(model.id == obj_id).values(**values))
     return page
+
+
+def _time_limits(settings: Settings) -> None:
+    """Soft and hard time limits of the reading tasks, from the settings."""
+    process_page.soft_time_limit = settings.page_time_limit
+    process_page.time_limit = settings.page_time_limit + 30
+    assemble_document.soft_time_limit = settings.document_time_limit
+    assemble_document.time_limit = settings.document_time_limit + 30
+    reread_record.soft_time_limit = settings.document_time_limit
+    reread_record.time_limit = settings.document_time_limit + 30
+
+
+def sweep_stuck(rt: Runtime, stale_after: timedelta | None = None) -> list[int]:
+    """Documents whose reading made no progress for longer than the time limits allow (their
+    worker died with the task, or the broker lost it) are queued again, or failed after the
+    last attempt. Run when a worker starts and every minute by ``madoguchi serve``; when serve
+    restarts a dead reading worker, with ``stale_after`` 0: what it was reading is lost."""
+    limit = stale_after if stale_after is not None else timedelta(
+        seconds=rt.settings.page_time_limit + rt.settings.document_time_limit + 60
+    )
+    cutoff = utcnow() - limit
+    with rt.db.session() as s:
+        stuck = list(
+            s.scalars(
+                select(Document.id).where(
+                    Document.status.in_(("queued", "processing")),
+                    or_(Document.started_at < cutoff, and_(Document.started_at.is_(None), Document.uploaded_at < cutoff)),
+                )
+            )
+        )
+    for doc_id in stuck:
+        log.warning("document %s: no progress for %s s, queued again", doc_id, int(limit.total_seconds()))
+        process_document.delay(doc_id)
+    return stuck
 
 
 @shared_task(name="madoguchi.assemble_document")
@@ -180,8 +273,13 @@ def assemble_document(_pages: Any, document_id: int) -> None:
         case = doc.case
         path, _ = _stored_path(rt, "document", document_id)
         filename, program_id, case_id = doc.filename, case.program_id, case.id
+    from celery.exceptions import SoftTimeLimitExceeded
+
     try:
         result = services.extract_file(path, filename, program=program_id)
+    except SoftTimeLimitExceeded:
+        minutes = max(1, rt.settings.document_time_limit // 60)
+        _document_failed(rt, document_id, "timeout", f"読取が制限時間（{minutes} 分）内に終わりませんでした。")
     except MadoguchiError as exc:
         _document_failed(rt, document_id, exc.code, exc.message)
     except Exception as exc:
@@ -199,25 +297,60 @@ def assemble_document(_pages: Any, document_id: int) -> None:
                 rec = Record(document_id=document_id, form=d.form, first_page=d.first_page, pages=d.pages, text=d.text)
                 s.add(rec)
                 s.flush()
-                for key, f in d.fields.items():
-                    s.add(
-                        RecordField(
-                            record_id=rec.id,
-                            key=key,
-                            value=f.value,
-                            extracted_value=f.value,
-                            confidence=f.confidence,
-                            page=f.page,
-                            bbox=list(f.bbox) if f.bbox else None,
-                            source=f.source,
-                            review=f.review,
-                            raw=f.raw,
-                        )
-                    )
+                _store_fields(s, rec, d.fields)
             doc.status = "done"
             doc.pages_done = doc.pages
             doc.processed_at = utcnow()
         log.info("document %s: %s record(s)", document_id, len(result.documents))
+    recheck_case(rt, case_id)
+
+
+def _store_fields(s: Any, rec: Record, fields: dict[str, Any]) -> None:
+    for key, f in fields.items():
+        s.add(
+            RecordField(
+                record_id=rec.id,
+                key=key,
+                value=f.value,
+                extracted_value=f.value,
+                confidence=f.confidence,
+                page=f.page,
+                bbox=list(f.bbox) if f.bbox else None,
+                source=f.source,
+                review=f.review,
+                raw=f.raw,
+            )
+        )
+
+
+@shared_task(name="madoguchi.reread_record")
+def reread_record(record_id: int, form_id: str) -> None:
+    """Read a record's pages again as the form a clerk named; its fields are replaced."""
+    rt = runtime()
+    with rt.db.session() as s:
+        rec = s.get(Record, record_id)
+        if rec is None:
+            return
+        doc = rec.document
+        path, _ = _stored_path(rt, "document", doc.id)
+        filename, first, pages, case_id = doc.filename, rec.first_page, rec.pages, doc.case_id
+    try:
+        result = services.extract_record_as(path, filename, form_id, first, pages)
+    except MadoguchiError as exc:
+        log.warning("record %s: reading as %s failed: %s", record_id, form_id, exc.code)
+        result = None
+    with rt.db.session() as s:
+        rec = s.get(Record, record_id)
+        assert rec is not None
+        rec.form = form_id
+        for old in list(rec.fields):
+            for c in list(old.corrections):
+                s.delete(c)
+            s.delete(old)
+        s.flush()
+        if result is not None and result.documents:
+            rec.text = None
+            _store_fields(s, rec, result.documents[0].fields)
     recheck_case(rt, case_id)
 
 

@@ -80,6 +80,15 @@ class FakeEngine:
         self.calls.append(("extract_file", name))
         return self.result(name)
 
+    def extract_record_as(self, path: Path, name: str, form_id: str, first_page: int, pages: int) -> ExtractionResult:
+        assert path.exists(), path
+        self.calls.append(("extract_record_as", form_id))
+        fields = {"applicant_name": ExtractedField(value="株式会社テスト物産", confidence=0.9, page=first_page,
+                                                   bbox=[100, 120, 300, 140], source="ocr")}
+        doc = DocumentResult(file=name, sha256="0" * 64, form=form_id, pages=pages, first_page=first_page,
+                             fields=fields)
+        return ExtractionResult(documents=[doc])
+
     def extract_bytes(self, name: str, data: bytes, program: str | None = None) -> ExtractionResult:
         self.calls.append(("extract_bytes", name))
         return self.result(name)
@@ -138,7 +147,7 @@ class FakeEngine:
         return tiny_pdf()
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for name in ("extract_file", "extract_bytes", "prepare_page", "render_page_png", "run_checks",
+        for name in ("extract_file", "extract_record_as", "extract_bytes", "prepare_page", "render_page_png", "run_checks",
                      "render_notices", "publish_certificates", "blank_form", "filled_pdf"):
             monkeypatch.setattr(services, name, getattr(self, name))
 
