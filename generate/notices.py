@@ -127,6 +127,19 @@ class Wording(BaseModel):
     no_objection_note: str = ""
     titles: dict[str, str]
     withdrawal_statement: str
+    #: Who issues the notices when not the head (Ehime: the 事務局 registers and claims, 002 2(5), 8(3)).
+    sender: str = ""
+    #: 様式第3号's sentence and its two options (the chosen one is marked); {application_date},
+    #: {effective_date}, {submitted}, {item} are filled in.
+    approval_sentence: str = (
+        "{application_date}付けで{submitted}下記の{item}について、次のとおり承認し、{effective_date}から適用します。"
+    )
+    approved_as_applied: str = "申請のとおり承認します。"
+    approved_with_conditions: str = "次の条件を付して承認します。"
+    #: Printed under an approval (Tateyama: the contract with the 委託事業者 that follows, 003 9).
+    approval_notes: tuple[str, ...] = ()
+    rejection_sentence: str = "{application_date}付けで{submitted}下記の{item}について、承認できませんので通知します。"
+    rejection_heading: str = "（不承認の理由）"
 
 
 @lru_cache(maxsize=1)
@@ -340,6 +353,15 @@ def clause_text(clause: str, settings: ProgramSettings, wording: Wording) -> str
     return clause
 
 
+def _cited(message: str, citation: str) -> str:
+    """The citation inside the sentence: "…超えています。" → "…超えています（募集要項7(2)）。"."""
+    body = message.rstrip()
+    end = ""
+    while body and body[-1] in "。．.":
+        end, body = "。", body[:-1]
+    return f"{body}（{citation}）{end}"
+
+
 def rejection_reasons(record: Mapping[str, Any], settings: ProgramSettings, wording: Wording) -> list[str]:
     """Reasons given by the clerk, or else the failed findings' messages with their clauses."""
     given = _lines(_get(record, "rejection_reasons", "reasons"))
@@ -352,7 +374,7 @@ def rejection_reasons(record: Mapping[str, Any], settings: ProgramSettings, word
             continue
         message = _text(data.get("message"))
         clause = _text(data.get("clause"))
-        text = f"{message}（{clause_text(clause, settings, wording)}）" if clause else message
+        text = _cited(message, clause_text(clause, settings, wording)) if clause else message
         if text and text not in reasons:
             reasons.append(text)
     return reasons
@@ -408,7 +430,7 @@ def _contact(settings: ProgramSettings) -> str:
 def _base_context(
     kind: str, settings: ProgramSettings, wording: Wording, record: Mapping[str, Any], issue_date: date | None
 ) -> dict[str, Any]:
-    head = settings.head_title + (f"　{settings.head_name}" if settings.head_name else "")
+    head = wording.sender or settings.head_title + (f"　{settings.head_name}" if settings.head_name else "")
     title = wording.titles.get(kind, "").format(name=settings.name, municipality=settings.municipality)
     return {
         "form_number": wording.form_numbers.get(kind, ""),
@@ -438,7 +460,13 @@ def _base_context(
 
 
 def _approval(
-    record: Mapping[str, Any], ctx: dict[str, Any], issue: date | None, p: _Prepared, **_: Any
+    record: Mapping[str, Any],
+    ctx: dict[str, Any],
+    issue: date | None,
+    p: _Prepared,
+    *,
+    wording: Wording,
+    **_: Any,
 ) -> None:
     _require(record, "approval", {"addressee (applicant_name)": _NAME_KEYS, "product_name": _SUBJECT_KEYS})
     effective = _date(_get(record, "effective_date", "start_date"), "effective_date") or issue
@@ -446,6 +474,18 @@ def _approval(
     ctx["conditions"] = _lines(record.get("conditions"))
     if record.get("decision") == "approve_with_conditions" and not ctx["conditions"]:
         raise InvalidRecord("approval: decided with conditions, but the record has no conditions")
+    ctx["approval_sentence"] = wording.approval_sentence.format(
+        application_date=ctx["application_date"],
+        effective_date=ctx["effective_date"],
+        submitted=wording.submitted,
+        item=wording.item,
+    )
+    # 様式第3号 lists both options; the one that applies is marked
+    ctx["approved_as_applied"] = wording.approved_as_applied
+    ctx["approved_with_conditions"] = wording.approved_with_conditions
+    ctx["mark_as_applied"] = "□" if ctx["conditions"] else "■"
+    ctx["mark_conditions"] = "■" if ctx["conditions"] else "□"
+    ctx["approval_notes"] = list(wording.approval_notes)
 
 
 def _rejection(
@@ -462,6 +502,10 @@ def _rejection(
     if not ctx["reasons"]:
         raise InvalidRecord("rejection: no reasons (give `reasons`, or findings with status fail)")
     ctx["no_objection_note"] = wording.no_objection_note
+    ctx["rejection_sentence"] = wording.rejection_sentence.format(
+        application_date=ctx["application_date"], submitted=wording.submitted, item=wording.item
+    )
+    ctx["rejection_heading"] = wording.rejection_heading
 
 
 #: Labels of 様式第1号 items, for describing changes (keys of DESIGN 4.3).
@@ -525,6 +569,9 @@ def _change_notice(
     )
     ctx["change_content"] = _format_changes(content)
     ctx["change_reason"] = "\n".join(_lines(record.get("change_reason")))
+    # set as lines (one paragraph each), never one justified paragraph stretched at its breaks
+    ctx["change_lines"] = ctx["change_content"].splitlines()
+    ctx["reason_lines"] = ctx["change_reason"].splitlines()
     effective = _date(_get(record, "effective_date"), "effective_date")
     ctx["effective_date"] = format_wareki(effective) + "から" if effective else ""
 

@@ -210,8 +210,10 @@ CASES = [
             "館行財第1号",
             ISSUED_W,
             "館山市長",
-            "館山市ふるさと納税返礼品承認書",
-            "1申請のとおり承認します。",
+            "館山市ふるさと納税返礼品採用決定通知書",  # 003 9: 採用可否を決定し…通知する
+            "次のとおり採用することに決定しましたので通知します。",
+            "■1申請のとおり採用します。",
+            "委託事業者と返礼品の提供に係る契約を締結してください（募集要項9、10(1)(2)）",
         ),
     ),
     Case(
@@ -264,7 +266,7 @@ CASES = [
             "とべ農産物直売所",
             "食ブ第1号",
             "令和6年4月15日",
-            "愛媛県知事",
+            "愛媛県「農林水産物直売所プレミアム付商品券」事業事務局印",  # 002 2(5): the 事務局 notifies
             "参加店舗登録結果通知書",
             "登録しましたので通知します",
             "利用店舗・販売所",
@@ -406,16 +408,18 @@ def test_approval_batch_numbers_dates_and_conditions(rendered: Rendered) -> None
         "渋川市ふるさと応援寄附金（ふるさと納税）返礼品承認書",
         "渋川市長印",
         "令和7年4月10日付けで申請のありました下記の返礼品について、次のとおり承認し、令和7年5月1日から適用します。",
-        "2次の条件を付して承認します。",
+        "□1申請のとおり承認します。",  # 様式第3号 lists both options, the chosen one marked
+        "■2次の条件を付して承認します。",
         "（1）発送前に検品を行うこと。",
         "（2）欠品の際は速やかに報告すること。",
         "（担当）渋川市総合戦略部広報室",
     ):
         assert _squash(expected) in text, expected
-    assert "1申請のとおり承認します" not in text
+    # as seed 004 prints it: the title first, above the number and the date
+    assert text.index("返礼品承認書") < text.index("渋広第12号") < text.index(ISSUED_W)
     second_text = _pdf_text(second.pdf)  # type: ignore[arg-type]
-    assert "1申請のとおり承認します。" in second_text and "合同会社伊香保" in second_text
-    assert "2次の条件を付して" not in second_text
+    assert "■1申請のとおり承認します。" in second_text and "合同会社伊香保" in second_text
+    assert "□2次の条件を付して承認します。" in second_text
     _assert_fonts_embedded_japanese(first.pdf)
 
 
@@ -516,7 +520,12 @@ def test_change_notice_from_a_change_application(tmp_path: Path) -> None:
         "change_notice", "shibukawa", [record], tmp_path, formats=("docx",), issue_date=ISSUED
     )
     paragraphs = [p.text for p in Document(str(notice.paths["docx"])).paragraphs]
-    assert "寄附金額：13,000円\n消費期限・賞味期限：製造後90日" in paragraphs
+    # one paragraph a line, left-aligned: a justified paragraph would stretch each broken line
+    start = paragraphs.index("＜変更内容＞")
+    assert paragraphs[start + 1 : start + 3] == ["寄附金額：13,000円", "消費期限・賞味期限：製造後90日"]
+    doc = Document(str(notice.paths["docx"]))
+    line = next(p for p in doc.paragraphs if p.text == "寄附金額：13,000円")
+    assert line.paragraph_format.alignment is None or line.paragraph_format.alignment == 0
     with pytest.raises(InvalidRecord, match="change_content"):
         render_notices(
             "change_notice", "shibukawa", [{**APPROVED, "change_reason": "x"}], tmp_path, formats=("docx",)
@@ -690,7 +699,8 @@ def test_wording_per_program() -> None:
     shibukawa, tateyama, gunma = wording_for("shibukawa"), wording_for("tateyama"), wording_for("gunma-mask")
     assert shibukawa.form_numbers["approval"] == "様式第3号"
     assert tateyama.form_numbers == {} and tateyama.no_objection_note == ""
-    assert tateyama.titles["approval"] == "{name}返礼品承認書"
+    assert tateyama.titles["approval"] == "{name}返礼品採用決定通知書"  # 003 9
+    assert tateyama.titles["withdrawal"] == "辞　退　届"
     assert gunma.item == "販売計画" and gunma.titles["rejection"] == "{name} 販売計画不承認書"
     assert gunma.titles["withdrawal"] == "辞　退　届"  # defaults kept where the program does not override
 
@@ -702,9 +712,10 @@ def test_rejection_reasons_prefer_the_clerks_words() -> None:
         "返礼品の価格が寄附金額の30%を超えています（募集要項7(2)）",
         "原産地証明書がありません（募集要項7(1)ウ）",
     ]
-    other = [{"status": "fail", "message": "告示に反します", "clause": "総務省告示第179号第5条"}]
+    other = [{"status": "fail", "message": "告示に反します。", "clause": "総務省告示第179号第5条"}]
+    # the citation inside the sentence, before its 。
     assert rejection_reasons({"findings": other}, settings, wording) == [
-        "告示に反します（総務省告示第179号第5条）"
+        "告示に反します（総務省告示第179号第5条）。"
     ]
 
 

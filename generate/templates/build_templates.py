@@ -190,10 +190,14 @@ def filer_block(
 
 
 def letter_head(doc: DocxDocument) -> None:
-    """様式番号, document number, date, addressee, the head with the seal, and the title."""
+    """As seed 004's 様式第3号, 第4号 and 第7号: the title first, then the document number and
+    date, the addressee, and the head (or the issuing office) with the seal."""
     tag(doc, "{%p if form_number %}")
     para(doc, "{{ form_number }}")
     tag(doc, "{%p endif %}")
+    blank(doc)
+    para(doc, "{{ title }}", align="center", bold=True, size=TITLE_PT)
+    blank(doc)
     para(doc, "{{ doc_number }}", align="right")
     para(doc, "{{ issue_date }}", align="right")
     blank(doc)
@@ -201,8 +205,6 @@ def letter_head(doc: DocxDocument) -> None:
     blank(doc)
     p = para(doc, "{{ head }}", align="right")
     seal(p)
-    blank(doc, 2)
-    para(doc, "{{ title }}", align="center", bold=True, size=TITLE_PT)
     blank(doc)
 
 
@@ -223,39 +225,30 @@ def contact(doc: DocxDocument) -> None:
 
 
 def approval() -> DocxDocument:
-    """様式第3号 承認書."""
+    """様式第3号 承認書: both options listed, the one that applies marked (■)."""
     doc = new_document()
     letter_head(doc)
-    para(
-        doc,
-        "　{{ application_date }}付けで{{ submitted }}下記の{{ item }}について、次のとおり承認し、"
-        "{{ effective_date }}から適用します。",
-        align="justify",
-    )
+    para(doc, "　{{ approval_sentence }}", align="justify")
     item_table(doc)
-    tag(doc, "{%p if conditions %}")
-    para(doc, "2　次の条件を付して承認します。")
+    para(doc, "{{ mark_as_applied }}　1　{{ approved_as_applied }}")
+    para(doc, "{{ mark_conditions }}　2　{{ approved_with_conditions }}")
     tag(doc, "{%p for c in conditions %}")
     para(doc, "（{{ loop.index }}）{{ c }}", left_mm=14, hanging_mm=8)
     tag(doc, "{%p endfor %}")
-    tag(doc, "{%p else %}")
-    para(doc, "1　申請のとおり承認します。")
-    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for n in approval_notes %}")
+    para(doc, "※　{{ n }}", left_mm=5, hanging_mm=5, align="justify", space_before=6)
+    tag(doc, "{%p endfor %}")
     contact(doc)
     return doc
 
 
 def rejection() -> DocxDocument:
-    """様式第4号 不承認書, with the reasons (from the failed findings)."""
+    """様式第4号 不承認書, with the reasons (from the failed findings, each citing its clause)."""
     doc = new_document()
     letter_head(doc)
-    para(
-        doc,
-        "　{{ application_date }}付けで{{ submitted }}下記の{{ item }}について、承認できませんので通知します。",
-        align="justify",
-    )
+    para(doc, "　{{ rejection_sentence }}", align="justify")
     item_table(doc)
-    para(doc, "（不承認の理由）")
+    para(doc, "{{ rejection_heading }}")
     tag(doc, "{%p for r in reasons %}")
     para(doc, "{{ loop.index }}　{{ r }}", left_mm=10, hanging_mm=6, align="justify")
     tag(doc, "{%p endfor %}")
@@ -274,10 +267,14 @@ def change_notice() -> DocxDocument:
     para(doc, "　下記の{{ item }}について、次のとおり取り扱いを変更します。", align="justify")
     item_table(doc)
     para(doc, "＜変更内容＞")
-    para(doc, "{{ change_content }}", left_mm=7, align="justify")
+    tag(doc, "{%p for line in change_lines %}")
+    para(doc, "{{ line }}", left_mm=7)
+    tag(doc, "{%p endfor %}")
     blank(doc)
     para(doc, "＜変更理由＞")
-    para(doc, "{{ change_reason }}", left_mm=7, align="justify")
+    tag(doc, "{%p for line in reason_lines %}")
+    para(doc, "{{ line }}", left_mm=7)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p if effective_date %}")
     blank(doc)
     para(doc, "＜変更日＞")
