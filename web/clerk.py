@@ -7,7 +7,7 @@ notices) records an audit event naming the objects shown, by id.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
@@ -47,6 +47,7 @@ from web.models import (
     Record,
     RecordField,
     User,
+    utcnow,
 )
 from web.notices import SUPPLIER_FORMS
 from web.storage import safe_name
@@ -408,9 +409,38 @@ def field_labels(form: FormDecl | None) -> dict[str, str]:
     return labels
 
 
-def _ordered_fields(record: Record) -> list[RecordField]:
-    """Fields to review first: those marked for review, then by confidence, lowest first."""
-    return sorted(record.fields, key=lambda f: (not f.review, f.confidence, f.id))
+@dataclass
+class Unread:
+    """A declared field the reading did not find: shown empty for the clerk to type in."""
+
+    key: str
+    value: Any = None
+    extracted_value: Any = None
+    confidence: float = 0.0
+    page: int | None = None
+    bbox: list[Any] | None = None
+    source: str = "unread"
+    review: bool = True
+    raw: str | None = None
+    corrected: bool = False
+    confirmed_at: Any = None
+    corrections: list[Any] = field(default_factory=list)
+    unread: bool = True
+
+
+def _ordered_fields(record: Record, form: FormDecl | None = None) -> list[Any]:
+    """Every declared field (those not read shown empty) and any other field read: those still
+    marked for review first, then the unread, then by confidence, lowest first."""
+    found = {f.key: f for f in record.fields}
+    rows: list[Any] = [found.get(d.key) or Unread(d.key) for d in (form.fields() if form else [])]
+    declared = {r.key for r in rows}
+    rows += [f for f in record.fields if f.key not in declared]
+
+    def order(f: Any) -> tuple[int, float, int]:
+        marked = f.review and not f.corrected and f.confirmed_at is None and not getattr(f, "unread", False)
+        return (0 if marked else 1 if getattr(f, "unread", False) else 2, f.confidence, getattr(f, "id", 0) or 0)
+
+    return sorted(rows, key=order)
 
 
 def _page_views(record: Record) -> list[dict[str, Any]]:
@@ -446,7 +476,9 @@ def review(record_id: int) -> Any:
         record=record,
         case=record.document.case,
         form=form,
-        fields=_ordered_fields(record),
+        fields=_ordered_fields(record, form),
+        form_choices=[(f.id, f"{f.title}{'（' + f.form_number + '）' if f.form_number else ''}")
+                      for f in services.program_forms(record.document.case.program_id)],
         decl=lambda key: _decl(form, key),
         labels=field_labels(form),
         text=form_text,
@@ -458,46 +490,94 @@ def review(record_id: int) -> Any:
 @bp.post("/records/<int:record_id>")
 @role_required("clerk")
 def save_review(record_id: int) -> Any:
+    """Corrections and confirmations: any declared field may be typed in, read or not."""
     s = db_session()
     record = s.get(Record, record_id)
     if record is None:
         abort(404)
     case = record.document.case
     if case.status not in ("review", "processing", "error"):
-        flash("決定済みの案件は修正できません。", "error")
+        flash("決定済みの案件は修正できません。決定を取り消すと修正できます。", "error")
         return redirect(url_for("clerk.review", record_id=record.id))
     form = _form_of(record)
+    existing = {f.key: f for f in record.fields}
+    keys = [d.key for d in form.fields()] if form else []
+    keys += [k for k in existing if k not in keys]
+    confirm = set(request.form.getlist("confirm"))
     errors: dict[str, str] = {}
     changed: list[str] = []
-    for field in record.fields:
-        name = f"f.{field.key}"
-        if name not in request.form and f"present.{field.key}" not in request.form:
+    confirmed: list[str] = []
+    for key in keys:
+        name = f"f.{key}"
+        if name not in request.form and f"present.{key}" not in request.form:
             continue
-        decl = _decl(form, field.key)
+        decl = _decl(form, key)
         try:
             new = parse_value(decl, request.form.get(name), request.form.getlist(name))
         except ValueError as exc:
-            errors[field.key] = str(exc)
+            errors[key] = str(exc)
             continue
-        if new != field.value:
-            s.add(FieldCorrection(field_id=field.id, old_value=field.value, new_value=new, user_id=g.user.id))
-            field.value = new
-            field.corrected = True
-            field.review = False
-            changed.append(field.key)
+        fld = existing.get(key)
+        if fld is None:
+            if new in (None, "", []):
+                continue
+            fld = RecordField(record_id=record.id, key=key, value=None, extracted_value=None, confidence=0.0,
+                              source="clerk", review=False, corrected=False)
+            s.add(fld)
+            s.flush()
+        if new != fld.value:
+            s.add(FieldCorrection(field_id=fld.id, old_value=fld.value, new_value=new, user_id=g.user.id))
+            fld.value = new
+            fld.corrected = True
+            fld.review = False
+            changed.append(key)
+        elif key in confirm and fld.confirmed_at is None:
+            fld.confirmed_by = g.user.id
+            fld.confirmed_at = utcnow()
+            confirmed.append(key)
     s.commit()
+    if confirmed:
+        audit.record("record.confirm", "record", record.id, keys=confirmed)
     if changed:
         audit.record("record.correct", "record", record.id, keys=changed)
+    if changed or confirmed:
         from web.tasks import recheck_case
 
         recheck_case(runtime(), case.id)
-        flash(f"{len(changed)} 項目を修正し、要件を再確認しました。", "info")
+        parts = [f"{len(changed)} 項目を修正"] if changed else []
+        parts += [f"{len(confirmed)} 項目を確認済みに"] if confirmed else []
+        flash("、".join(parts) + "し、要件を再確認しました。", "info")
     if errors:
         g.field_errors = errors
         flash("入力に誤りがある項目があります。", "error")
         return review(record_id), 422
-    if not changed:
+    if not changed and not confirmed:
         flash("変更はありません。", "info")
+    return redirect(url_for("clerk.review", record_id=record.id))
+
+
+@bp.post("/records/<int:record_id>/form")
+@role_required("clerk")
+def set_record_form(record_id: int) -> Any:
+    """The clerk says what the document is: it is read again as that form."""
+    from web.tasks import reread_record
+
+    s = db_session()
+    record = s.get(Record, record_id)
+    if record is None:
+        abort(404)
+    case = record.document.case
+    form_id = request.form.get("form", "")
+    if form_id not in {f.id for f in services.program_forms(case.program_id)}:
+        abort(400)
+    if case.status not in ("review", "processing", "error"):
+        flash("決定済みの案件は修正できません。", "error")
+        return redirect(url_for("clerk.review", record_id=record.id))
+    case.status = "processing"
+    s.commit()
+    audit.record("record.set_form", "record", record.id, form=form_id, was=record.form)
+    reread_record.delay(record.id, form_id)
+    flash("書類の種類を設定しました。その様式として読み直しています。", "info")
     return redirect(url_for("clerk.review", record_id=record.id))
 
 
