@@ -71,7 +71,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from web.generating import run_generate_command
 
-    return run_generate_command(args.kind, args.program, [Path(p) for p in args.data], Path(args.output))
+    return run_generate_command(
+        args.kind, args.program, [Path(p) for p in args.data], Path(args.output), force=args.force
+    )
 
 
 def _runtime() -> object:
@@ -182,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--program", required=True)
     gen.add_argument("--data", required=True, nargs="+", help="RECORD.json (several for a batch)")
     gen.add_argument("-o", "--output", required=True)
+    gen.add_argument(
+        "--force",
+        action="store_true",
+        help="issue an approval even though checks fail or fields are marked for review (they are listed)",
+    )
     gen.set_defaults(func=_cmd_generate)
 
     exp = sub.add_parser("export", help="exports for other offices")
@@ -219,6 +226,13 @@ def _say(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    if args.command in ("extract", "check"):
+        # what the readers log (a damaged page skipped, a cache entry recomputed) is for a
+        # service's log, not the terminal: stderr holds the one line of a failure, or nothing
+        import logging
+
+        if not logging.getLogger().handlers:
+            logging.getLogger().addHandler(logging.NullHandler())
     if getattr(args, "budget", None):
         import os
 

@@ -78,8 +78,14 @@ def run_generate_command(
     *,
     numbers: NumberSequence | None = None,
     issue_date: date | None = None,
+    force: bool = False,
 ) -> int:
-    """Render and print the written paths, one a line; warnings go to stderr. Returns 0."""
+    """Render and print the written paths, one a line; warnings go to stderr. Returns 0.
+
+    An approval (or another notice that grants something) for a record whose checks fail or
+    whose fields are marked for review is refused with the warnings listed, unless ``force``
+    (``--force``): then the warnings are printed and the notices issued
+    (``generate.acts.act_warnings``)."""
     from forms.programs import get_program
 
     get_program(program)  # an unknown program fails before any file is read
@@ -102,6 +108,19 @@ def run_generate_command(
     from generate.notices import render_notices, template_path
 
     template_path(kind, program)  # an unknown kind fails before numbers are touched
+    from generate.acts import NeedsConfirmation, confirmation_needed
+    from generate.records import record_from_json
+
+    pending = confirmation_needed(kind, [record_from_json(r) for r in records])
+    for index, warning in pending:
+        where = f"record {index + 1}: " if len(records) > 1 else ""
+        print(f"madoguchi: warning: {where}{warning.message}", file=sys.stderr)
+    if pending and not force:
+        subjects = ", ".join(dict.fromkeys(w.subject for _, w in pending))
+        raise NeedsConfirmation(
+            f"{kind}: 確認が必要な事項が{len(pending)}件あります（{subjects}）。確認のうえ --force を付けて発行してください",
+            warnings=[w.message for _, w in pending],
+        )
     with nullcontext(numbers) if numbers is not None else installation_numbers() as sequence:
         rendered = render_notices(kind, program, records, outdir, numbers=sequence, issue_date=issue_date)
     for notice in rendered:
