@@ -233,3 +233,18 @@ def test_a_mailed_application_is_read_approved_and_answered_by_mail(
     text = "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "能登牛ローストビーフ" in text or "志賀フードファクトリー" in text.replace(" ", "")
     rt.db.dispose()
+
+
+def test_an_address_carrying_a_header_sends_to_the_address_alone(smtp_app: Flask, smtp_server: Smtp) -> None:
+    from web.models import RecordField
+
+    case_id = _mailed_case(smtp_app)
+    rt = smtp_app.extensions["madoguchi"]
+    with rt.db.session() as s:
+        field = s.scalar(select(RecordField).where(RecordField.key == "contact_email"))
+        field.value = "hanako@noto-bussan.example.jp\r\nBcc: someone@elsewhere.example"
+    notice_id = _approve(smtp_app, case_id)
+    _send(smtp_app.test_client(), case_id, notice_id)
+    [envelope] = smtp_server.received  # to the address alone: the line break and Bcc are not sent
+    assert envelope.rcpt_tos == ["hanako@noto-bussan.example.jp"]
+    assert b"someone@elsewhere" not in envelope.original_content

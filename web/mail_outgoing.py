@@ -68,8 +68,8 @@ def draft(rt: Runtime, s: Any, case: Case, notice: Notice) -> Draft:
     """The message for a notice, in the program's wording (``handling.yaml``)."""
     if notice.status != "done" or "pdf" not in notice.files:
         raise NoticeNotReady("通知書のPDFがまだできていません")
-    to = applicant_address(case, s)
-    if "@" not in parseaddr(to)[1]:
+    to = parseaddr(applicant_address(case, s))[1]  # the address alone: no name, no line breaks
+    if "@" not in to or any(c in to for c in "\r\n,;"):
         raise NoAddress("申請者のメールアドレスが記録にありません")
     program = services.get_program(case.program_id)
     mail = handling(case.program_id).mail
@@ -150,9 +150,14 @@ def send(rt: Runtime, outgoing_id: int, sleep: Any = time.sleep) -> str:
         d.to = out.to_address or d.to
         message_id = out.message_id or make_msgid(domain=(st.mail_from.rpartition("@")[2] or "localhost"))
         out.message_id = message_id
-    msg = build_message(rt, d, message_id)
     status, error, attempts, where = "error", None, 0, None
-    if not st.smtp_host:
+    try:
+        msg = build_message(rt, d, message_id)
+    except (ValueError, OSError) as exc:  # an address no header can hold, the PDF gone
+        msg, error = None, f"送信するメールを作れません ({type(exc).__name__})"
+    if msg is None:
+        pass
+    elif not st.smtp_host:
         folder = st.mail_outbox_path
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"outgoing-{outgoing_id}.eml"
