@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from web.models import AuditEvent, Job
-from web.testing import FakeEngine, add_token, app, client, engine, png_bytes, tiny_pdf
+from web import services
+from web.testing import FakeEngine, add_token, app, client, engine, make_settings, png_bytes, tiny_pdf
 
 
 def _post(client: FlaskClient, token: str | None, data: bytes | None, name: str = "scan.pdf", **form: str):  # type: ignore[no-untyped-def]
@@ -186,3 +191,64 @@ def test_job_row_keeps_the_hash_and_the_result(app: Flask, client: FlaskClient) 
         assert job is not None and job.status == "done" and job.finished_at is not None
         assert job.sha256 == hashlib.sha256(pdf).hexdigest() and job.program_id == "shibukawa"
         assert job.result["documents"][0]["form"] == "shibukawa.form1"
+
+
+def test_a_token_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path, engine: FakeEngine) -> None:
+    from web.app import create_app
+
+    app = create_app(make_settings(tmp_path, api_rate_per_minute=3))
+    client = app.test_client()
+    token, other = add_token(app), add_token(app)
+
+    def post(tok: str, n: int) -> Any:
+        return client.post("/api/v1/extract", data={"file": (io.BytesIO(tiny_pdf() + f"%{n}".encode()), "a.pdf")},
+                           headers={"Authorization": f"Bearer {tok}"}, content_type="multipart/form-data")
+
+    assert [post(token, n).status_code for n in range(3)] == [200, 200, 200]
+    refused = post(token, 3)
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert post(other, 9).status_code == 200  # per token: another token is not held back
+    app.extensions["madoguchi"].db.dispose()
+
+
+def test_the_queue_limit_answers_503_with_retry_after(tmp_path: Path, engine: FakeEngine,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from web import api
+    from web.app import create_app
+
+    app = create_app(make_settings(tmp_path, api_queue_limit=2))
+    token = add_token(app)
+    inside = threading.Barrier(3)
+    release = threading.Event()
+    real = engine.extract_bytes
+
+    def slow(name: str, data: bytes, program: str | None = None) -> Any:
+        inside.wait(10)
+        release.wait(10)
+        return real(name, data, program)
+
+    monkeypatch.setattr(services, "extract_bytes", slow)
+    codes: list[int] = []
+
+    def post(n: int) -> None:
+        resp = app.test_client().post(
+            "/api/v1/extract", data={"file": (io.BytesIO(tiny_pdf() + f"%{n}".encode()), "a.pdf")},
+            headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+        codes.append(resp.status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    inside.wait(10)  # two uploads are being read
+    busy = app.test_client().post("/api/v1/extract", data={"file": (io.BytesIO(tiny_pdf() + b"%x"), "a.pdf")},
+                                  headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert busy.get_json()["error"]["code"] == "busy"
+    assert sorted(codes) == [200, 200] and api.in_flight.count == 0
+    app.extensions["madoguchi"].db.dispose()

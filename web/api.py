@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import secrets
 import threading
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import func, select
 
 from forms.errors import InputError
 from web import audit, services
@@ -54,6 +56,53 @@ class ResultCache:
 results = ResultCache()
 
 
+class RateLimiter:
+    """A token bucket per API token, in this process's memory: ``per_minute`` requests a
+    minute on average, as many at once. Answers how many seconds until the next is allowed."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, per_minute: int) -> float:
+        """0 when a request may go now (and counts it), else the seconds to wait."""
+        if per_minute <= 0:
+            return 0.0
+        now = time.monotonic()
+        rate = per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+class InFlight:
+    """How many uploads this process is reading for the API right now (the queue limit)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def enter(self, limit: int) -> bool:
+        with self._lock:
+            if limit > 0 and self.count >= limit:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+limiter = RateLimiter()
+in_flight = InFlight()
+
+
 def token_required(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,9 +115,18 @@ def token_required(fn: Callable[..., Any]) -> Callable[..., Any]:
             )
         s.commit()
         g.api_token = token
+        wait = limiter.take(token.token_hash, runtime().settings.api_rate_per_minute)
+        if wait > 0:
+            return api_error(429, "rate_limited", "too many requests for this token; retry later",
+                             **{"Retry-After": str(max(1, math.ceil(wait)))})
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _busy(retry_after: int) -> Response:
+    return api_error(503, "busy", "the service is reading as many documents as it can; retry later",
+                     **{"Retry-After": str(retry_after)})
 
 
 @bp.post("/extract")
@@ -93,10 +151,19 @@ def extract() -> Any:
     sniffed = services.sniff(data, name, rt.settings.max_upload_bytes, rt.settings.max_pages)
     audit.record("api.extract", "file", digest, pages=sniffed.pages)
     if sniffed.pages <= rt.settings.sync_max_pages and len(data) <= rt.settings.sync_max_bytes:
-        processes = rt.settings.api_processes or 0
-        body = services.extract_bytes_parallel(name, data, program, processes).model_dump(mode="json")
+        if not in_flight.enter(rt.settings.api_queue_limit):
+            return _busy(1)
+        try:
+            processes = rt.settings.api_processes or 0
+            body = services.extract_bytes_parallel(name, data, program, processes).model_dump(mode="json")
+        finally:
+            in_flight.leave()
         results.put((digest, program), body)
         return _answer(body, name)
+    s = db_session()
+    waiting = s.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running")))) or 0
+    if rt.settings.api_queue_limit > 0 and waiting >= rt.settings.api_queue_limit:
+        return _busy(30)
 
     job = Job(
         id=secrets.token_hex(16),
@@ -108,7 +175,6 @@ def extract() -> Any:
         pages=sniffed.pages,
     )
     rt.storage.save_api_upload(job.id, data, sniffed.kind)
-    s = db_session()
     s.add(job)
     s.commit()
     from web.tasks import api_extract

@@ -155,6 +155,8 @@ def openapi_document() -> dict[str, Any]:
                         "413": _error("file too large or too many pages"),
                         "415": _error("not a PDF, PNG, JPEG, TIFF or DOCX (judged by content)"),
                         "422": _error("the file cannot be read (empty, corrupt, encrypted)"),
+                        "429": _error("this token's rate limit is reached; the Retry-After header says when to retry"),
+                        "503": _error("as many uploads are being read as the service takes; see Retry-After"),
                     },
                 }
             },
