@@ -25,6 +25,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.test_mail_servers import Imap, dovecot
+from tests.test_web_db import pg_url
 from web.app import create_app
 from web.mail_catalogue import mail_form
 from web.mail_intake import MailboxError, ingest_message, poll, poll_folder, poll_imap
@@ -359,3 +360,30 @@ def test_a_broken_multipart_is_read_as_far_as_it_goes() -> None:
     assert parsed.subject == "志賀町" and parsed.body.strip() == "hello"
     assert [a.filename for a in parsed.attachments] == ["a.pdf"]
     assert parsed.problems  # the missing end boundary and the bad base64 are noted
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+def test_two_workers_taking_the_same_message_make_one_case(tmp_path: Path, engine: FakeEngine,
+                                                           db_url: str | None) -> None:
+    """The mailbox read by two workers at once (a beat tick overlapping a manual poll)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    overrides = {"database_url": db_url} if db_url else {}
+    app = create_app(make_settings(tmp_path, **overrides))
+    rt = app.extensions["madoguchi"]
+    raw = shika_iso2022("<race@example.jp>")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: ingest_message(rt, raw, "imap"), range(4)))
+    assert sum(not r.duplicate for r in results) == 1
+    assert len({r.mail_id for r in results}) == 1
+    with rt.db.session() as s:
+        assert len(list(s.scalars(select(MailMessage)))) == 1
+        assert len(list(s.scalars(select(Case)))) == 1
+    rt.db.dispose()
