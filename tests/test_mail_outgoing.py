@@ -102,6 +102,7 @@ def test_the_notice_is_sent_to_the_applicant_with_its_pdf(smtp_app: Flask, smtp_
     client = smtp_app.test_client()
     login(client)
     assert "送信済み" in client.get(f"/clerk/mail/cases/{case_id}").get_data(as_text=True)
+    assert f"/clerk/mail/cases/{case_id}" in client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
 
 
 def test_a_refusing_server_is_retried(smtp_app: Flask, smtp_server: Smtp) -> None:
