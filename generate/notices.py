@@ -353,12 +353,41 @@ def clause_text(clause: str, settings: ProgramSettings, wording: Wording) -> str
     return clause
 
 
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_YEAR_MONTH = re.compile(r"(?<![\d年])(\d{4})年(\d{1,2})月(?!\d)")
+_OWN_CLAUSE = re.compile(r"（([^（）]*)）$")
+
+
+def wareki_in_text(text: str) -> str:
+    """Dates a check wrote in ISO or 西暦 (2020-12-25, 2021年1月) as a notice prints them, in 和暦."""
+    from generate.wareki import era_of
+
+    def day(m: re.Match[str]) -> str:
+        try:
+            return format_wareki(date(int(m[1]), int(m[2]), int(m[3])))
+        except ValueError:
+            return m[0]
+
+    def month(m: re.Match[str]) -> str:
+        try:
+            era, year = era_of(date(int(m[1]), int(m[2]), 1))
+        except ValueError:
+            return m[0]
+        return f"{era.name}{'元' if year == 1 else year}年{int(m[2])}月"
+
+    return _YEAR_MONTH.sub(month, _ISO_DATE.sub(day, text))
+
+
 def _cited(message: str, citation: str) -> str:
-    """The citation inside the sentence: "…超えています。" → "…超えています（募集要項7(2)）。"."""
+    """The citation inside the sentence: "…超えています。" → "…超えています（募集要項7(2)）。";
+    a clause the message already ends with ("…（3(9)）") gives way to the full citation."""
     body = message.rstrip()
     end = ""
     while body and body[-1] in "。．.":
         end, body = "。", body[:-1]
+    own = _OWN_CLAUSE.search(body)
+    if own and own[1].strip() and own[1].strip() in citation:
+        body = body[: own.start()]
     return f"{body}（{citation}）{end}"
 
 
@@ -372,7 +401,7 @@ def rejection_reasons(record: Mapping[str, Any], settings: ProgramSettings, word
         data = finding if isinstance(finding, Mapping) else getattr(finding, "__dict__", {})
         if data.get("status") != "fail":
             continue
-        message = _text(data.get("message"))
+        message = wareki_in_text(_text(data.get("message")))
         clause = _text(data.get("clause"))
         text = _cited(message, clause_text(clause, settings, wording)) if clause else message
         if text and text not in reasons:
