@@ -908,10 +908,32 @@ def notice_context(
     if kind not in _BUILDERS:
         raise UnknownForm(f"unknown notice kind {kind!r} (known: {', '.join(NOTICE_KINDS)})", form=kind)
     wording = wording_for(settings.id)
+    if issue_date is None and kind in FILED_FORMS:
+        # the date the supplier or manufacturer wrote on the form it filed, when it filed one
+        issue_date = filed_date(kind, record)
     ctx = _base_context(kind, settings, wording, record, issue_date)
     prepared = _Prepared(ctx)
     _BUILDERS[kind](record, ctx, issue_date, prepared, settings=settings, wording=wording)
     return ctx, prepared.warnings
+
+
+#: The forms a supplier or manufacturer files, by kind: the form's id ends with the suffix and
+#: holds its date under the key (004 様式第6号, 第5号, 第2号).
+FILED_FORMS: dict[str, tuple[str, str]] = {
+    "withdrawal": (".form6", "application_date"),
+    "change_application": (".form5", "application_date"),
+    "value_added_certificate": (".form2", "certificate_date"),
+}
+
+
+def filed_date(kind: str, record: Mapping[str, Any]) -> date | None:
+    """The date written on the filed form of ``kind`` (辞退届, 変更申請書, 様式第2号) in the
+    record's documents, or None when the record holds no such form or no date on it."""
+    suffix, key = FILED_FORMS[kind]
+    for form_id, values in (record.get("forms") or {}).items():
+        if str(form_id).endswith(suffix) and isinstance(values, Mapping) and not _is_blank(values.get(key)):
+            return _date(values.get(key), f"{form_id} {key}")
+    return None
 
 
 # --- rendering ---------------------------------------------------------------------------------

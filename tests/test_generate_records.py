@@ -242,3 +242,26 @@ def test_generate_command_takes_extract_output_and_golden_files(
         "gunma-mask-approval-2026-0001.docx",
         "gunma-mask-approval-2026-0002.docx",
     ]
+
+
+@pytest.mark.parametrize(
+    ("golden", "kind", "printed"),
+    [
+        ("shibukawa_form6_wagyu.pdf", "withdrawal", "令和8年8月20日"),
+        ("shibukawa_form5_wagyu.pdf", "change_application", "令和8年6月1日"),
+        ("shibukawa_form2_tenugui.pdf", "value_added_certificate", "令和8年3月27日"),
+    ],
+)
+def test_dates_written_on_filed_forms_are_kept(golden: str, kind: str, printed: str) -> None:
+    """辞退届, 変更申請書 and 様式第2号 print the date their filer wrote (issue 23: printed blank)."""
+    record = record_from_json(_extract_json([SAMPLES / "golden" / golden], None))
+    ctx, warnings = notices.notice_context(kind, get_program("shibukawa"), record, issue_date=None)
+    assert ctx["issue_date"] == printed
+    if kind == "withdrawal":
+        # filed 2026-08-20 to withdraw from 2026-09-15: 26 days, not the 40 of 004 12(2)
+        assert ctx["withdrawal_date"] == "令和8年9月15日"
+        assert warnings == ["辞退する日 令和8年9月15日 は届出日から40日未満です（004 12(2): 40日前までに報告）"]
+    # without such a form the date stays blank for the filer to write
+    bare = {k: v for k, v in record.items() if k != "forms"}
+    ctx, _ = notices.notice_context(kind, get_program("shibukawa"), bare, issue_date=None)
+    assert ctx["issue_date"] == "令和　　年　　月　　日"
