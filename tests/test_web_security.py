@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from web.app import create_app
-from web.models import AuditEvent, LoginAttempt, User
+from web.models import AuditEvent, LoginAttempt, User, utcnow
 from web.security import password_problem, safe_next
 from web.testing import (
     ADMIN_PASSWORD,
@@ -79,7 +79,7 @@ def test_wrong_passwords_lock_the_account_even_for_the_right_one(app: Flask, cli
     assert resp.status_code == 302
     # once the window has passed, the right password works again
     with app.extensions["madoguchi"].db.session() as s:
-        s.execute(update(LoginAttempt).values(at=LoginAttempt.at - timedelta(minutes=16)))
+        s.execute(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=16)))
     assert _try(client, "admin", ADMIN_PASSWORD).status_code == 302
 
 
