@@ -90,3 +90,32 @@ def test_invalid_values_are_shown_again_with_messages(client: FlaskClient, engin
 
 def test_web_form_needs_csrf(client: FlaskClient) -> None:
     assert client.post("/forms/shibukawa.form1/fill", data={"f.applicant_name": "x"}).status_code == 400
+
+
+def test_each_kind_of_bad_value_gets_a_clear_japanese_message_and_the_typed_text_back(
+        client: FlaskClient, engine: FakeEngine) -> None:
+    token = csrf_token(client, "/forms/shibukawa.form1/fill")
+    bad = {"f.applicant_postal_code": "37785", "f.contact_phone": "12-34", "f.contact_email": "info@@example",
+           "f.donation_amount": "-5000", "f.gift_price_excl_tax": "三千円", "f.contact_website_url": "example.jp",
+           "f.contact_fax": "0279-22-2396"}
+    resp = client.post("/forms/shibukawa.form1/fill", data={**REQUIRED, **bad, "csrf_token": token})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    for message in ("郵便番号は7桁", "電話番号は市外局番から", "メールアドレスの形式ではありません", "0以上の数で入力してください",
+                    "数字で入力してください", "https:// から入力してください"):
+        assert message in html, message
+    for name, typed in bad.items():  # every value comes back as it was typed, the good one too
+        assert f'name="{name}" value="{typed}"' in html, name
+    assert "入力に誤りがあります（6 件）" in html
+    assert engine.called("filled_pdf") == []
+
+
+def test_good_values_in_other_writings_are_accepted(client: FlaskClient, engine: FakeEngine) -> None:
+    token = csrf_token(client, "/forms/shibukawa.form1/fill")
+    good = {"f.contact_phone": "０２７９（２２）２３９６", "f.contact_email": "ｉｎｆｏ@example.jp",
+            "f.donation_amount": "12,000円", "f.contact_website_url": "https://example.jp/shop"}
+    resp = client.post("/forms/shibukawa.form1/fill", data={**REQUIRED, **good, "csrf_token": token})
+    assert resp.status_code == 200
+    values = engine.called("filled_pdf")[0]
+    assert values["contact_email"] == "info@example.jp" and values["donation_amount"] == 12000
+

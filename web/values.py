@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from typing import Any
 
 from forms.schema import FieldDecl, RowDecl
+
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
 def parse_value(decl: FieldDecl, raw: Any, values: list[str]) -> Any:
@@ -25,15 +29,20 @@ def parse_value(decl: FieldDecl, raw: Any, values: list[str]) -> Any:
             raise ValueError("はい・いいえを選んでください")
         return text == "true"
     if decl.type in ("yen", "int"):
-        digits = text.replace(",", "").replace("円", "").replace("¥", "").strip()
-        if not digits.lstrip("-").isdigit():
-            raise ValueError("数字で入力してください")
+        digits = text.replace(",", "").replace("円", "").replace("¥", "").replace("￥", "").strip()
+        if digits.startswith("-") and digits[1:].isdigit():
+            raise ValueError("0以上の数で入力してください")
+        if not digits.isdigit():
+            raise ValueError("数字で入力してください（例: 12,000）")
         return int(digits)
     if decl.type == "percent":
         try:
-            return float(text.rstrip("%"))
+            number = float(text.rstrip("%").strip())
         except ValueError:
-            raise ValueError("数値で入力してください") from None
+            raise ValueError("数値で入力してください（例: 62.5）") from None
+        if not 0 <= number <= 100:
+            raise ValueError("0から100までの数で入力してください")
+        return number
     if decl.type == "date":
         try:
             return date.fromisoformat(text).isoformat()
@@ -48,8 +57,15 @@ def parse_value(decl: FieldDecl, raw: Any, values: list[str]) -> Any:
         if len(digits) != 7 or not digits.isdigit():
             raise ValueError("郵便番号は7桁で入力してください")
         return f"{digits[:3]}-{digits[3:]}"
-    if decl.type == "email" and "@" not in text:
-        raise ValueError("メールアドレスの形式ではありません")
+    if decl.type == "email" and not EMAIL.fullmatch(text):
+        raise ValueError("メールアドレスの形式ではありません（例: info@example.jp）")
+    if decl.type == "phone":
+        digits = re.sub(r"[-()（） ]", "", text)
+        if not digits.isdigit() or not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+            raise ValueError("電話番号は市外局番から、数字10桁または11桁で入力してください（例: 0279-22-2111）")
+        return text
+    if decl.type == "url" and not URL.fullmatch(text):
+        raise ValueError("ウェブサイトは https:// から入力してください（例: https://example.jp/）")
     return " ".join(text.split()) if not decl.multiline else text
 
 
@@ -74,6 +90,8 @@ def parse_form(fields: list[FieldDecl], form: Any) -> tuple[dict[str, Any], dict
             value = parse_value(decl, form.get(name), form.getlist(name))
         except ValueError as exc:
             errors[decl.key] = str(exc)
+            # what was typed is shown again with its message
+            values[decl.key] = form.getlist(name) if decl.type == "multi_choice" else form.get(name, "")
             continue
         if decl.required and value in (None, "", []):
             errors[decl.key] = "必須の項目です"
