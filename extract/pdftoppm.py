@@ -29,6 +29,7 @@ from forms.errors import (
     EncryptedFile,
     InputError,
     PageTooLarge,
+    TooComplex,
     ProgramFailed,
     ProgramMissing,
     ProgramTimeout,
@@ -36,7 +37,10 @@ from forms.errors import (
 
 DEFAULT_DPI = 300
 #: Seconds per rendered page (a busy A4 page at 300 dpi takes well under a second).
-DEFAULT_TIMEOUT_PER_PAGE = 60.0
+DEFAULT_TIMEOUT_PER_PAGE = 30.0
+#: Pixels an image drawn on a page may declare: an A4 scan at 1200 dpi holds 140 million; an
+#: image declaring more is a pixel bomb, and its page is refused before it is rendered.
+MAX_DECLARED_IMAGE_PIXELS = 300_000_000
 #: The largest page rendered, points on its longer side: A0's (1189 mm); past it, no form.
 MAX_PAGE_SIDE_PT = 3370.0
 #: The smallest page rendered, points on its shorter side (a quarter of an inch).
@@ -68,9 +72,11 @@ def _runs(pages: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def page_sizes(pdf: bytes | Path) -> dict[int, tuple[float, float]]:
+def page_sizes(pdf: bytes | Path, pages: Iterable[int] | None = None) -> dict[int, tuple[float, float]]:
     """Each page's MediaBox (what pdftoppm renders), points, by page number; empty when pypdf
-    cannot read the file (pdftoppm's crop then still bounds the image)."""
+    cannot read the file (pdftoppm's crop then still bounds the image). A page drawing an
+    image that declares more than :data:`MAX_DECLARED_IMAGE_PIXELS` is refused here. Only the
+    ``pages`` asked for (1-based) are looked at, all when None."""
     from pypdf import PdfReader
 
     data = pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes()
@@ -79,12 +85,60 @@ def page_sizes(pdf: bytes | Path) -> dict[int, tuple[float, float]]:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             reader.decrypt("")
-        for number, page in enumerate(reader.pages, start=1):
+        count = len(reader.pages)
+        for number in sorted(set(pages)) if pages is not None else range(1, count + 1):
+            if not 1 <= number <= count:
+                continue
+            page = reader.pages[number - 1]
             box = page.mediabox
             sizes[number] = (abs(float(box.width)), abs(float(box.height)))
+            largest = _largest_image(page)
+            if largest > MAX_DECLARED_IMAGE_PIXELS:
+                raise TooComplex(
+                    f"画像の画素数が多すぎます / page {number} draws an image of {largest / 1e6:.0f} megapixels,"
+                    f" more than any scan ({MAX_DECLARED_IMAGE_PIXELS // 1_000_000})",
+                    page=number,
+                )
+    except TooComplex:
+        raise
     except Exception:  # noqa: BLE001 - a file pypdf cannot read: pdftoppm judges it
         return {}
     return sizes
+
+
+def _largest_image(page: object) -> int:
+    """Pixels of the largest image XObject a page's resources declare (form XObjects' too,
+    a few levels down)."""
+    largest = 0
+    seen: set[int] = set()
+
+    def walk(resources: object, depth: int) -> None:
+        nonlocal largest
+        resources = resources.get_object() if hasattr(resources, "get_object") else resources
+        xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+        xobjects = xobjects.get_object() if hasattr(xobjects, "get_object") else xobjects
+        if not hasattr(xobjects, "values") or depth > 4:
+            return
+        for ref in list(xobjects.values())[:500]:
+            obj = ref.get_object() if hasattr(ref, "get_object") else ref
+            if id(obj) in seen or not hasattr(obj, "get"):
+                continue
+            seen.add(id(obj))
+            if obj.get("/Subtype") == "/Image":
+                try:
+                    largest = max(largest, int(obj.get("/Width", 0)) * int(obj.get("/Height", 0)))
+                except (TypeError, ValueError):
+                    continue
+            elif obj.get("/Subtype") == "/Form" and obj.get("/Resources") is not None:
+                walk(obj["/Resources"], depth + 1)
+
+    try:
+        resources = page.get("/Resources")  # type: ignore[attr-defined]
+        if resources is not None:
+            walk(resources, 0)
+    except Exception:  # noqa: BLE001 - broken resources: pdftoppm's time limit still holds
+        return largest
+    return largest
 
 
 def page_dpi(size: tuple[float, float] | None, dpi: int, max_pixels: int = MAX_PAGE_PIXELS, *, page: int = 0) -> int:
@@ -133,7 +187,7 @@ def render_pages(
     if pages is not None and any(p < 1 for p in pages):
         raise ValueError("page numbers are 1-based")
     binary = pdftoppm_binary()
-    sizes = page_sizes(pdf)
+    sizes = page_sizes(pdf, pages)
     with tempfile.TemporaryDirectory(prefix="madoguchi-ppm-") as tmp:
         tmpdir = Path(tmp)
         if isinstance(pdf, bytes):
@@ -202,7 +256,7 @@ def blank_pages(
 
     if not pages:
         return set()
-    sizes = page_sizes(pdf)
+    sizes = page_sizes(pdf, pages)
     wanted = sorted(p for p in set(pages) if _renderable(sizes.get(p)))
     if not wanted:
         return set()

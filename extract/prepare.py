@@ -174,6 +174,9 @@ def is_blank(grey: np.ndarray, dpi: float) -> bool:
         return False
     if grey.dtype != np.uint8:
         grey = np.asarray(to_grey(Image.fromarray(grey)))
+    low, high, _, _ = cv2.minMaxLoc(grey)
+    if high - low <= BLANK_CONTRAST:
+        return True  # one level of paper all over (a page of a blank G4 TIFF): no need to look closer
     scale = min(1.0, BLANK_DPI / max(float(dpi), 1.0))
     small = grey
     if scale < 1.0:

@@ -115,6 +115,14 @@ class PageTooLarge(InputError):
     code = "page_too_large"
 
 
+class TooComplex(InputError):
+    """A page with more in it than any form holds (thousands of form fields, an image of
+    billions of pixels): refused before the work, not after it."""
+
+    http_status = 413
+    code = "too_complex"
+
+
 class BudgetExceeded(InputError):
     """Reading the document would take more time or memory than its budget allows
     (``MADOGUCHI_BUDGET``, ``--budget``)."""

@@ -830,16 +830,16 @@ def open_frame(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                if number > 1:
-                    im.seek(number - 1)
-                width, height = im.size
-                _check_frame_size(kind, width, height, limits)
-                if deadline is not None:
-                    deadline.allow_pixels(width * height * _bytes_per_pixel(im.mode), f"page {number}")
-                im.load()
-                frame = im.copy()
-                frame.info = dict(im.info)
+            # (opened on the bytes in memory: nothing to close, and the loaded frame is used as
+            # it is, not copied)
+            frame = Image.open(io.BytesIO(data))
+            if number > 1:
+                frame.seek(number - 1)
+            width, height = frame.size
+            _check_frame_size(kind, width, height, limits)
+            if deadline is not None:
+                deadline.allow_pixels(width * height * _bytes_per_pixel(frame.mode), f"page {number}")
+            frame.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise FileTooLarge(f"the {kind} image has too many pixels to read") from exc
     except MemoryError:

@@ -33,7 +33,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 from extract.ingest import Deadline, Limits
 from extract.pagemodel import FormValue, Page, Rule, Word
 from extract.readers import place_words, text_width, uniform
-from forms.errors import CorruptFile, EncryptedFile, InputError, NoPages, TooManyPages
+from forms.errors import CorruptFile, EncryptedFile, InputError, NoPages, TooComplex, TooManyPages
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ MAX_CHARS_PER_PAGE = 200_000
 MAX_PATHS_PER_PAGE = 50_000
 #: Ruled lines kept per page at most.
 MAX_RULES_PER_PAGE = 20_000
+#: Annotations (form fields' widgets) a page may hold: the longest form has a few hundred; a
+#: page with more is refused before any is read (10,000 fields took 35 s to read and OCR).
+MAX_WIDGETS_PER_PAGE = 1000
 #: Decoded content (page streams and form XObjects) above which a page is not parsed for text.
 MAX_CONTENT_BYTES = 16 * 1024 * 1024
 #: A page with fewer visible characters than this has no usable text layer.
@@ -254,6 +257,8 @@ def _read_page(ppage: PlumberPage, pypage: Any, default_da: bytes | None) -> Pag
     frame = _frame(ppage)
     number = ppage.page_number
     page = Page(number=number, width=frame.width, height=frame.height, source="text")
+    if pypage is not None:
+        _check_annotations(pypage, number)
 
     if pypage is not None and _content_over_budget(pypage):
         log.warning("page %d: content over %d bytes, not parsed for text", number, MAX_CONTENT_BYTES)
@@ -506,6 +511,23 @@ def _form_fields(pypage: Any, frame: _Frame, default_da: bytes | None) -> tuple[
             values.append(read[0])
             words.extend(read[1])
     return values, words
+
+
+def _check_annotations(pypage: Any, number: int) -> None:
+    """Refuse a page with more annotations than :data:`MAX_WIDGETS_PER_PAGE`, before any."""
+    try:
+        annots = pypage.get("/Annots")
+        annots = annots.get_object() if annots is not None else None
+        count = len(annots) if isinstance(annots, ArrayObject) else 0
+    except Exception as exc:  # noqa: BLE001 - unreadable annotations are skipped when read
+        log.debug("annotations uncountable: %s", _describe(exc))
+        return
+    if count > MAX_WIDGETS_PER_PAGE:
+        raise TooComplex(
+            f"フォーム項目が多すぎます / page {number} has {count} annotations (form fields), more than"
+            f" any form ({MAX_WIDGETS_PER_PAGE})",
+            page=number,
+        )
 
 
 def _widgets(pypage: Any) -> Iterator[DictionaryObject]:
