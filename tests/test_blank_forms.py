@@ -329,3 +329,21 @@ def test_widget_names_are_ascii_and_unique() -> None:
         names = widget_names(form)
         assert all(re.fullmatch(r"[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)?", n) for n in names)
         assert len(names) == sum(len(f.choices) or 1 for f in form.fields())
+
+
+def test_download_offers_only_forms_that_have_a_blank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from web.cli import main
+
+    for form_id in ("tax_certificate", "origin_certificate"):
+        assert main(["forms", "download", form_id, "--format", "docx", "-o", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "配布する様式はありません" in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x", encoding="utf-8")
+    out = blocker / "form1.docx"
+    assert main(["forms", "download", "shibukawa.form1", "--format", "docx", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "書き込めません" in err and "Traceback" not in err and err.count("\n") == 1
+    assert main(["forms", "download", "shibukawa.form1", "--format", "docx", "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "shibukawa.form1.docx").stat().st_size > 5000

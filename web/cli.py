@@ -28,12 +28,21 @@ def _cmd_forms_download(args: argparse.Namespace) -> int:
     from forms.catalogue import get_form
     from generate.blank_forms import blank_docx, blank_pdf
 
+    from forms.errors import UnknownForm
+    from generate.notices import OutputNotWritable
+
     form = get_form(args.form_id)
+    if not form.blank:
+        # a document others issue (納税証明書, 原産地証明書): there is no blank to hand out
+        raise UnknownForm(f"{form.id} は他の機関が発行する書類で、配布する様式はありません", form=form.id)
     data = blank_docx(form) if args.format == "docx" else blank_pdf(form)
     out = Path(args.output) if args.output else Path(f"{form.id}.{args.format}")
     if out.is_dir():
         out = out / f"{form.id}.{args.format}"
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise OutputNotWritable(f"{out} に書き込めません: {exc.strerror or exc}", path=str(out)) from None
     print(out)
     return 0
 
