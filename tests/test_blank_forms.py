@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from pathlib import Path
 
 import pdfplumber
 import pytest
