@@ -59,6 +59,7 @@ def test_fields_not_read_are_shown_and_can_be_typed_in(app: Flask, client: Flask
     # a bad value for an unread field is refused with its message, the typed text kept
     bad = client.post(f"/clerk/records/{record_id}", data={"csrf_token": token, "f.applicant_postal_code": "37７-8"})
     assert bad.status_code == 422 and "郵便番号は7桁" in bad.get_data(as_text=True)
+    assert 'name="f.applicant_postal_code" id="f-applicant_postal_code" value="37７-8"' in bad.get_data(as_text=True)
 
 
 def test_a_field_is_confirmed_as_well_as_corrected(app: Flask, client: FlaskClient) -> None:

@@ -477,6 +477,7 @@ def review(record_id: int) -> Any:
         text=form_text,
         pages=_page_views(record),
         errors=g.pop("field_errors", {}),
+        typed=g.pop("field_typed", {}),
     )
 
 
@@ -542,6 +543,7 @@ def save_review(record_id: int) -> Any:
         flash("、".join(parts) + "し、要件を再確認しました。", "info")
     if errors:
         g.field_errors = errors
+        g.field_typed = {key: request.form.get(f"f.{key}", "") for key in errors}
         flash("入力に誤りがある項目があります。", "error")
         return review(record_id), 422
     if not changed and not confirmed:
