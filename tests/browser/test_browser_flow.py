@@ -1,8 +1,11 @@
 """The clerk's whole workflow in a real headless Chromium against ``madoguchi serve`` (waitress
-and a Celery worker with the filesystem broker, SQLite, the real OCR and LibreOffice):
+and its supervised Celery workers with the filesystem broker, SQLite, the real OCR and LibreOffice):
 
-log in as admin → add an approver → upload a scanned 様式第1号 → wait for the reading →
-correct a misread field → log in as the approver → approve → download the PDF 承認書.
+log in as admin with the printed password → change it (nothing else opens before) → add an
+approver → upload a scanned 様式第1号 → wait for the reading → type a field the reading did not
+find, correct two read ones, confirm one → log in as the approver → approve: the page asks to
+confirm the unmet requirement, the approver confirms → download the PDF 承認書. Then the
+supplier's web form on a 390 px phone screen, with its error messages.
 
 Screenshots of each step are saved in ``artifacts/browser/``.
 """
@@ -29,6 +32,7 @@ GOLDEN = ROOT / "samples" / "golden" / "form1_wagyu.pdf"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ADMIN_PASSWORD = "browser-test-admin-1"
+NEW_ADMIN_PASSWORD = "river-maple-lantern-7"
 APPROVER_PASSWORD = "browser-test-approver-1"
 
 pytestmark = [
@@ -156,9 +160,27 @@ def test_clerk_workflow_in_chromium(server: str, browser, tmp_path: Path) -> Non
         d.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
         wait.until(ec.title_contains("ログイン"))
 
-    # 1. the admin logs in (the session cookie is Secure: loopback counts as a secure origin)
-    log_in("admin", ADMIN_PASSWORD)
+    # 1. the admin logs in with the printed password and must change it before anything else
+    d.get(server + "/login")
+    d.find_element(By.ID, "username").send_keys("admin")
+    d.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD + Keys.ENTER)
+    wait.until(ec.title_contains("パスワード変更"))
     assert d.get_cookie("madoguchi_session")["secure"] is True
+    d.get(server + "/clerk/upload")
+    wait.until(ec.title_contains("パスワード変更"))
+    shot("must-change-password")
+    d.find_element(By.NAME, "current").send_keys(ADMIN_PASSWORD)
+    d.find_element(By.ID, "new-password").send_keys("1234567890ab")
+    d.find_element(By.ID, "confirm-password").send_keys("1234567890ab")
+    d.find_element(By.ID, "change-password").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash.error")))  # a weak password is refused
+    assert "パスワード" in d.find_element(By.CSS_SELECTOR, ".flash.error").text
+    shot("weak-password-refused")
+    d.find_element(By.NAME, "current").send_keys(ADMIN_PASSWORD)
+    d.find_element(By.ID, "new-password").send_keys(NEW_ADMIN_PASSWORD)
+    d.find_element(By.ID, "confirm-password").send_keys(NEW_ADMIN_PASSWORD)
+    d.find_element(By.ID, "change-password").click()
+    wait.until(ec.title_contains("案件一覧"))
     shot("dashboard")
 
     # 2. … and adds an approver
@@ -182,37 +204,65 @@ def test_clerk_workflow_in_chromium(server: str, browser, tmp_path: Path) -> Non
     wait.until(ec.url_matches(r"/clerk/cases/\d+$"))
     case_url = d.current_url
     shot("processing")
-    WebDriverWait(d, 180).until(ec.presence_of_element_located((By.CSS_SELECTOR, "a.review-link")))
+    WebDriverWait(d, 240).until(ec.presence_of_element_located((By.CSS_SELECTOR, "a.review-link")))
     assert "確認待ち" in d.find_element(By.ID, "case-status").text
     shot("case-read")
 
-    # 4. reviews the fields beside the page image and corrects the product name
+    # 4. reviews the fields beside the page image: every declared field is there, those the
+    #    reading did not find empty (未読取); types one of them, corrects two, confirms one
     d.find_element(By.CSS_SELECTOR, "a.review-link").click()
     wait.until(ec.presence_of_element_located((By.ID, "fields-form")))
     image = d.find_element(By.CSS_SELECTOR, "svg image")
     assert d.execute_script("return arguments[0].getBBox().width", image) > 0
     assert d.find_elements(By.CSS_SELECTOR, "rect.box")
+    unread = d.find_elements(By.CSS_SELECTOR, "tr.field.unread input[id^='f-']:not([type])")
+    assert unread, "the reading found every field: nothing to type in"
+    typed_key = unread[0].get_attribute("id")[2:]
     field = d.find_element(By.ID, "f-product_name")
     field.click()  # focusing a field highlights its box on the page image
     assert d.find_elements(By.CSS_SELECTOR, "rect.box.active[data-key='product_name']")
     shot("review")
+    unread[0].send_keys("窓口で聞き取り")
     field.clear()
     field.send_keys("上州和牛すき焼きセット 特選")
+    donation = d.find_element(By.ID, "f-donation_amount")
+    donation.clear()
+    donation.send_keys("1000")  # so low that the return ratio is not met: the approver is warned
+    confirm = d.find_elements(By.CSS_SELECTOR, "tr.field:not(.unread) input[name='confirm']")
+    confirmed_key = confirm[0].get_attribute("value")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", confirm[0])
+    confirm[0].click()
+    shot("review-typed")
     d.find_element(By.ID, "save").click()
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "修正履歴"))
     assert d.find_element(By.ID, "f-product_name").get_attribute("value") == "上州和牛すき焼きセット 特選"
+    assert d.find_element(By.ID, f"f-{typed_key}").get_attribute("value") == "窓口で聞き取り"
+    row = d.find_element(By.CSS_SELECTOR, f"tr.field[data-key='{confirmed_key}']")
+    assert "確認済み" in row.text or "修正済み" in row.text
     shot("corrected")
     log_out()
 
-    # 5. the approver approves; the notice is made in the background and offered for download
+    # 5. the approver approves: the unmet requirement must be confirmed first, then the notice
+    #    is made in the background and offered for download
     log_in("kessai", APPROVER_PASSWORD)
     d.get(case_url)
+    assert "⚠ 承認の前に確認してください" in d.find_element(By.ID, "decide-warnings").text
     d.find_element(By.ID, "outcome-approve").click()
+    d.find_element(By.ID, "decide").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#decide-warnings[role='alert']")))
+    assert "確認のうえ決定してください" in d.find_element(By.TAG_NAME, "main").text
+    assert "確認待ち" in d.find_element(By.ID, "case-status").text
+    d.execute_script("document.getElementById('decide-warnings').scrollIntoView({block: 'center'})")
+    shot("decide-warned")
+    d.find_element(By.ID, "confirm-warnings").click()
+    if not d.find_element(By.ID, "outcome-approve").is_selected():
+        d.find_element(By.ID, "outcome-approve").click()
     shot("decide")
     d.find_element(By.ID, "decide").click()
     link = WebDriverWait(d, 180).until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#notices a.notice-file[href$='.pdf']"))
     )
+    assert "確認のうえ決定" in d.find_element(By.TAG_NAME, "main").text
     shot("notice-ready")
     link.click()
     deadline = time.monotonic() + 60
@@ -230,3 +280,31 @@ def test_clerk_workflow_in_chromium(server: str, browser, tmp_path: Path) -> Non
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages).replace(" ", "")
     assert "上州和牛すき焼きセット特選" in text and "承認" in text
+    log_out()
+
+    # 6. the supplier's web form on a 390 px phone: nothing wider than the screen, the allergen
+    #    grid wrapped; bad values come back with Japanese messages and what was typed
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                      {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    d.get(server + "/forms/shibukawa.form1/fill")
+    width = d.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+    grid = d.find_element(By.CSS_SELECTOR, "fieldset.grid")
+    d.execute_script("arguments[0].scrollIntoView({block: 'start'})", grid)
+    right = d.execute_script("return arguments[0].getBoundingClientRect().right", grid)
+    assert right <= 390
+    shot("supplier-390px-allergens")
+    d.execute_script("window.scrollTo(0, 0)")
+    shot("supplier-390px")
+    d.find_element(By.ID, "f-applicant_name").send_keys("株式会社 見本")
+    d.find_element(By.ID, "f-contact_phone").send_keys("12-34")
+    d.find_element(By.ID, "f-applicant_postal_code").send_keys("37785")
+    d.execute_script("document.getElementById('fill-form').noValidate = true")
+    d.find_element(By.ID, "make-pdf").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash.error")))
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "電話番号は市外局番から" in main and "郵便番号は7桁" in main and "必須の項目です" in main
+    assert d.find_element(By.ID, "f-applicant_name").get_attribute("value") == "株式会社 見本"
+    assert d.execute_script("return document.documentElement.scrollWidth") <= 390
+    d.execute_script("document.querySelector('.has-error').scrollIntoView({block: 'center'})")
+    shot("supplier-390px-errors")
