@@ -552,7 +552,28 @@ CHANGE_LABELS: dict[str, str] = {
     "best_before": "消費期限・賞味期限",
     "package_size_weight": "梱包サイズ・梱包重量",
     "subscription": "定期便",
+    "ingredients_origin": "原材料（原産地）",
+    "manufacturing_place": "製造場所",
+    "supply_period": "提供可能期間",
+    "acceptance_period": "申込受付期間",
+    "carriers": "運送便",
+    "temperature": "流通温度帯",
+    "allergens_present": "アレルギー品目",
+    "allergens": "アレルギー品目（該当品目）",
+    "ingredients_origin_detail": "原材料（原産地）",
+    "manufacturing_place_detail": "製造場所",
+    "supply_period_detail": "提供可能期間",
+    "acceptance_period_detail": "申込受付期間",
     "other_changes": "その他",
+}
+#: Choice keys of 様式第1号/第5号 → the group of labels in _CHOICE_LABELS, and their detail key.
+_CHANGE_CHOICES: dict[str, tuple[str, str | None]] = {
+    "ingredients_origin": ("origin", "ingredients_origin_detail"),
+    "manufacturing_place": ("origin", "manufacturing_place_detail"),
+    "supply_period": ("period", "supply_period_detail"),
+    "acceptance_period": ("period", "acceptance_period_detail"),
+    "carriers": ("carriers", None),
+    "temperature": ("temperature", None),
 }
 _YEN_KEYS = {
     "donation_amount",
@@ -567,11 +588,25 @@ def _format_changes(value: Any) -> str:
     """Changes as printed: "寄附金額：13,000円" lines from a mapping, or the text as given."""
     if isinstance(value, Mapping):
         lines = []
+        details = {d for _, d in _CHANGE_CHOICES.values() if d}
         for key, item in value.items():
-            if _is_blank(item):
-                continue
+            if _is_blank(item) or (key in details and not _is_blank(value.get(key[: -len("_detail")]))):
+                continue  # a detail is printed with its choice
             label = CHANGE_LABELS.get(str(key), _text(key))
-            text = f"{_yen(item, str(key))}円" if key in _YEN_KEYS else _text(item)
+            if key in _YEN_KEYS:
+                text = f"{_yen(item, str(key))}円"
+            elif key in _CHANGE_CHOICES:
+                group, detail_key = _CHANGE_CHOICES[str(key)]
+                names = dict(_CHOICE_LABELS[group])
+                chosen = item if isinstance(item, (list, tuple)) else [item]
+                text = "、".join(names.get(str(c), _text(c)) for c in chosen)
+                detail = _text(value.get(detail_key)) if detail_key else ""
+                if detail:
+                    text += f"（{detail}）"
+            elif key == "allergens_present" and isinstance(item, bool):
+                text = "あり" if item else "なし"
+            else:
+                text = _text(item)
             lines.append(f"{label}：{text}")
         return "\n".join(lines)
     return "\n".join(_lines(value))

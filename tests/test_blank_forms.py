@@ -348,3 +348,20 @@ def test_download_offers_only_forms_that_have_a_blank(tmp_path: Path, capsys: py
     assert "書き込めません" in err and "Traceback" not in err and err.count("\n") == 1
     assert main(["forms", "download", "shibukawa.form1", "--format", "docx", "-o", str(tmp_path)]) == 0
     assert (tmp_path / "shibukawa.form1.docx").stat().st_size > 5000
+
+
+def test_form5_prints_every_row_of_seed_004_with_the_allergen_grid() -> None:
+    """様式第5号 as seed 004 prints it: rows 2-18 of 様式第1号 for the changed items, the
+    allergen grid of 28 items among them (issue 23: rows 7-10 and 13-15 were missing)."""
+    from forms.catalogue import get_form
+    from generate.blank_forms import blank_docx
+
+    doc = Document(io.BytesIO(blank_docx(get_form("shibukawa.form5"))))
+    text = "".join(
+        "".join(cell.text.split()) for table in doc.tables for row in table.rows for cell in row.cells
+    )
+    for label in ("7原材料（原産地）", "8製造場所", "9提供可能期間", "10申込受付期間", "13運送便", "14流通温度帯",
+                  "15アレルギー品目", "16消費期限・賞味期限", "17梱包サイズ・梱包重量", "18定期便"):
+        assert label in text, label
+    for allergen in ("卵", "落花生", "カシューナッツ", "マカダミアナッツ", "ゼラチン", "りんご"):
+        assert f"{allergen}☐" in text or f"{allergen}□" in text, allergen

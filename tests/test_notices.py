@@ -743,3 +743,27 @@ def test_repayment_claim() -> None:
         repayment_claim(100, date(2024, 4, 2), date(2024, 4, 1))
     with pytest.raises(InvalidRecord):
         repayment_claim(0, date(2024, 4, 1), date(2024, 4, 1))
+
+
+def test_change_notice_prints_choices_of_form5_as_words(tmp_path: Path) -> None:
+    """様式第5号's rows 7-15 (choices, the allergen grid) as the notice prints them, not as keys."""
+    record = {
+        **APPROVED,
+        "new_manufacturing_place": "outside",
+        "new_manufacturing_place_detail": "群馬県前橋市",
+        "new_carriers": ["yamato", "sagawa"],
+        "new_allergens_present": True,
+        "new_allergens": ["乳", "小麦"],
+        "new_supply_period_detail": "4月上旬頃～8月下旬頃",
+        "change_reason": "製造委託先の変更",
+    }
+    [notice] = render_notices("change_notice", "shibukawa", [record], tmp_path, formats=("docx",), issue_date=ISSUED)
+    paragraphs = [p.text for p in Document(str(notice.paths["docx"])).paragraphs]
+    start = paragraphs.index("＜変更内容＞")
+    assert paragraphs[start + 1 : start + 6] == [
+        "製造場所：市外（群馬県前橋市）",
+        "運送便：ヤマト運輸、佐川急便",
+        "アレルギー品目：あり",
+        "アレルギー品目（該当品目）：乳、小麦",
+        "提供可能期間：4月上旬頃～8月下旬頃",
+    ]
