@@ -166,7 +166,8 @@ def test_a_shika_application_mailed_to_the_mailbox_becomes_a_case(mail_app: Flas
     rt = _rt(mail_app)
     [taken] = poll(rt)
     assert taken.status == "case" and not taken.duplicate
-    assert dovecot.unseen() == 0  # flagged seen once taken
+    assert dovecot.search("UNKEYWORD", "$MadoguchiTaken") == 0  # flagged once taken
+    assert dovecot.unseen() == 1  # and still unread for the people who read the mailbox
     with rt.db.session() as s:
         case = s.get(Case, taken.case_id)
         assert case.program_id == "shika" and case.status == "review"
@@ -213,6 +214,13 @@ def test_a_message_read_twice_makes_one_case(mail_app: Flask, dovecot: Imap) -> 
     with rt.db.session() as s:
         assert len(list(s.scalars(select(Case)))) == 1
         assert len(list(s.scalars(select(MailMessage)))) == 1
+
+
+def test_a_message_someone_already_read_is_still_taken(mail_app: Flask, dovecot: Imap) -> None:
+    dovecot.append(shika_iso2022("<read-in-outlook@example.jp>"), flags="(\\Seen)")
+    [taken] = poll_imap(_rt(mail_app))
+    assert taken.status == "case"
+    assert poll_imap(_rt(mail_app)) == []
 
 
 def test_utf8_alternative_and_html_only_bodies_are_read(mail_app: Flask, dovecot: Imap) -> None:
@@ -387,3 +395,14 @@ def test_two_workers_taking_the_same_message_make_one_case(tmp_path: Path, engin
         assert len(list(s.scalars(select(MailMessage)))) == 1
         assert len(list(s.scalars(select(Case)))) == 1
     rt.db.dispose()
+
+
+def test_a_server_without_keywords_is_read_by_the_seen_flag(mail_app: Flask, dovecot: Imap,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import web.mail_intake as intake
+
+    monkeypatch.setattr(intake, "_keeps_keywords", lambda conn: False)  # as on servers that keep none
+    dovecot.append(unmatched())
+    [taken] = poll_imap(_rt(mail_app))
+    assert taken.status == "queued"
+    assert dovecot.unseen() == 0 and poll_imap(_rt(mail_app)) == []

@@ -57,10 +57,10 @@ class Imap:
             raise
         return conn
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+    def append(self, raw: bytes, folder: str = "INBOX", flags: str | None = None) -> None:
         conn = self.connect()
         try:
-            typ, data = conn.append(folder, None, None, raw)
+            typ, data = conn.append(folder, flags, None, raw)
             assert typ == "OK", data
         finally:
             conn.logout()
@@ -70,6 +70,15 @@ class Imap:
         try:
             conn.select("INBOX")
             typ, data = conn.uid("SEARCH", "UNSEEN")
+            return len(data[0].split()) if data and data[0] else 0
+        finally:
+            conn.logout()
+
+    def search(self, *criteria: str) -> int:
+        conn = self.connect()
+        try:
+            conn.select("INBOX")
+            typ, data = conn.uid("SEARCH", *criteria)
             return len(data[0].split()) if data and data[0] else 0
         finally:
             conn.logout()

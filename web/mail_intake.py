@@ -267,16 +267,32 @@ def _imap_connect(rt: Runtime) -> imaplib.IMAP4:
     return conn
 
 
+#: The keyword a taken message is flagged with, where the server keeps keywords: a message a
+#: person already opened in a mail program (\\Seen) is still taken.
+TAKEN_KEYWORD = "$MadoguchiTaken"
+
+
+def _keeps_keywords(conn: imaplib.IMAP4) -> bool:
+    """Whether the selected folder accepts new keywords (PERMANENTFLAGS holds ``\\*``)."""
+    typ, data = conn.response("PERMANENTFLAGS")
+    return any(isinstance(d, bytes) and b"\\*" in d for d in data or [])
+
+
 def poll_imap(rt: Runtime) -> list[Intake]:
-    """Unseen messages of the IMAP folder: each taken, then flagged seen. A message whose
-    taking failed stays unseen and is read again next time (Message-ID keeps it one)."""
+    """The messages of the IMAP folder not taken yet, each taken and then flagged: with the
+    keyword ``$MadoguchiTaken`` where the server keeps keywords (so a message someone already
+    read is still taken), else ``\\Seen`` (unseen messages only). A message whose taking
+    failed is left unflagged and read again next time; Message-ID keeps it one."""
     conn = _imap_connect(rt)
     out: list[Intake] = []
     try:
         typ, _ = conn.select(rt.settings.imap_folder)
         if typ != "OK":
             raise MailboxError(f"フォルダ {rt.settings.imap_folder} を開けません")
-        typ, data = conn.uid("SEARCH", "UNSEEN")
+        keyword = _keeps_keywords(conn)
+        criteria = ("UNKEYWORD", TAKEN_KEYWORD) if keyword else ("UNSEEN",)
+        flag = f"({TAKEN_KEYWORD})" if keyword else "(\\Seen)"
+        typ, data = conn.uid("SEARCH", *criteria)
         uids = data[0].split() if typ == "OK" and data and data[0] else []
         for uid in uids:
             typ, fetched = conn.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -285,7 +301,7 @@ def poll_imap(rt: Runtime) -> list[Intake]:
                 log.warning("imap uid %s: not fetched", uid.decode())
                 continue
             out.append(ingest_message(rt, raw, "imap"))
-            conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            conn.uid("STORE", uid, "+FLAGS", flag)
     except imaplib.IMAP4.error as exc:
         raise MailboxError(f"メールボックスを読めません ({exc})") from None
     finally:
