@@ -406,3 +406,44 @@ def test_a_server_without_keywords_is_read_by_the_seen_flag(mail_app: Flask, dov
     [taken] = poll_imap(_rt(mail_app))
     assert taken.status == "queued"
     assert dovecot.unseen() == 0 and poll_imap(_rt(mail_app)) == []
+
+
+def test_attachments_that_cannot_be_read_are_kept_with_their_reason(mail_app: Flask) -> None:
+    msg = MIMEMultipart()
+    msg["Subject"] = Header(SUBJECT, "utf-8")
+    msg["From"] = "a@example.jp"
+    msg["Message-ID"] = "<odd-attachments@example.jp>"
+    msg.attach(MIMEText(BODY, "plain", "utf-8"))
+    for name, data in (("price-list.xlsx", b"PK\x03\x04 not a docx"), ("empty.pdf", b""),
+                       ("memo.txt", "備考です".encode())):
+        part = MIMEApplication(data, "octet-stream")
+        part.add_header("Content-Disposition", "attachment", filename=name)
+        msg.attach(part)
+    rt = _rt(mail_app)
+    taken = ingest_message(rt, wire(msg), "upload")
+    with rt.db.session() as s:
+        case = s.get(Case, taken.case_id)
+        assert case.status == "review"  # the body was read: the case goes on
+        odd = {d.filename: d for d in case.documents[1:]}
+        assert set(odd) == {"price-list.xlsx", "empty.pdf", "memo.txt"}
+        assert all(d.status == "error" and d.error_code and d.error_message for d in odd.values())
+        assert odd["empty.pdf"].error_message == "empty.pdf: 空のファイルです"
+        # nothing lost: each kept as it came
+        assert rt.storage.original_path(odd["memo.txt"].sha256, "bin").read_bytes() == "備考です".encode()
+
+
+def test_the_case_mail_page_shows_the_items_read_with_their_marks(mail_app: Flask) -> None:
+    body = BODY.replace("②事業者名：株式会社のと物産", "②事業社名：株式会社のと物産").replace("⑤電話番号：0767-32-1111\n", "")
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["Subject"] = Header(SUBJECT, "utf-8")
+    msg["From"] = "a@example.jp"
+    msg["Message-ID"] = "<marks@example.jp>"
+    taken = ingest_message(_rt(mail_app), wire(msg), "upload")
+    client = mail_app.test_client()
+    login(client)
+    page = client.get(f"/clerk/mail/cases/{taken.case_id}").get_data(as_text=True)
+    rows = page.split('id="mail-items"')[1].split("</table>")[0].split("<tr")[2:]
+    assert len(rows) == 7
+    assert "本社・支社・事業所・工場等の所在地" in rows[0] and "要確認" not in rows[0]
+    assert "事業者名" in rows[1] and "株式会社のと物産" in rows[1] and "要確認" in rows[1]  # a misspelt label
+    assert "電話番号" in rows[4] and "記載なし" in rows[4] and "要確認" in rows[4]

@@ -15,6 +15,7 @@ from forms.errors import InputError, MadoguchiError
 from web import audit
 from web.auth import role_required
 from web.db_session import db_session, runtime
+from web.mail_catalogue import mail_form
 from web.mail_intake import QUEUE_REASONS, assign, discard, ingest_message, mail_path
 from web.mail_outgoing import SENDABLE, draft, queue_notice_mail
 from web.mail_parse import MalformedMessage, parse_message
@@ -170,7 +171,27 @@ def case_mail(case_id: int) -> Any:
             drafts.append({"notice": notice, "draft": None, "error": exc.message})
     audit.record("mail.case_view", "case", case.id)
     return render_template("mail/case.html", case=case, received=received, outgoing=outgoing, drafts=drafts,
-                           outgoing_statuses=OUTGOING_STATUSES)
+                           outgoing_statuses=OUTGOING_STATUSES, items=_body_items(case))
+
+
+def _body_items(case: Case) -> list[dict[str, Any]]:
+    """The items read from the body of the case's mail, in the mail form's order, with their
+    printed labels, confidence and review marks (missing items too)."""
+    rows: list[dict[str, Any]] = []
+    for doc in case.documents:
+        for rec in doc.records:
+            if not (rec.form and rec.form.endswith(".mail")):
+                continue
+            try:
+                form = mail_form(rec.form)
+            except MadoguchiError:
+                continue
+            fields = {f.key: f for f in rec.fields}
+            for item in form.items:
+                f = fields.get(item.key)
+                rows.append({"label": item.label, "required": item.required, "field": f,
+                             "review": f is None or f.review})
+    return rows
 
 
 @bp.post("/cases/<int:case_id>/send")
