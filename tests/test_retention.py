@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- the pg_url fixture imported from test_web_db is used as an argument
 """Retention and destruction with a set clock: a Shika application mailed in, read by the real
 engine, viewed, corrected, rejected, answered by mail; three months after the rejection its
 personal data is destroyed (001 別紙② 3(5)) and no trace of it is left on disk or in the
@@ -25,6 +26,7 @@ from sqlalchemy import MetaData, select
 from extract.cache import cached_pages
 from extract.pagemodel import Page, Word
 from tests.test_mail_intake import BODY, SUBJECT, cp50220, wire
+from tests.test_web_db import pg_url  # noqa: F401 - a fixture
 from web.app import create_app
 from web.mail_intake import ingest_message, poll_folder
 from web.models import (
@@ -259,3 +261,24 @@ def test_programs_without_a_period_are_kept_and_the_command_line_counts(
     with pytest.raises(SystemExit) as exit_:
         main(["purge", "--today", "not-a-date"])
     assert exit_.value.code == 2
+
+
+def test_the_purge_leaves_no_trace_in_postgresql(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.testing import FakeEngine
+
+    FakeEngine().install(monkeypatch)
+    monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
+    app = create_app(make_settings(tmp_path, database_url=pg_url))
+    rt = app.extensions["madoguchi"]
+    add_user(app, "kessai", "approver")
+    taken = ingest_message(rt, mailed(BODY, "<pg@example.jp>", "roastbeef"), "upload")
+    _decide(app, taken.case_id, "reject")
+    with rt.db.session() as s:
+        decided = s.scalar(select(Decision.decided_at).where(Decision.case_id == taken.case_id))
+    markers = ["山田 花子", "hanako@noto-bussan.example.jp", "末吉千古", "株式会社テスト物産"]
+    assert db_traces(app, markers)
+    result = purge(rt, add_months((decided + timedelta(hours=9)).date(), 3))
+    assert result.counts["cases"] == 1
+    assert db_traces(app, markers) == []
+    assert traces([rt.settings.data_path], markers) == []
+    rt.db.dispose()
