@@ -447,3 +447,21 @@ def test_the_case_mail_page_shows_the_items_read_with_their_marks(mail_app: Flas
     assert "本社・支社・事業所・工場等の所在地" in rows[0] and "要確認" not in rows[0]
     assert "事業者名" in rows[1] and "株式会社のと物産" in rows[1] and "要確認" in rows[1]  # a misspelt label
     assert "電話番号" in rows[4] and "記載なし" in rows[4] and "要確認" in rows[4]
+
+
+def test_the_beat_schedule_polls_the_mailbox_and_purges_daily(tmp_path: Path, engine: FakeEngine) -> None:
+    from web import tasks
+
+    app = create_app(make_settings(tmp_path, mail_poll_seconds=30, purge_hour=3))
+    rt = app.extensions["madoguchi"]
+    schedule = tasks.beat_schedule(rt.settings)
+    assert schedule["poll-mailbox"] == {"task": "madoguchi.poll_mailbox", "schedule": 30.0}
+    purge_at = schedule["purge-expired"]["schedule"]
+    assert purge_at.hour == {18} and schedule["purge-expired"]["task"] == "madoguchi.purge_expired"  # 03:17 JST
+    assert "poll-mailbox" not in tasks.beat_schedule(rt.settings.model_copy(update={"mail_poll_seconds": 0}))
+    inbox = rt.settings.mail_inbox_path
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "a.eml").write_bytes(unmatched())
+    assert tasks.poll_mailbox.delay().get() == 1  # the tasks the schedule names, run as the worker would
+    assert tasks.purge_expired.delay().get() == {}
+    rt.db.dispose()
