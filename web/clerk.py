@@ -336,7 +336,8 @@ def progress(case_id: int) -> Any:
         for d in case.documents
     ]
     notices = [{"id": n.id, "kind": n.kind, "status": n.status, "formats": sorted(n.files)} for n in case.notices]
-    busy = any(d["status"] in ("queued", "processing") for d in docs) or any(
+    # the case is still 読取中 for a moment after its last document is read (the checks run)
+    busy = case.status == "processing" or any(d["status"] in ("queued", "processing") for d in docs) or any(
         n["status"] == "pending" for n in notices
     )
     return jsonify({"case": case.id, "status": case.status, "documents": docs, "notices": notices, "done": not busy})

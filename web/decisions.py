@@ -144,8 +144,8 @@ def decide(
     if outcome == "approve_with_conditions" and not conditions.strip():
         raise ReasonRequired("条件付承認には条件を入力してください。")
     case = s.get(Case, case_id)
-    if case is None:
-        raise AlreadyDecided("案件が見つかりません。")
+    if case is None or case.status != "review":
+        raise AlreadyDecided("この案件はすでに決定されているか、決定できる状態ではありません。")
     acknowledged: dict[str, Any] = {}
     if outcome != "reject":
         found = warnings_for(case)

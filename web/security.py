@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from web.config import Settings
@@ -96,6 +96,8 @@ def check_throttle(s: Session, settings: Settings, username: str, ip: str) -> Th
 def note_attempt(s: Session, settings: Settings, username: str, ip: str, success: bool) -> Throttle:
     """Record an attempt; returns the throttle after it (a failure may have just locked)."""
     s.add(LoginAttempt(username=username[:64], ip=ip[:64], success=success))
+    if success:  # what no window looks at any more
+        s.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - timedelta(days=7)))
     s.flush()
     after = check_throttle(s, settings, username[:64], ip[:64])
     if not after.allowed and after.locked == "account":
@@ -115,6 +117,7 @@ def start_session(s: Session, user: User, hours: int, ip: str | None) -> str:
     """A new session row; returns the random id the cookie carries (the table keeps its hash)."""
     sid = secrets.token_urlsafe(32)
     now = utcnow()
+    s.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at < now - timedelta(days=1)))
     s.add(UserSession(id=_digest(sid), user_id=user.id, created_at=now, last_seen_at=now,
                       expires_at=now + timedelta(hours=hours), ip=(ip or "")[:64]))
     s.flush()
