@@ -1,8 +1,8 @@
 """Figures for mail intake and the purge (issue 25), printed, never asserted.
 
 - messages taken per second from the inbox folder (the body read by Shika's mail form, the
-  message stored, a case made; attachments' reading is the engine's and not counted here: the
-  engine is stood in for, as in the web tests);
+  message and its two attachments stored, a case made, the attachments queued for the workers:
+  their reading is the engine's and is not counted here);
 - seconds to purge N ended cases past their period, and the database file before and after
   (a SQLite file is compacted after a purge).
 
@@ -33,7 +33,8 @@ def main(n: int = 200) -> None:
     mp = pytest.MonkeyPatch()
     FakeEngine().install(mp)
     tmp = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
-    app = create_app(make_settings(tmp))
+    # tasks are queued (in memory, no worker), as the web process queues them for the workers
+    app = create_app(make_settings(tmp, celery_eager=False))
     rt = app.extensions["madoguchi"]
     inbox = rt.settings.mail_inbox_path
     inbox.mkdir(parents=True, exist_ok=True)
