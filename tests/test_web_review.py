@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from web.decisions import warnings_for
 from web.models import AuditEvent, Case, FieldCorrection, Record, RecordField
-from web.testing import PASSWORD, FakeEngine, add_user, app, client, engine, login, tiny_pdf
+from web.testing import PASSWORD, FakeEngine, add_user, any_db_app, app, client, engine, login, pg_schema_url, tiny_pdf
 
 
 def _case(client: FlaskClient, token: str) -> int:
@@ -36,7 +36,9 @@ def _fields(app: Flask, record_id: int) -> dict[str, RecordField]:
         return fields
 
 
-def test_fields_not_read_are_shown_and_can_be_typed_in(app: Flask, client: FlaskClient) -> None:
+def test_fields_not_read_are_shown_and_can_be_typed_in(any_db_app: Flask) -> None:
+    app = any_db_app
+    client = app.test_client()
     token = login(client)
     record_id = _record_id(app, _case(client, token))
     page = client.get(f"/clerk/records/{record_id}").get_data(as_text=True)
@@ -62,7 +64,9 @@ def test_fields_not_read_are_shown_and_can_be_typed_in(app: Flask, client: Flask
     assert 'name="f.applicant_postal_code" id="f-applicant_postal_code" value="37７-8"' in bad.get_data(as_text=True)
 
 
-def test_a_field_is_confirmed_as_well_as_corrected(app: Flask, client: FlaskClient) -> None:
+def test_a_field_is_confirmed_as_well_as_corrected(any_db_app: Flask) -> None:
+    app = any_db_app
+    client = app.test_client()
     token = login(client)
     case_id = _case(client, token)
     record_id = _record_id(app, case_id)

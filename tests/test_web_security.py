@@ -22,12 +22,14 @@ from web.testing import (
     PASSWORD,
     FakeEngine,
     add_user,
+    any_db_app,
     app,
     client,
     csrf_token,
     engine,
     login,
     make_settings,
+    pg_schema_url,
 )
 
 
@@ -57,7 +59,9 @@ def test_login_keeps_a_local_next(client: FlaskClient) -> None:
     assert safe_next("/clerk/") == "/clerk/" and safe_next("/\t/example.invalid") is None
 
 
-def test_wrong_passwords_lock_the_account_even_for_the_right_one(app: Flask, client: FlaskClient) -> None:
+def test_wrong_passwords_lock_the_account_even_for_the_right_one(any_db_app: Flask) -> None:
+    app = any_db_app
+    client = app.test_client()
     add_user(app, "tanaka", "clerk")
     for _ in range(30):
         resp = _try(client, "admin", "wrong-password")
@@ -99,7 +103,9 @@ def test_one_address_guessing_many_accounts_is_locked(tmp_path: Path, engine: Fa
     app.extensions["madoguchi"].db.dispose()
 
 
-def test_logout_ends_the_session_on_the_server(app: Flask, client: FlaskClient) -> None:
+def test_logout_ends_the_session_on_the_server(any_db_app: Flask) -> None:
+    app = any_db_app
+    client = app.test_client()
     token = login(client)
     cookie = client.get_cookie("madoguchi_session")
     assert cookie is not None
@@ -111,7 +117,9 @@ def test_logout_ends_the_session_on_the_server(app: Flask, client: FlaskClient) 
     assert client.get("/clerk/").status_code == 302
 
 
-def test_password_change_ends_every_other_session(app: Flask, client: FlaskClient) -> None:
+def test_password_change_ends_every_other_session(any_db_app: Flask) -> None:
+    app = any_db_app
+    client = app.test_client()
     token = login(client)
     copied = client.get_cookie("madoguchi_session").value  # type: ignore[union-attr]
     other = app.test_client()
