@@ -282,3 +282,27 @@ def test_the_purge_leaves_no_trace_in_postgresql(tmp_path: Path, pg_url: str, mo
     assert db_traces(app, markers) == []
     assert traces([rt.settings.data_path], markers) == []
     rt.db.dispose()
+
+
+def test_a_file_two_cases_share_goes_with_the_last_of_them(walk_app: Flask, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same PDF attached to two applications: kept while one case needs it, destroyed with
+    the second, even though the first was purged before."""
+    from web.testing import FakeEngine
+
+    FakeEngine().install(monkeypatch)
+    rt = walk_app.extensions["madoguchi"]
+    add_user(walk_app, "kessai", "approver")
+    first = ingest_message(rt, mailed(BODY, "<share-1@example.jp>", "roastbeef"), "upload")
+    second = ingest_message(rt, mailed(OTHER_BODY, "<share-2@example.jp>", "roastbeef"), "upload")
+    _decide(walk_app, first.case_id, "reject")
+    with rt.db.session() as s:
+        pdf = next(d for d in s.get(Case, first.case_id).documents if d.filename == "shika_form1.pdf")
+        shared = rt.storage.original_path(pdf.sha256, "pdf")
+        decided = s.scalar(select(Decision.decided_at).where(Decision.case_id == first.case_id))
+    due = add_months((decided + timedelta(hours=9)).date(), 3)
+    assert purge(rt, due).counts["cases"] == 1
+    assert shared.exists()  # the second case still needs it
+    _decide(walk_app, second.case_id, "reject")
+    assert purge(rt, due + timedelta(days=200)).counts["cases"] == 1
+    assert not shared.exists()

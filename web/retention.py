@@ -182,8 +182,11 @@ def _unlink(path: Path, counts: Counter[str], kind: str, dry_run: bool) -> None:
 
 
 def _sha_still_used(s: Session, sha: str, doomed: set[int]) -> bool:
-    """Another case that stays holds the same bytes (a file uploaded twice)."""
-    other = s.scalar(select(Document.id).where(Document.sha256 == sha, Document.case_id.not_in(doomed)).limit(1))
+    """Another case that stays holds the same bytes (a file uploaded twice); cases purged
+    before hold nothing any more."""
+    purged = select(CasePurge.case_id)
+    other = s.scalar(select(Document.id).where(Document.sha256 == sha, Document.case_id.not_in(doomed),
+                                               Document.case_id.not_in(purged)).limit(1))
     return other is not None
 
 
