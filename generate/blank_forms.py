@@ -305,6 +305,20 @@ def _row_lines(row: RowDecl) -> list[LineSpec]:
         if kind == "grid":
             grid_lines.extend(_grid_lines(row, group[0]))
             continue
+        if kind == "sub" and grid_lines:
+            # a field declared after the grid is printed under it, across the whole width
+            # (様式第1号 15: その他特記事項： under the allergen grid, as seed 004 prints it)
+            f = group[0]
+            label = _label_with_colon(f.label or "")
+            units = max(8, min(24, _natural_units(label)))
+            label_cell = CellSpec("sublabel", f, text=label, units=units, x0=0, x1=units * UNIT)
+            cells = _inline_cells(group)
+            x = units * UNIT
+            for c in cells:
+                c.x0, c.x1 = x, CONTENT_WIDTH if c.flexible else x + (c.units or 0) * UNIT
+                x = c.x1
+            grid_lines.append(LineSpec(row, False, [label_cell, *cells], _line_height(cells), full_width=True))
+            continue
         if kind == "sub":
             f = group[0]
             label_cell = CellSpec("sublabel", f, text=f.label or "", units=sub_units)

@@ -191,8 +191,12 @@ def test_form1_layout_follows_the_printed_form() -> None:
     allergy = by_row[15]
     assert allergy[0].cells[0].cell.text == "☐ あり　☐ なし"
     assert allergy[0].cells[-1].kind == "text"
-    grid = [line for line in allergy if line.full_width]
+    grid = [line for line in allergy if line.full_width and line.cells[0].kind == "grid"]
     assert [len(line.cells) for line in grid] == [7, 7, 7, 7]
+    # under the grid, as seed 004 prints it: その他特記事項： and the room to write it
+    last = allergy[-1]
+    assert last.full_width and [c.kind for c in last.cells] == ["sublabel", "value"]
+    assert last.cells[0].cell.text == "その他特記事項：" and last.cells[-1].x1 == CONTENT_WIDTH
     assert grid[0].cells[0].cell.text == "卵 ☐"
     assert grid[3].cells[6].cell.text == "りんご ☐"
     assert all(line.cells[0].x0 == 0 and line.cells[-1].x1 == CONTENT_WIDTH for line in grid)
