@@ -231,3 +231,21 @@ def test_db_sequence_claims_and_records_in_one_transaction(tmp_path: Path) -> No
         assert ok and seq.last("gunma-mask", 2026) == 1
     finally:
         db.dispose()
+
+
+def test_an_unreadable_number_store_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The installation's database is not a database: a one-line error, no traceback, no notice."""
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "madoguchi.db").write_bytes(b"this is not an SQLite file" * 100)
+    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(var))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MADOGUCHI_DATABASE_URL", raising=False)
+    data = tmp_path / "r.json"
+    data.write_text(json.dumps(RECORD, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert _generate(data, out) == 5
+    assert "文書番号の記録" in _one_line(capsys.readouterr().err)
+    assert not out.exists() or list(out.iterdir()) == []

@@ -61,11 +61,19 @@ def installation_numbers() -> Iterator[NumberSequence]:
     from web.db import Database
     from web.numbering import DbNumberSequence
 
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from generate.numbering import NumberingError
+
     settings = Settings()
     db = Database.from_url(settings.db_url)
     try:
         db.migrate()
         yield DbNumberSequence(db)
+    except SQLAlchemyError as exc:
+        # a locked, full or unreadable database: one line, never a traceback
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise NumberingError(f"文書番号の記録（データベース）を読み書きできません: {reason}") from None
     finally:
         db.dispose()
 
