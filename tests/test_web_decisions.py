@@ -164,3 +164,45 @@ def test_a_failed_render_keeps_the_number_of_its_decision(any_db_app: Flask, eng
         notice = s.get(Notice, notice_id)
         assert (notice.status, notice.doc_number) == ("done", "渋広第1号")
         assert s.scalar(select(func.sum(NumberCounter.last))) == 1
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_schema_url")
+        return url
+    return f"sqlite:///{tmp_path / 'old.db'}"
+
+
+def test_the_migration_keeps_the_latest_of_a_cases_double_decisions(empty_db_url: str) -> None:
+    """A database decided twice by the old bug upgrades: the latest decision stands, the older
+    is marked superseded, and the unique index is in place."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from web.db import Database, alembic_config
+
+    db = Database.from_url(empty_db_url)
+    try:
+        command.upgrade(alembic_config(db.engine), "0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO programs (id, name, municipality, settings, active) "
+                              "VALUES ('shibukawa', 'x', '渋川市', '{}', true)"))
+            conn.execute(text("INSERT INTO users (id, username, display_name, password_hash, role, active, "
+                              "session_version, created_at) VALUES (1, 'a', '', 'x', 'approver', true, 1, "
+                              "CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO cases (id, program_id, kind, status, applicant_name, product_name, "
+                              "created_at, updated_at) VALUES (7, 'shibukawa', 'application', 'rejected', '', '', "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            for n, outcome in ((1, "approve"), (2, "reject")):
+                conn.execute(text("INSERT INTO decisions (id, case_id, outcome, conditions, reasons, decided_by, "
+                                  f"decided_at) VALUES ({n}, 7, '{outcome}', '', '', 1, CURRENT_TIMESTAMP)"))
+        db.migrate()
+        with db.session() as s:
+            first, second = s.scalars(select(Decision).order_by(Decision.id))
+            assert first.undone_at is not None and first.undo_reason.startswith("superseded")
+            assert second.undone_at is None
+        with pytest.raises(IntegrityError), db.session() as s:
+            s.add(Decision(case_id=7, outcome="approve", decided_by=1))
+    finally:
+        db.dispose()

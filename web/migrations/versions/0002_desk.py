@@ -16,6 +16,15 @@ branch_labels = None
 depends_on = None
 
 
+def _add_reference(table: str, column: str, name: str) -> None:
+    """A nullable column referring to users.id, added in place on SQLite as on PostgreSQL."""
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT {name} REFERENCES users (id)')
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f(name), table, 'users', [column], ['id'])
+
+
 def upgrade() -> None:
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -56,47 +65,40 @@ def upgrade() -> None:
     with op.batch_alter_table('case_memos', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_memos_case_id'), ['case_id'], unique=False)
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_cases_assignee_id_users'), 'users', ['assignee_id'], ['id'])
-
-    with op.batch_alter_table('decisions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('acknowledged', sa.JSON(), server_default='{}', nullable=False))
-        batch_op.add_column(sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('undone_by', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('undo_reason', sa.Text(), server_default='', nullable=False))
+    # Columns are added in place (ALTER TABLE ADD COLUMN, their foreign keys inline): on SQLite a
+    # batch copy of cases, decisions or record_fields would have to drop a table other tables'
+    # rows refer to, which fails on an installation that has data.
+    _add_reference('cases', 'assignee_id', 'fk_cases_assignee_id_users')
+    op.add_column('decisions', sa.Column('acknowledged', sa.JSON(), server_default='{}', nullable=False))
+    op.add_column('decisions', sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True))
+    _add_reference('decisions', 'undone_by', 'fk_decisions_undone_by_users')
+    op.add_column('decisions', sa.Column('undo_reason', sa.Text(), server_default='', nullable=False))
 
     # Cases decided more than once before this revision keep their latest decision standing.
     op.execute(
         "UPDATE decisions SET undone_at = CURRENT_TIMESTAMP, undo_reason = 'superseded (before 0002_desk)' "
         "WHERE id NOT IN (SELECT MAX(id) FROM decisions GROUP BY case_id)"
     )
-    with op.batch_alter_table('decisions', schema=None) as batch_op:
-        batch_op.create_index('uq_decisions_standing', ['case_id'], unique=True, sqlite_where=sa.text('undone_at IS NULL'), postgresql_where=sa.text('undone_at IS NULL'))
-        batch_op.create_foreign_key(batch_op.f('fk_decisions_undone_by_users'), 'users', ['undone_by'], ['id'])
+    op.create_index('uq_decisions_standing', 'decisions', ['case_id'], unique=True,
+                    sqlite_where=sa.text('undone_at IS NULL'), postgresql_where=sa.text('undone_at IS NULL'))
 
-    with op.batch_alter_table('documents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('started_at', sa.DateTime(timezone=True), nullable=True))
-
-    with op.batch_alter_table('record_fields', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('confirmed_by', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_record_fields_confirmed_by_users'), 'users', ['confirmed_by'], ['id'])
-
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
-
+    op.add_column('documents', sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('documents', sa.Column('started_at', sa.DateTime(timezone=True), nullable=True))
+    _add_reference('record_fields', 'confirmed_by', 'fk_record_fields_confirmed_by_users')
+    op.add_column('record_fields', sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == 'sqlite'
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('locked_until')
         batch_op.drop_column('must_change_password')
 
     with op.batch_alter_table('record_fields', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_record_fields_confirmed_by_users'), type_='foreignkey')
+        if not sqlite:  # there the table is copied without the column and its reference
+            batch_op.drop_constraint(batch_op.f('fk_record_fields_confirmed_by_users'), type_='foreignkey')
         batch_op.drop_column('confirmed_at')
         batch_op.drop_column('confirmed_by')
 
@@ -105,7 +107,8 @@ def downgrade() -> None:
         batch_op.drop_column('attempts')
 
     with op.batch_alter_table('decisions', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_decisions_undone_by_users'), type_='foreignkey')
+        if not sqlite:  # there the table is copied without the column and its reference
+            batch_op.drop_constraint(batch_op.f('fk_decisions_undone_by_users'), type_='foreignkey')
         batch_op.drop_index('uq_decisions_standing', sqlite_where=sa.text('undone_at IS NULL'), postgresql_where=sa.text('undone_at IS NULL'))
         batch_op.drop_column('undo_reason')
         batch_op.drop_column('undone_by')
@@ -113,7 +116,8 @@ def downgrade() -> None:
         batch_op.drop_column('acknowledged')
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_cases_assignee_id_users'), type_='foreignkey')
+        if not sqlite:  # there the table is copied without the column and its reference
+            batch_op.drop_constraint(batch_op.f('fk_cases_assignee_id_users'), type_='foreignkey')
         batch_op.drop_column('assignee_id')
 
     with op.batch_alter_table('case_memos', schema=None) as batch_op:
