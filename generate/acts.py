@@ -92,9 +92,9 @@ def act_warnings(kind: str, record: Mapping[str, Any]) -> list[ActWarning]:
         warnings.append(ActWarning("check_failed", rule, f"要件を満たしていません: {message}{where}"))
     forms = [str(f) for f in (record.get("forms") or {})]
     for key in record.get("review_fields") or []:
-        warnings.append(
-            ActWarning("field_for_review", str(key), f"読取りが要確認のまま: {_label(str(key), forms)}（{key}）")
-        )
+        label = _label(str(key), forms)
+        named = f"{label}（{key}）" if label != key else str(key)
+        warnings.append(ActWarning("field_for_review", str(key), f"読取りが要確認のまま: {named}"))
     return warnings
 
 
