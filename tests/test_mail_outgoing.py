@@ -102,7 +102,11 @@ def test_the_notice_is_sent_to_the_applicant_with_its_pdf(smtp_app: Flask, smtp_
     client = smtp_app.test_client()
     login(client)
     assert "送信済み" in client.get(f"/clerk/mail/cases/{case_id}").get_data(as_text=True)
-    assert f"/clerk/mail/cases/{case_id}" in client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
+    case_page = client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
+    assert f"/clerk/mail/cases/{case_id}" in case_page
+    timeline = case_page.split('id="timeline"')[1]  # the sending is on the case's timeline
+    assert "メールから案件を作成" in timeline and "通知書をメールで送信" in timeline
+    assert "案件のメールの表示" not in timeline
 
 
 def test_a_refusing_server_is_retried(smtp_app: Flask, smtp_server: Smtp) -> None:
@@ -129,6 +133,7 @@ def test_a_failure_is_shown_and_can_be_sent_again(tmp_path: Path, engine: FakeEn
     _send(client, case_id, notice_id)
     page = client.get(f"/clerk/mail/cases/{case_id}").get_data(as_text=True)
     assert "送信失敗" in page and "ConnectionRefusedError" in page
+    assert "通知書のメール送信に失敗" in client.get(f"/clerk/cases/{case_id}").get_data(as_text=True)
     with app.extensions["madoguchi"].db.session() as s:
         [out] = list(s.scalars(select(OutgoingMail)))
         assert (out.status, out.attempts) == ("error", 2)

@@ -71,6 +71,7 @@ def _register(app: Flask) -> None:
     from web import mail_desk
 
     app.register_blueprint(mail_desk.bp, url_prefix="/clerk/mail")
+    mail_desk.register_names()
     from web import ministry_export, retention
 
     app.register_blueprint(ministry_export.bp, url_prefix="/clerk/exports")

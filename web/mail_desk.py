@@ -23,6 +23,31 @@ from web.models import MAIL_STATUSES, Case, MailMessage, Notice, OutgoingMail, P
 
 bp = Blueprint("mail", __name__)
 
+#: The Japanese names of this issue's audit actions and objects, for the audit log and the case
+#: timeline (web.desk keeps the names; these are added to its tables when the app loads).
+ACTION_NAMES = {
+    "mail.receive": "メールの受信", "mail.case": "メールから案件を作成", "mail.list": "メール一覧の表示",
+    "mail.view": "受信メールの表示", "mail.download": "受信メールのダウンロード", "mail.discard": "メールを対応不要に",
+    "mail.case_view": "案件のメールの表示", "mail.queue": "通知書のメール送信を依頼",
+    "mail.send": "通知書をメールで送信", "mail.send_failed": "通知書のメール送信に失敗", "mail.retry": "メールの再送信",
+    "retention.purge": "保存期間を過ぎた個人情報等の廃棄", "retention.preview": "廃棄予定の表示",
+    "retention.run": "廃棄の実行", "retention.report": "廃棄報告のダウンロード",
+    "export.ministry": "総務省申出用一覧の書き出し",
+}
+OBJECT_NAMES = {"mail": "メール", "destruction_report": "廃棄報告", "program": "制度"}
+
+
+def register_names() -> None:
+    try:
+        from web import desk
+    except ImportError:  # the desk's pages are not in this build
+        return
+    for table, names in ((getattr(desk, "ACTION_NAMES", None), ACTION_NAMES),
+                         (getattr(desk, "OBJECT_NAMES", None), OBJECT_NAMES)):
+        if isinstance(table, dict):
+            for key, name in names.items():
+                table.setdefault(key, name)
+
 OUTGOING_STATUSES = {"pending": "送信中", "sent": "送信済み", "error": "送信失敗"}
 
 
@@ -169,7 +194,7 @@ def case_mail(case_id: int) -> Any:
             drafts.append({"notice": notice, "draft": draft(runtime(), s, case, notice), "error": None})
         except MadoguchiError as exc:
             drafts.append({"notice": notice, "draft": None, "error": exc.message})
-    audit.record("mail.case_view", "case", case.id)
+    audit.record("mail.case_view", "mail", None, case=case.id)  # a view: kept off the case's timeline
     return render_template("mail/case.html", case=case, received=received, outgoing=outgoing, drafts=drafts,
                            outgoing_statuses=OUTGOING_STATUSES, items=_body_items(case))
 

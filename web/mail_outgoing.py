@@ -145,7 +145,8 @@ def send(rt: Runtime, outgoing_id: int, sleep: Any = time.sleep) -> str:
             d = draft(rt, s, case, notice)
         except MadoguchiError as exc:
             out.status, out.last_error = "error", exc.message
-            audit_event(s, "mail.send", "case", case.id, None, outgoing=out.id, status="error", attempts=out.attempts)
+            audit_event(s, "mail.send_failed", "case", case.id, None, outgoing=out.id, status="error",
+                        attempts=out.attempts)
             return "error"
         d.to = out.to_address or d.to
         message_id = out.message_id or make_msgid(domain=(st.mail_from.rpartition("@")[2] or "localhost"))
@@ -188,7 +189,8 @@ def send(rt: Runtime, outgoing_id: int, sleep: Any = time.sleep) -> str:
             out.file = where
         if status == "sent":
             out.sent_at = utcnow()
-        audit_event(s, "mail.send", "case", out.case_id, None, outgoing=out.id, notice=out.notice_id,
+        action = "mail.send" if status == "sent" else "mail.send_failed"
+        audit_event(s, action, "case", out.case_id, None, outgoing=out.id, notice=out.notice_id,
                     status=status, attempts=out.attempts)
     log.info("outgoing %s: %s after %s attempt(s)", outgoing_id, status, attempts)
     return status
