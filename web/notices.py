@@ -65,6 +65,20 @@ def case_values(case: Case) -> dict[str, Any]:
     return merge_documents(documents)
 
 
+def approval_warnings(case: Case, kind: str = "approval") -> list[Any]:
+    """What the approver must confirm before ``kind`` is issued for ``case`` (its failed checks,
+    its fields still marked for review and not corrected): ``generate.acts.act_warnings`` on
+    the record the notice would be filled from, as ``madoguchi generate --force`` asks. For
+    the web's confirmation screen (a list of ``ActWarning``: kind, subject, message)."""
+    from generate.acts import act_warnings
+
+    record = case_values(case)
+    record["findings"] = [
+        {"rule": f.rule, "status": f.status, "message": f.message, "clause": f.clause} for f in case.findings
+    ]
+    return list(act_warnings(kind, record))
+
+
 def _approval_of(case: Case) -> tuple[Decision | None, Notice | None]:
     decision = next((d for d in reversed(case.decisions) if d.outcome != "reject"), None)
     notice = next((n for n in case.notices if n.kind == "approval" and n.status == "done"), None)
