@@ -286,3 +286,44 @@ def test_the_clerk_removes_a_document_uploaded_by_mistake(app: Flask, engine: Fa
         assert [d.id for d in s.get(Case, case_id).documents] == [first]
         events = [e.action for e in s.query(AuditEvent).filter(AuditEvent.object_id == str(second))]
         assert "document.remove" in events
+
+
+def test_the_supervisor_restarts_a_dead_worker_but_not_in_a_tight_loop(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import serve
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def fake_start(settings: Any, spec: Any = None) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        started.append(proc)
+        return proc
+
+    swept: list[Any] = []
+    monkeypatch.setattr(serve, "start_worker", fake_start)
+    monkeypatch.setattr(serve.Supervisor, "_sweep", lambda self, stale=None: swept.append(stale))
+    settings = make_settings(tmp_path, worker_nice=10)
+    specs = serve.worker_specs(settings)
+    assert [(s.name, s.nice, dict(s.env).get("MADOGUCHI_BEAT")) for s in specs] == [("main", 0, None),
+                                                                                    ("ocr", 10, "0")]
+    sup = serve.Supervisor(settings, specs, burst=2)
+    try:
+        for spec in specs:
+            sup.procs[spec.name] = fake_start(settings, spec)
+        assert sup.check() == []
+        for round_ in range(3):
+            ocr = sup.procs["ocr"]
+            ocr.kill()
+            ocr.wait()
+            restarted = sup.check()
+            if round_ < 2:
+                assert restarted == ["ocr"] and sup.procs["ocr"].poll() is None
+            else:
+                assert restarted == []  # twice in a minute is the limit: wait
+        assert swept == [timedelta(0), timedelta(0)]  # what the dead reading worker read is read again
+    finally:
+        sup._stop.set()
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()

@@ -29,6 +29,8 @@ class WorkerSpec:
     queues: tuple[str, ...]
     concurrency: int
     nice: int = 0
+    #: Settings of this worker that differ from serve's own (environment variables).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def worker_specs(settings: Settings) -> list[WorkerSpec]:
@@ -36,7 +38,9 @@ def worker_specs(settings: Settings) -> list[WorkerSpec]:
     pages and their assembly: OCR, at lower priority so the web server and API keep the CPU)."""
     return [
         WorkerSpec("main", (settings.celery_queue,), 1),
-        WorkerSpec("ocr", (settings.celery_ocr_queue,), settings.workers(), settings.worker_nice),
+        # the beat schedule (mail, purge) runs in the main worker only
+        WorkerSpec("ocr", (settings.celery_ocr_queue,), settings.workers(), settings.worker_nice,
+                   env=(("MADOGUCHI_BEAT", "0"),)),
     ]
 
 
@@ -53,6 +57,7 @@ def start_worker(settings: Settings, spec: WorkerSpec | None = None) -> subproce
     env = dict(os.environ)
     env["MADOGUCHI_DATA_DIR"] = str(settings.data_path)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.update(dict(spec.env) if spec else {})
     nice = spec.nice if spec else 0
 
     def _lower_priority() -> None:

@@ -72,6 +72,7 @@ def configure(settings: Settings, rt: Runtime | None = None) -> Runtime:
             "madoguchi.process_page": {"queue": settings.celery_ocr_queue},
             "madoguchi.assemble_document": {"queue": settings.celery_ocr_queue},
             "madoguchi.reread_record": {"queue": settings.celery_ocr_queue},
+            "madoguchi.api_finish": {"queue": settings.celery_ocr_queue},
         },
         "task_ignore_result": False,
         "result_expires": timedelta(days=1),
