@@ -8,13 +8,11 @@ fillers write what a person would type: ``12,000`` for yen, ``令和8年4月1日
 tick the boxes (☐ → ☑ in the DOCX, checkbox on in the PDF).
 
 PDF appearances: the text of a filled field is drawn with a subset of IPAexGothic embedded
-in the PDF (made by reportlab). A non-embedded standard font (HeiseiKakuGo-W5 with
-UniJIS-UCS2-H) would be smaller, but then what prints depends on the viewer: poppler without
-poppler-data draws nothing, and fonts substituted for it vary. The filled PDF is what the
-supplier prints, stamps and mails, so it carries its own glyphs. The AcroForm's
-/NeedAppearances is set to false in the filled PDF so that viewers show these appearances
-instead of regenerating them with the non-embedded /DR font (the blank PDF has it true,
-since it has no values yet and viewers must draw what the user types).
+in the PDF (made by reportlab), so the filled PDF the supplier prints, stamps and mails
+carries its own glyphs. The AcroForm's /NeedAppearances stays false (as in the blank, whose
+every widget has its appearance) so that viewers show these appearances; what a person types
+later is drawn by the viewer with the form's own field font, the whole IPAexGothic embedded
+in the blank (``generate.blank_forms._cjk_font``).
 """
 
 from __future__ import annotations
