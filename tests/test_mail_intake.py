@@ -465,3 +465,15 @@ def test_the_beat_schedule_polls_the_mailbox_and_purges_daily(tmp_path: Path, en
     assert tasks.poll_mailbox.delay().get() == 1  # the tasks the schedule names, run as the worker would
     assert tasks.purge_expired.delay().get() == {}
     rt.db.dispose()
+
+
+def test_raw_utf8_subjects_and_shift_jis_bodies_are_read_as_mail_programs_write_them() -> None:
+    utf8 = ("From: a@example.jp\r\nSubject: " + SUBJECT + "\r\nMessage-ID: <8bit@example.jp>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n②事業者名：テスト\r\n")
+    assert parse_message(utf8.encode("utf-8")).subject == SUBJECT  # RFC 6532: 8-bit, no encoded words
+    sjis = ("From: a@example.jp\r\nSubject: Re: " + SUBJECT + "\r\nMessage-ID: <sjis@example.jp>\r\n"
+            "Content-Type: text/plain; charset=Shift_JIS\r\n\r\n②事業者名：㈱髙橋商店\r\n")
+    parsed = parse_message(sjis.encode("cp932"))  # Shift_JIS as Windows writes it (NEC and IBM rows)
+    assert parsed.subject == "Re: " + SUBJECT
+    reading = read_body(parsed.body, mail_form("shika.mail"))
+    assert reading.fields["applicant_name"].value == "(株)髙橋商店"  # NFKC, as every reading

@@ -145,8 +145,31 @@ def decode_iso2022jp(data: bytes) -> str:
     return out.decode("cp932", "replace")
 
 
+SJIS_NAMES = ("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j", "cp932")
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Text in the charset a mail program declared, read as those programs write it: ISO-2022-JP
+    with the vendors' rows, Shift_JIS as cp932 (①, ㈱, 髙), undeclared 8-bit as UTF-8 (else cp932)."""
+    name = (charset or "").lower().strip()
+    if name in ISO2022JP_NAMES:
+        return decode_iso2022jp(data)
+    if name in SJIS_NAMES:
+        return data.decode("cp932", "replace")
+    if name in ("", "us-ascii", "ascii", "unknown-8bit", "utf-8", "utf8"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp932" if not name.startswith("utf") else "utf-8", "replace")
+    try:
+        return data.decode(name, "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
+
+
 def _subject(raw: bytes) -> str:
-    """The Subject header decoded word by word, ISO-2022-JP words as ``decode_iso2022jp`` reads."""
+    """The Subject header: encoded words decoded by ``decode_text`` (ISO-2022-JP as mail
+    programs write it), raw 8-bit text (RFC 6532) read as UTF-8, else Shift_JIS."""
     from email.header import decode_header
 
     try:
@@ -155,13 +178,9 @@ def _subject(raw: bytes) -> str:
         if value is None:
             return ""
         parts = []
-        for chunk, charset in decode_header(str(value)):
-            if isinstance(chunk, str):
-                parts.append(chunk)
-            elif (charset or "").lower() in ISO2022JP_NAMES:
-                parts.append(decode_iso2022jp(chunk))
-            else:
-                parts.append(chunk.decode(charset or "ascii", "replace"))
+        # a Header (8-bit bytes, charset unknown-8bit) or a str with encoded words
+        for chunk, charset in decode_header(value):
+            parts.append(chunk if isinstance(chunk, str) else decode_text(chunk, charset or "us-ascii"))
         return "".join(parts).replace("\r", "").replace("\n", "").strip()
     except Exception:  # noqa: BLE001 - the parsed header is used instead
         return ""
@@ -177,11 +196,8 @@ def _walk(msg: EmailMessage) -> tuple[str, list[Attachment], list[str]]:
     body = ""
     if body_part is not None:
         try:
-            if (body_part.get_content_charset() or "").lower() in ISO2022JP_NAMES:
-                payload = body_part.get_payload(decode=True)
-                body = decode_iso2022jp(payload if isinstance(payload, bytes) else b"")
-            else:
-                body = body_part.get_content()
+            payload = body_part.get_payload(decode=True)
+            body = decode_text(payload if isinstance(payload, bytes) else b"", body_part.get_content_charset())
         except (LookupError, ValueError, AssertionError) as exc:
             problems.append(f"BodyUndecodable:{type(exc).__name__}")
             payload = body_part.get_payload(decode=True) or b""
