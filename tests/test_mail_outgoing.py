@@ -77,7 +77,15 @@ def smtp_app(tmp_path: Path, engine: FakeEngine, smtp_server: Smtp) -> Iterator[
 def test_the_notice_is_sent_to_the_applicant_with_its_pdf(smtp_app: Flask, smtp_server: Smtp) -> None:
     case_id = _mailed_case(smtp_app)
     notice_id = _approve(smtp_app, case_id)
+    clerk = smtp_app.test_client()
+    login(clerk)
+
+    def unsent() -> str:
+        return clerk.get("/clerk/mail/").get_data(as_text=True).split('id="unsent-notices"')[1]
+
+    assert f"/clerk/mail/cases/{case_id}" in unsent()  # the mail page lists notices not yet sent
     preview = _send(smtp_app.test_client(), case_id, notice_id)
+    assert f"/clerk/mail/cases/{case_id}" not in unsent()
     assert "hanako@noto-bussan.example.jp" in preview  # the preview the clerk sees before sending
     assert "【志賀町ふるさと納税】承認書の送付について" in preview
     [envelope] = smtp_server.received

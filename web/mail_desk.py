@@ -74,7 +74,8 @@ def queue() -> Any:
 def _unsent_notices() -> list[Notice]:
     """Decision notices made and not yet sent by mail (newest first)."""
     s = db_session()
-    sent = select(OutgoingMail.notice_id).where(OutgoingMail.status.in_(("sent", "pending")))
+    sent = select(OutgoingMail.notice_id).where(OutgoingMail.status.in_(("sent", "pending")),
+                                                OutgoingMail.notice_id.is_not(None))  # NOT IN meets no NULL
     stmt = (
         select(Notice)
         .where(Notice.status == "done", Notice.kind.in_(SENDABLE), Notice.id.not_in(sent))
