@@ -370,7 +370,8 @@ def prepare(
         factor = math.sqrt(max_pixels / max(pixels, 1))
         new_dpi = float(dpi) * factor
     if factor != 1.0:
-        size = (max(1, round(grey_img.width * factor)), max(1, round(grey_img.height * factor)))
+        fit = math.floor if pixels * factor * factor >= max_pixels * 0.999 else round  # never past the cap
+        size = (max(1, fit(grey_img.width * factor)), max(1, fit(grey_img.height * factor)))
         grey_img = grey_img.resize(size, Image.Resampling.LANCZOS if factor > 1 else Image.Resampling.BOX)
         transform = transform.then(np.array([[factor, 0, 0], [0, factor, 0]]), scale=factor)
         dpi = new_dpi

@@ -193,3 +193,128 @@ def test_ingest_uses_the_env_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MADOGUCHI_MAX_UPLOAD_MB", "0.001")
     with pytest.raises(FileTooLarge):
         ingest_bytes("scan.png", _image("PNG") + b"\x00" * 2048)
+
+
+# --- issue 24: the file system, names, signatures at their offsets, the budget ---------------------
+
+import struct  # noqa: E402
+import time  # noqa: E402
+
+from extract.ingest import Budget, Deadline, safe_name, tiff_frame_count  # noqa: E402
+from forms.errors import BudgetExceeded, InputError, TooManyPages  # noqa: E402
+
+
+def test_a_symlink_loop_is_one_line_of_bad_input(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(InputError) as err:  # was OSError errno 40, a traceback
+        ingest(a, Limits())
+    assert "a.pdf" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "scan.pdf"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(InputError, match="Not a regular file"):
+        ingest(fifo, Limits())  # opening it would wait for a writer forever
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("make", ["directory", "too_long", "through_a_file", "dev_null"])
+def test_what_the_file_system_answers_is_bad_input(tmp_path: Path, make: str) -> None:
+    path = {
+        "directory": tmp_path,
+        "too_long": tmp_path / ("x" * 300),  # ENAMETOOLONG
+        "through_a_file": tmp_path / "plain" / "child.pdf",  # ENOTDIR
+        "dev_null": Path("/dev/null"),
+    }[make]
+    (tmp_path / "plain").write_bytes(b"x")
+    with pytest.raises(InputError) as err:
+        ingest(path, Limits())
+    assert "\n" not in str(err.value)
+
+
+def test_an_undecodable_file_name_is_spelled_safely(tmp_path: Path, external: Path) -> None:
+    path = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff\xfe.pdf"))
+    path.write_bytes((external / "pdf" / "simple3.pdf").read_bytes())
+    doc = ingest(path, Limits())
+    assert doc.name == "\\xff\\xfe.pdf"
+    doc.name.encode("utf-8")  # was a PydanticSerializationError in the JSON result
+    assert safe_name("a\nb\x1b.pdf") == "a\\nb\\x1b.pdf"
+    assert safe_name("申込書.pdf") == "申込書.pdf"
+
+
+def test_a_docx_whose_first_member_holds_a_pdf_is_a_docx(docx_from_body, external: Path) -> None:  # type: ignore[no-untyped-def]
+    inner = zipfile.ZipFile(io.BytesIO(docx_from_body("<w:p><w:r><w:t>申込書</w:t></w:r></w:p>")))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("attachment.pdf"), (external / "pdf" / "simple3.pdf").read_bytes())  # stored
+        for info in inner.infolist():
+            zf.writestr(info.filename, inner.read(info.filename))
+    data = buf.getvalue()
+    assert b"%PDF-" in data[:1024]
+    assert sniff(data) == "docx"  # was "pdf", then a damaged PDF
+
+
+def test_a_pdf_after_some_junk_is_still_a_pdf(external: Path) -> None:
+    assert sniff(b"From: scanner@example.org\r\n\r\n" + (external / "pdf" / "simple3.pdf").read_bytes()) == "pdf"
+
+
+def test_budget_parsing() -> None:
+    assert Budget.parse("90") == Budget(seconds=90)
+    assert Budget.parse("10m, 1.5GB") == Budget(seconds=600, memory_mb=1536)
+    assert Budget.parse("800MB") == Budget(memory_mb=800)
+    for bad in ("soon", "0s", "", "10s,", "-5"):
+        with pytest.raises(MadoguchiError):
+            Budget.parse(bad)
+    assert Limits.from_env({"MADOGUCHI_BUDGET": "30s"}).budget.seconds == 30
+    assert Limits.from_env({}).budget == Budget()
+
+
+def test_deadline_refuses_past_its_time_and_memory() -> None:
+    spent = Deadline(Budget(seconds=0.05))
+    spent.check("page 1")
+    time.sleep(0.06)
+    with pytest.raises(BudgetExceeded, match="budget of 0 s"):
+        spent.check("page 2")
+    with pytest.raises(BudgetExceeded, match="memory"):
+        Deadline(Budget(memory_mb=1)).check()  # this process holds more than 1 MB
+    roomy = Deadline(Budget(memory_mb=100_000))
+    roomy.allow_pixels(10_000_000)
+    with pytest.raises(BudgetExceeded, match="megapixels"):
+        roomy.allow_pixels(20_000_000_000)
+    assert Deadline(Budget(seconds=0.01)).remaining() == 1.0  # never less than a second for a program
+
+
+def _tiff(frames: int) -> bytes:
+    buf = io.BytesIO()
+    page = Image.new("1", (400, 300), 1)
+    page.save(buf, "TIFF", compression="group4", save_all=True, append_images=[page] * (frames - 1))
+    return buf.getvalue()
+
+
+def test_tiff_frames_are_counted_without_decoding() -> None:
+    assert tiff_frame_count(_tiff(7), 200) == 7
+    assert tiff_frame_count(_tiff(30), 10) == 11  # the walk stops past the limit
+    data = bytearray(_tiff(1))
+    (ifd,) = struct.unpack("<I", data[4:8])
+    (n,) = struct.unpack("<H", data[ifd : ifd + 2])
+    data[ifd + 2 + 12 * n : ifd + 6 + 12 * n] = struct.pack("<I", ifd)  # the next directory: itself
+    with pytest.raises(CorruptFile, match="loops"):
+        tiff_frame_count(bytes(data), 200)
+
+
+def test_the_page_limit_comes_before_any_frame_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import ImageFile
+
+    from extract.readers.image import count_frames
+
+    def no_decoding(self: object) -> None:
+        raise AssertionError("a frame was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(TooManyPages):
+        count_frames(_tiff(60), "tiff", Limits(max_pages=50))
+    assert count_frames(_tiff(3), "tiff", Limits()) == 3

@@ -165,3 +165,46 @@ def test_despeckle_count_is_the_number_of_specks_removed() -> None:
     removed = ((out == 255) & (grey == 0)).astype(np.uint8)
     assert count == cv2.connectedComponents(removed, connectivity=8)[0] - 1 > 0
     assert (out[50:60, 20:200] == 0).all()
+
+
+# --- issue 24: blank pages and the pixel cap -------------------------------------------------------
+
+from extract.prepare import is_blank  # noqa: E402
+
+
+def _white_page(dpi: int = 300) -> np.ndarray:
+    return np.full((int(11.69 * dpi), int(8.27 * dpi)), 255, np.uint8)
+
+
+def test_a_white_or_grey_page_with_dust_is_blank() -> None:
+    page = _white_page()
+    assert is_blank(page, 300)
+    grey = np.full_like(page, 228)  # grey paper, a few specks of dust
+    for y, x in ((100, 100), (1200, 900), (3000, 2000)):
+        grey[y : y + 3, x : x + 3] = 0
+    assert is_blank(grey, 300)
+    assert is_blank(np.zeros((2000, 1500), np.uint8), 300)  # all black: nothing to read either
+
+
+def test_a_page_with_a_line_of_text_or_a_rule_is_not_blank() -> None:
+    text = Image.fromarray(_white_page())
+    ImageDraw.Draw(text).text((300, 400), "申込書", fill=0, font=ImageFont.truetype(FONT, 44))
+    assert not is_blank(np.asarray(text), 300)
+    ruled = _white_page()
+    ruled[1000:1004, 200:2200] = 0
+    assert not is_blank(ruled, 300)
+    negative = np.zeros((2000, 1500), np.uint8)  # white on black is ink too
+    negative[500:540, 200:1200] = 255
+    assert not is_blank(negative, 300)
+
+
+def test_prepare_never_makes_a_page_of_more_pixels_than_its_cap() -> None:
+    small = Image.new("L", (3000, 3000), 255)  # a large page scanned at 100 dpi: 9 Mpx
+    out = prepare(small, dpi=100, deskew=False, denoise=False, max_pixels=20_000_000)
+    assert out.image.width * out.image.height <= 20_000_000  # not 81 Mpx at 300 dpi
+    assert out.dpi == pytest.approx(100 * out.image.width / 3000, rel=0.01)
+    big = Image.new("L", (6000, 5000), 255)
+    out = prepare(big, dpi=300, deskew=False, denoise=False, max_pixels=10_000_000)
+    assert out.image.width * out.image.height <= 10_000_000 and out.dpi < 300
+    a4 = Image.new("L", (1654, 2339), 255)  # 200 dpi: left alone, as before
+    assert prepare(a4, dpi=200, deskew=False, denoise=False).dpi == 200

@@ -465,3 +465,70 @@ def test_a_character_read_on_a_speck_beside_other_words_is_dropped() -> None:
     assert [w.text for w in drop_noise(words)] == ["遇症還", "1", "週間以内", "市内"]
 
 
+
+
+# --- issue 24: frames judged before they are decoded; blank pages; image errors as bad input ------
+
+import struct  # noqa: E402
+import zlib  # noqa: E402
+
+from extract.ingest import Budget, Deadline, Limits  # noqa: E402
+from extract.readers.image import count_frames, open_frame  # noqa: E402
+from forms.errors import BudgetExceeded, FileTooLarge, TooManyPages  # noqa: E402
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_a_frame_is_judged_by_its_header_before_it_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import ImageFile
+
+    def no_decoding(self: object) -> None:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(FileTooLarge, match="too many pixels"):
+        open_frame(_png_declaring(9000, 9000), "png", 1)  # 81 Mpx, over the 64 Mpx cap
+    with pytest.raises(ImageTooSmall):
+        open_frame(_png_declaring(1, 1), "png", 1)
+    with pytest.raises(BudgetExceeded):
+        open_frame(_png_declaring(6000, 6000), "png", 1, deadline=Deadline(Budget(memory_mb=200)))
+
+
+def test_frames_are_opened_one_at_a_time() -> None:
+    buf = io.BytesIO()
+    pages = [Image.new("L", (300, 200), shade) for shade in (10, 120, 250)]
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    data = buf.getvalue()
+    assert count_frames(data, "tiff") == 3
+    assert [open_frame(data, "tiff", n).getpixel((5, 5)) for n in (3, 1, 2)] == [250, 10, 120]
+    with pytest.raises(TooManyPages):
+        count_frames(data, "tiff", Limits(max_pages=2))
+
+
+def test_a_blank_page_is_neither_read_nor_turned(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("OCR or OSD on a blank page")
+
+    monkeypatch.setattr("extract.recognize.recognizer", never)
+    monkeypatch.setattr(tesseract, "detect_orientation", never)
+    page = ocr_page_image(Image.new("1", (2480, 3508), 1), 300, 4)
+    assert page.number == 4 and page.words == [] and page.source == "ocr"
+    assert page.width == pytest.approx(595.2) and page.height == pytest.approx(841.9, abs=0.1)
+
+
+def test_an_image_the_libraries_cannot_work_on_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise cv2.error("OpenCV(5.1.0) resize.cpp:4065: error: (-215:Assertion failed) !ssize.empty()")
+
+    monkeypatch.setattr("extract.readers.image.prepare", broken)
+    page = Image.new("L", (800, 600), 255)
+    ImageDraw.Draw(page).rectangle((100, 100, 700, 140), fill=0)
+    with pytest.raises(CorruptFile, match="page 2") as err:
+        ocr_page_image(page, 300, 2)
+    assert "\n" not in str(err.value)

@@ -334,3 +334,90 @@ def test_content_stream_bomb_is_not_inflated(monkeypatch: pytest.MonkeyPatch) ->
     [page] = read_pdf(data, LIMITS)
     assert parsed == []
     assert page.words == [] and page_needs_ocr(page)
+
+
+# --- issue 24: pages sized before they are rendered; too many fields, too large images ------------
+
+from extract import pdftoppm  # noqa: E402
+from forms.errors import PageTooLarge, TooComplex  # noqa: E402
+from tests.hostile.corpus import INK, fields_pdf, page_pdf, stream  # noqa: E402
+
+
+def test_page_dpi_is_lowered_to_the_pixel_cap_and_absurd_pages_refused() -> None:
+    assert pdftoppm.page_dpi((595, 842), 300) == 300  # A4: as asked
+    assert pdftoppm.page_dpi((842, 1191), 300) == 300  # A3 fits in 20 Mpx
+    assert pdftoppm.page_dpi((1191, 1684), 300) < 300  # A2 does not
+    low = pdftoppm.page_dpi((3000, 3000), 300)
+    assert (3000 * low / 72) ** 2 <= 20_000_000 and low >= 100
+    for size in ((14_400, 14_400), (5000, 5000), (0.2, 842), (float("inf"), 10)):
+        with pytest.raises(PageTooLarge):
+            pdftoppm.page_dpi(size, 300, page=1)
+
+
+def test_a_large_page_is_rendered_at_a_lower_resolution() -> None:
+    (image,) = pdftoppm.render_pages(page_pdf(b"0 0 3000 3000", INK), [1], dpi=300)
+    dpi = image.info["dpi"][0]
+    assert dpi < 300 and image.width * image.height <= 20_000_000
+    assert image.width == pytest.approx(3000 * dpi / 72, abs=2)
+
+
+@pytest.mark.parametrize("box", [b"0 0 14400 14400", b"0 0 0.2 842", b"0 0 5000 5000"])
+def test_an_absurd_page_is_refused_before_it_is_rendered(box: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(pdftoppm, "_run", never)
+    with pytest.raises(PageTooLarge, match="page 1"):
+        pdftoppm.render_pages(page_pdf(box, INK), [1])
+
+
+def test_a_page_poppler_sizes_otherwise_is_cropped_to_the_size_expected() -> None:
+    # UserUnit: pypdf's MediaBox is A4, poppler's is 75,000 times larger; the crop holds it
+    (image,) = pdftoppm.render_pages(page_pdf(content=INK, page_extra=b"/UserUnit 75000"), [1], dpi=100)
+    assert image.width * image.height <= 2 * (595 * 100 / 72) * (842 * 100 / 72)
+
+
+def test_a_one_pixel_rendering_is_refused_before_its_pixels_are_used(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "p-1.pgm"
+    Image.new("L", (1, 1), 255).save(path)
+    with pytest.raises(CorruptFile, match="1×1"):
+        pdftoppm._load_rendered(path, 1, True, 20_000_000, 300)
+
+
+def test_blank_pages_are_found_all_at_once() -> None:
+    from tests.hostile.corpus import raw_pdf
+
+    kids = b"3 0 R 4 0 R 5 0 R"
+    data = raw_pdf({
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [%s] /Count 3 >>" % kids,
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R >>",
+        4: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 7 0 R >>",
+        5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R >>",
+        6: stream(b""),
+        7: stream(INK),
+    })
+    assert pdftoppm.blank_pages(data, [1, 2, 3]) == {1, 3}
+    assert pdftoppm.blank_pages(data, [2]) == set()
+
+
+def test_a_page_of_thousands_of_fields_is_refused_before_they_are_read() -> None:
+    started = time.monotonic()
+    with pytest.raises(TooComplex, match="3000 annotations"):
+        read_pdf(fields_pdf(3000), LIMITS)
+    assert time.monotonic() - started < 10  # 10,000 fields took 35 s to read and OCR
+    pages = read_pdf(fields_pdf(300), LIMITS)
+    assert len(pages[0].form_values) == 300
+
+
+def test_a_page_drawing_a_pixel_bomb_is_refused_before_rendering() -> None:
+    from tests.hostile.corpus import flate_bomb
+
+    data = page_pdf(content=b"q 595 0 0 842 0 0 cm /Im1 Do Q", objs={
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im1 6 0 R >> >> >>",
+        6: stream(flate_bomb(1 << 20), b"/Type /XObject /Subtype /Image /Width 100000 /Height 100000 /BitsPerComponent 1"
+                  b" /ColorSpace /DeviceGray /Filter /FlateDecode")})
+    with pytest.raises(TooComplex, match="10000 megapixels"):
+        pdftoppm.render_pages(data, [1])

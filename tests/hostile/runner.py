@@ -80,6 +80,9 @@ def run_cli(
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
     return Outcome(
         name=Path(path).name,
         code=proc.returncode,
