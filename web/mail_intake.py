@@ -16,6 +16,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,17 @@ class Intake:
     reason: str | None = None
 
 
+#: Storage names its temporary file by process id: threads of one process (the web server's)
+#: storing the same bytes at once would share it. One at a time here.
+_SAVE_LOCK = threading.Lock()
+
+
+def _save(rt: Runtime, data: bytes, kind: str) -> str:
+    with _SAVE_LOCK:
+        digest, _ = rt.storage.save_original(data, kind)
+    return digest
+
+
 def audit_event(s: Session, action: str, object_type: str | None, object_id: Any,
                 user_id: int | None = None, **detail: Any) -> None:
     """An audit entry written in the caller's transaction (background tasks have no request)."""
@@ -80,7 +92,7 @@ def ingest_message(rt: Runtime, raw: bytes, source: str, user_id: int | None = N
         existing = s.scalar(select(MailMessage).where(MailMessage.message_key == key))
         if existing is not None:
             return Intake(existing.id, existing.status, existing.case_id, duplicate=True, reason=existing.reason)
-    digest, _ = rt.storage.save_original(raw, "eml")
+    digest = _save(rt, raw, "eml")
     program_id = None
     if parsed is not None:
         programs = _mail_programs(rt)
@@ -172,13 +184,13 @@ def make_case(rt: Runtime, mail_id: int, parsed: ParsedMessage, program_id: str,
                     raise InputError(f"{name}: 空のファイルです")
                 sniffed = services.sniff(att.data, name, settings.max_upload_bytes, settings.max_pages)
             except InputError as exc:
-                digest, _ = rt.storage.save_original(att.data, "bin")
+                digest = _save(rt, att.data, "bin")
                 s.add(Document(case_id=case.id, filename=name, media_type=att.content_type[:100] or "application/octet-stream",
                                sha256=digest, size=len(att.data), pages=0, status="error",
                                error_code=exc.code, error_message=exc.message, uploaded_by=user_id,
                                processed_at=utcnow()))
                 continue
-            digest, _ = rt.storage.save_original(att.data, sniffed.kind)
+            digest = _save(rt, att.data, sniffed.kind)
             doc = Document(case_id=case.id, filename=name, media_type=sniffed.media_type, sha256=digest,
                            size=len(att.data), pages=sniffed.pages, uploaded_by=user_id)
             s.add(doc)
