@@ -306,3 +306,38 @@ def test_a_file_two_cases_share_goes_with_the_last_of_them(walk_app: Flask, tmp_
     _decide(walk_app, second.case_id, "reject")
     assert purge(rt, due + timedelta(days=200)).counts["cases"] == 1
     assert not shared.exists()
+
+
+def test_the_desk_previews_runs_and_hands_out_the_report(walk_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An approver sees what is due, runs the purge with the button and downloads the 廃棄報告;
+    a clerk may not run it."""
+    from web import tasks
+    from web.testing import FakeEngine
+
+    FakeEngine().install(monkeypatch)
+    rt = walk_app.extensions["madoguchi"]
+    add_user(walk_app, "kessai", "approver")
+    add_user(walk_app, "tanto", "clerk")
+    taken = ingest_message(rt, mailed(BODY, "<desk@example.jp>", "roastbeef"), "upload")
+    _decide(walk_app, taken.case_id, "reject")
+    monkeypatch.setattr(tasks, "today_jst", lambda: date.today() + timedelta(days=100))  # the clock set ahead
+    clerk = walk_app.test_client()
+    clerk_token = login(clerk, "tanto", PASSWORD)
+    assert clerk.get("/clerk/retention/").status_code == 403
+    assert clerk.post("/clerk/retention/purge", data={"csrf_token": clerk_token}).status_code == 403
+    approver = walk_app.test_client()
+    token = login(approver, "kessai", PASSWORD)
+    page = approver.get("/clerk/retention/").get_data(as_text=True)
+    assert 'id="purge-preview"' in page and "shika" in page
+    with rt.db.session() as s:
+        assert s.scalar(select(CasePurge)) is None  # the preview destroys nothing
+    resp = approver.post("/clerk/retention/purge", data={"csrf_token": token})
+    assert resp.status_code == 302
+    page = approver.get("/clerk/retention/").get_data(as_text=True)
+    assert "保存期間を過ぎたものはありません" in page
+    with rt.db.session() as s:
+        report = s.scalar(select(DestructionReport))
+        assert s.get(CasePurge, taken.case_id).report_id == report.id
+    resp = clerk.get(f"/clerk/retention/reports/{report.id}.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    resp.close()
