@@ -25,10 +25,10 @@ from sqlalchemy import MetaData, select
 
 from extract.cache import cached_pages
 from extract.pagemodel import Page, Word
-from tests.test_mail_intake import BODY, SUBJECT, cp50220, wire
+from tests.test_mail_intake import BODY, SUBJECT, cp50220, unmatched, wire
 from tests.test_web_db import pg_url  # noqa: F401 - a fixture
 from web.app import create_app
-from web.mail_intake import ingest_message, poll_folder
+from web.mail_intake import discard, ingest_message, poll_folder
 from web.models import (
     AuditEvent,
     Case,
@@ -142,6 +142,8 @@ def test_from_upload_to_destruction_no_trace_is_left(walk_app: Flask, tmp_path: 
     gone, stays = sorted(poll_folder(rt), key=lambda t: t.mail_id)
     queued = ingest_message(rt, question(), "upload")
     assert queued.status == "queued"
+    waiting = ingest_message(rt, unmatched(), "upload")  # no clerk has looked at this one yet
+    discard(rt, queued.mail_id, None)  # a clerk judged the question to need nothing
 
     clerk = app.test_client()
     token = login(clerk)
@@ -175,7 +177,7 @@ def test_from_upload_to_destruction_no_trace_is_left(walk_app: Flask, tmp_path: 
 
     end = (decided + timedelta(hours=9)).date()
     due = add_months(end, 3)
-    # the day before: only the question no program claimed goes (90 days after it came)
+    # the day before: only the question a clerk discarded goes (90 days after it came)
     assert purge(rt, due - timedelta(days=1)).counts == {"mail_messages": 1}
     with rt.db.session() as s:
         assert s.scalar(select(CasePurge)) is None
@@ -193,7 +195,9 @@ def test_from_upload_to_destruction_no_trace_is_left(walk_app: Flask, tmp_path: 
     # no trace on disk (data dir, outbox, OCR cache) or in any table
     assert traces([rt.settings.data_path, tmp_path / "cache"], PERSONAL) == []
     assert db_traces(app, PERSONAL) == []
-    assert db_traces(app, ["佐藤 次郎", "jiro.sato@example.jp"]) == []  # the unclaimed question too
+    assert db_traces(app, ["佐藤 次郎", "jiro.sato@example.jp"]) == []  # the discarded question too
+    with rt.db.session() as s:  # but a message still waiting for a clerk is never dropped
+        assert s.get(MailMessage, waiting.mail_id).subject == "お問い合わせ"
     with rt.db.session() as s:
         case = s.get(Case, gone.case_id)
         # what the town keeps: the decision, its number, the notice's kind and date
@@ -246,7 +250,7 @@ def test_programs_without_a_period_are_kept_and_the_command_line_counts(
         case = Case(program_id="tateyama", status="rejected")
         s.add(case)
     assert purge(rt, date(2099, 1, 1)).counts == {}  # 館山市 declares no period: nothing goes
-    ingest_message(rt, question(), "upload")
+    discard(rt, ingest_message(rt, question(), "upload").mail_id, None)
     monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(rt.settings.data_path))
     monkeypatch.setenv("DATABASE_URL", str(rt.db.engine.url))
     assert main(["purge", "--dry-run", "--today", "2026-12-01"]) == 0

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     smtp_attempts: int = 3
     smtp_retry_seconds: float = 2.0
     smtp_timeout: float = 30.0
-    #: Messages no program claimed are purged this many days after they came (0: never).
+    #: Messages a clerk marked 対応不要 are purged this many days after they came (0: never).
     mail_queue_retention_days: int = 90
     #: Hours of the day (JST) the scheduled purge runs at.
     purge_hour: int = 3

@@ -7,7 +7,8 @@ data, copies included: the originals, page images and cached readings of its doc
 message it came in and the messages sent about it, the read fields and their corrections, the
 notices' files, the memos, and the supplier when no other case refers to it. What the
 municipality must keep stays: the decision, the document numbers, the notices' kinds and dates,
-the audit trail (ids only). Messages no program claimed go after ``mail_queue_retention_days``.
+the audit trail (ids only). Messages no program claimed that a clerk judged to need nothing
+(対応不要) go ``mail_queue_retention_days`` after they came; one still waiting for a clerk stays.
 
 Each run that destroys something writes an audit entry with counts (never the data) and, per
 program, the written notice of destruction (廃棄報告, ``generate.destruction_report``). A SQLite
@@ -125,7 +126,7 @@ def plan(s: Session, rt: Runtime, today: date) -> Plan:
         cutoff = datetime.combine(today - timedelta(days=days), time(0), tzinfo=JST)
         out.mail = list(s.scalars(select(MailMessage.id).where(
             MailMessage.case_id.is_(None), MailMessage.purged_at.is_(None),
-            MailMessage.status.in_(("queued", "discarded")), MailMessage.received_at < cutoff)))
+            MailMessage.status == "discarded", MailMessage.received_at < cutoff)))
     return out
 
 
