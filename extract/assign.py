@@ -278,6 +278,13 @@ def _slot_label_text(slot: Slot) -> tuple[str, bool]:
     return text, numbered
 
 
+def _marks_after_start(text: str) -> bool:
+    """Whether a mark stands after the first character, outside notes in brackets (a hint
+    such as （例：〇〇県〇〇市） is no mark)."""
+    bare = _PAREN.sub("", text)
+    return any(_is_mark(bare, i) for i in range(1, len(bare)))
+
+
 def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings = SETTINGS, titles: tuple[str, ...] = ()) -> list[Key]:
     """The label cells and inline keys of the document; a line that is the form's title
     (産地証明書) holds none, whatever label it starts with (産地)."""
@@ -291,8 +298,8 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
     for ri, row in enumerate(rows):
         for ci, slot in enumerate(row.slots):
             text, numbered = _slot_label_text(slot)
-            if not text or len(text) > 40:
-                continue
+            if not text or len(text) > 40 or _marks_after_start(text):
+                continue  # a mark after a label's start is a value's (製造場所 ☑市内: inline)
             floor = settings.whole_ocr if slot.ocr else settings.whole_digital
             like = likeness(text, all_labels)
             if like >= floor:
@@ -328,6 +335,21 @@ def find_keys(rows: list[Row], targets: list[Target], settings: AssignSettings =
             if key is not None:
                 inline.append(key)
                 by_slot[id(slot)] = key
+    # outside tables a line is cut into slots at its wide gaps: an inline key's value goes on
+    # over the slots after it up to the next key (常温 ・ ☑冷蔵 ・ 冷凍)
+    for key in inline:
+        if key.slot.table is not None or key.value is None:
+            continue
+        more: list[Slot] = []
+        for slot in rows[key.row].slots[key.col + 1 :]:
+            if id(slot) in by_slot or id(slot) in claimed:
+                break
+            more.append(slot)
+        if more:
+            for s in more:
+                claimed.add(id(s))
+            parts = key.value.parts + [p for s in more for p in s.parts]
+            key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
     keys.extend(inline)
     keys.sort(key=lambda k: (k.row, k.col))
     _stacked_values(keys, rows, by_slot)
@@ -343,9 +365,7 @@ def _without_titles(row: Row, titles: tuple[str, ...]) -> Row:
 def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings: AssignSettings) -> Key | None:
     first = slot.parts[0]
     raw = first.text
-    nfkc = unicodedata.normalize("NFKC", raw)
-    if len(nfkc) != len(raw):
-        return None  # offsets would not map back; such text holds no label
+    nfkc = _nfkc_in_place(raw)
     rest, numbered = _strip_numbering(nfkc)
     offset = len(nfkc) - len(rest)
     lead = 0
@@ -397,6 +417,16 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
     key = Key(slot, ri, ci, text, numbered, False, value_start=value_start)
     key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
     return key
+
+
+def _nfkc_in_place(text: str) -> str:
+    """NFKC character by character, a character whose form is longer (⑬ → 13) kept as it is:
+    offsets into the result are offsets into ``text``."""
+    out = []
+    for ch in text:
+        n = unicodedata.normalize("NFKC", ch)
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
 
 
 def _key_after_a_sentence(text: str, labels: tuple[str, ...]) -> tuple[float, int, int] | None:

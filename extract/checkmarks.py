@@ -511,6 +511,188 @@ def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
 
 #: Gap, in mm, a circle's stroke may leave where a ruled line was taken out.
 CIRCLE_BRIDGE_MM = 0.9
+#: Share of a ring's perimeter that must have ink (or a ruled line taken out) close by.
+RING_COVER = 0.9
+#: How far (a share of the radius) a hand-drawn ring wobbles off the ellipse fitted to it.
+RING_BAND = 0.08
+#: Share of the inside of a ring that must hold ink not joined to the ring: what is circled.
+RING_FREE_INSIDE = 0.02
+
+
+@dataclass(frozen=True)
+class Ellipse:
+    """An ellipse as ``cv2.fitEllipse`` gives it: centre, full axes, rotation in degrees."""
+
+    cx: float
+    cy: float
+    w: float
+    h: float
+    angle: float
+
+    @classmethod
+    def fit(cls, points: np.ndarray) -> Ellipse | None:
+        if len(points) < 6:
+            return None
+        try:
+            (cx, cy), (w, h), angle = cv2.fitEllipse(points.astype(np.float32))
+        except cv2.error:
+            return None
+        if not all(np.isfinite(v) for v in (cx, cy, w, h)) or min(w, h) < 2:
+            return None
+        return cls(float(cx), float(cy), float(w), float(h), float(angle))
+
+    def radial(self, points: np.ndarray) -> np.ndarray:
+        """Each point's distance from the centre in units of the ellipse's radius that way."""
+        t = np.radians(self.angle)
+        dx, dy = points[:, 0] - self.cx, points[:, 1] - self.cy
+        u = (dx * np.cos(t) + dy * np.sin(t)) / (self.w / 2)
+        v = (-dx * np.sin(t) + dy * np.cos(t)) / (self.h / 2)
+        return np.sqrt(u * u + v * v)
+
+    def points(self, n: int = 72, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        t = np.radians(self.angle)
+        a = np.linspace(-np.pi, np.pi, n, endpoint=False)
+        ex, ey = scale * self.w / 2 * np.cos(a), scale * self.h / 2 * np.sin(a)
+        return self.cx + ex * np.cos(t) - ey * np.sin(t), self.cy + ex * np.sin(t) + ey * np.cos(t)
+
+    def extent(self) -> tuple[float, float, float, float]:
+        t = np.radians(self.angle)
+        hw = float(np.hypot(self.w / 2 * np.cos(t), self.h / 2 * np.sin(t)))
+        hh = float(np.hypot(self.w / 2 * np.sin(t), self.h / 2 * np.cos(t)))
+        return self.cx - hw, self.cy - hh, self.cx + hw, self.cy + hh
+
+
+def _robust_fit(points: np.ndarray, tolerances: Sequence[float] = (0.3, 0.18, 0.12)) -> Ellipse | None:
+    """An ellipse fitted to ``points``, refitted on the points near it: what a ring's outline
+    gives even where the outline runs into the text it touches."""
+    kept = points
+    ellipse = None
+    for tol in tolerances:
+        ellipse = Ellipse.fit(kept)
+        if ellipse is None:
+            return None
+        kept = points[np.abs(ellipse.radial(points) - 1) < tol]
+    return ellipse
+
+
+def _outline_points(labels: np.ndarray, members: Sequence[int], box: PxBox, mode: int) -> list[np.ndarray]:
+    x0, y0, x1, y1 = box
+    mask = np.isin(labels[y0:y1, x0:x1], members).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, mode, cv2.CHAIN_APPROX_NONE)
+    return [c.reshape(-1, 2).astype(np.float64) + (x0, y0) for c in contours]
+
+
+def _ring_hypotheses(labels: np.ndarray, stats: np.ndarray, th: float, bridge: int) -> list[Ellipse]:
+    """Ellipses a ring may follow, from the outlines of ring-sized components: each outline
+    (outer edge and holes) fitted whole, and, where a component is more than one ring or a ring
+    joined to its neighbours, ellipses fitted to runs of its outlines; and from
+    pairs of tall arcs facing each other across a row, a ring whose top and bottom ran along
+    ruled lines taken out."""
+    ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    out: list[Ellipse] = []
+    for k in np.flatnonzero((hs[1:] >= th) & (ws[1:] >= 1.05 * th)) + 1:
+        if hs[k] > 30 * th and ws[k] > 30 * th:
+            continue  # a table's frame left by the line finder
+        members = [int(k), *_caps(stats, int(k), bridge)]
+        x0 = min(int(stats[m][0]) for m in members)
+        y0 = min(int(stats[m][1]) for m in members)
+        x1 = max(int(stats[m][0] + stats[m][2]) for m in members)
+        y1 = max(int(stats[m][1] + stats[m][3]) for m in members)
+        outlines = _outline_points(labels, members, (x0, y0, x1, y1), cv2.RETR_CCOMP)
+        for pts in outlines:
+            w, h = np.ptp(pts[:, 0]) + 1, np.ptp(pts[:, 1]) + 1
+            if 0.8 * th <= h <= 5 * th and 0.9 * th <= w <= 16 * th and (e := _robust_fit(pts)):
+                out.append(e)
+        if x1 - x0 > 3 * th or y1 - y0 > 2.5 * th:
+            out += _arcs_fitted(outlines, np.concatenate(outlines), th)
+    out += _arc_pairs(labels, stats, th)
+    return out
+
+
+def _arcs_fitted(outlines: Sequence[np.ndarray], points: np.ndarray, th: float) -> list[Ellipse]:
+    """Ellipses fitted to runs of an outline, each refitted on the points near it: an outline
+    that goes round several rings touching each other follows one ring for a while before it
+    turns onto the next."""
+    out = []
+    for outline in outlines:
+        n = len(outline)
+        if n < 4 * th:
+            continue
+        for length in (int(4 * th), int(6 * th)):
+            for start in range(0, n, max(1, int(th))):
+                run = outline[np.arange(start, start + length) % n]
+                first = Ellipse.fit(run)
+                if first is None or max(first.w, first.h) > 20 * th:
+                    continue
+                local = points[(np.abs(points[:, 0] - first.cx) < first.w) & (np.abs(points[:, 1] - first.cy) < first.h)]
+                near = local[np.abs(first.radial(local) - 1) < 0.15]
+                if len(near) >= 30 and (e := _robust_fit(near, (0.15, 0.1))):
+                    out.append(e)
+    return out
+
+
+def _arc_pairs(labels: np.ndarray, stats: np.ndarray, th: float) -> list[Ellipse]:
+    ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    arcs = [int(a) for a in np.flatnonzero((hs >= th) & (hs <= 4.5 * th) & (ws <= 0.7 * hs) & (ws >= 2)) if a > 0]
+    mid = stats[:, 1] + stats[:, 3] / 2.0
+    out = []
+    for a in arcs:
+        a_right = stats[a][0] + stats[a][2]
+        facing = sorted(
+            (b for b in arcs if a_right < stats[b][0] <= a_right + 14 * th and abs(mid[b] - mid[a]) <= 0.4 * th),
+            key=lambda b: stats[b][0],
+        )
+        for b in facing[:3]:
+            pts = [
+                p
+                for m in (a, b)
+                for p in _outline_points(labels, [m], _stat_box(stats, m), cv2.RETR_EXTERNAL)
+            ]
+            if e := _robust_fit(np.concatenate(pts)):
+                out.append(e)
+    return out
+
+
+def _stat_box(stats: np.ndarray, k: int) -> PxBox:
+    x, y, w, h = (int(v) for v in stats[k][:4])
+    return (x, y, x + w, y + h)
+
+
+def _ring_around_text(e: Ellipse, ink: np.ndarray, near_ink: np.ndarray, th: float) -> bool:
+    """Whether ``e`` is a hand-drawn ring round something written: of a ring's size and
+    shape, inked (or crossed by a ruled line taken out) all the way round, a thin curve and
+    not straight strokes, with ink inside that is not joined to it."""
+    ex0, ey0, ex1, ey1 = e.extent()
+    ew, eh = ex1 - ex0, ey1 - ey0
+    if not (1.1 * th <= eh <= 4.5 * th and 1.1 * eh <= ew <= 14 * th):
+        return False
+    height, width = ink.shape
+    # inked all the way round, within a band as wide as a hand's wobble (a share of the radius)
+    inked = np.zeros(72, bool)
+    for scale in np.linspace(1 - RING_BAND, 1 + RING_BAND, 7):
+        px, py = e.points(72, scale)
+        xi, yi = np.clip(px.round().astype(int), 0, width - 1), np.clip(py.round().astype(int), 0, height - 1)
+        inked |= near_ink[yi, xi] > 0
+    if inked.mean() < RING_COVER:
+        return False
+    x0, y0 = max(0, int(ex0)), max(0, int(ey0))
+    x1, y1 = min(width, int(np.ceil(ex1)) + 1), min(height, int(np.ceil(ey1)) + 1)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return False
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    r = e.radial(np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], 1)).reshape(yy.shape)
+    region = ink[y0:y1, x0:x1] > 0
+    inner = r < 0.6
+    # what is written inside, not counting strokes joined to the ring (a character's own
+    # outline fits an ellipse too: 返 in a title)
+    _, parts = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    on_ring = np.unique(parts[(np.abs(r - 1) < 0.12) & region])
+    free = region & inner & ~np.isin(parts, on_ring[on_ring > 0])
+    if free.sum() < RING_FREE_INSIDE * max(1, int(inner.sum())):
+        return False
+    ring = ((np.abs(r - 1) < 0.2) & region).astype(np.uint8) * 255
+    straight = stroke_lines(ring, max(5, int(0.5 * min(ew, eh))))
+    return np.count_nonzero(straight) <= RING_STRAIGHT * max(1, np.count_nonzero(ring))
 
 
 def find_circles(
@@ -524,9 +706,11 @@ def find_circles(
     """Hand-drawn ellipses around text (ruled lines should be removed from ``ink`` first).
 
     Where a ruled line was taken out (``gaps``: the mask of the removed lines) it leaves a gap
-    in an ellipse crossing it; short closings across the lines bridge those gaps, there only.
-    A candidate is a component that goes all the way round the ellipse inscribed in its box,
-    with ink inside and no straight strokes on its ring.
+    in an ellipse crossing it or running along it: short closings across the lines bridge
+    those gaps, and a gap counts as ink when a ring is checked all the way round. Ellipses are
+    fitted to the outlines of ring-sized ink (see ``_ring_hypotheses``) and each is kept when
+    it is a ring round text (``_ring_around_text``); the outer and inner edge of one ring give
+    it twice (or a part of it fits an ellipse of its own): the larger is kept.
     """
     th = text_height or _mm(dpi, 3.5)
     bridge = max(3, int(round(_mm(dpi, CIRCLE_BRIDGE_MM))))
@@ -539,40 +723,26 @@ def find_circles(
         bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
         bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
         closed = cv2.bitwise_or(ink, cv2.bitwise_and(bridged, gaps))
-    n, labels, stats = connected_components(closed)
-    ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
-    sized = (1.15 * th <= hs) & (hs <= 4.5 * th) & (1.05 * th <= ws) & (ws <= 14 * th) & (ws >= 1.1 * hs)
+    near_ink = cv2.dilate(closed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    if gaps is not None:
+        near_ink = cv2.bitwise_or(near_ink, gaps)
+    _, labels, stats = connected_components(closed)
+    rings = [e for e in _ring_hypotheses(labels, stats, th, bridge) if _ring_around_text(e, ink, near_ink, th)]
+    rings.sort(key=lambda e: -e.w * e.h)
     circles: list[Circle] = []
-    for k in np.flatnonzero(sized[1:]) + 1:
-        members = [k, *_caps(stats, k, bridge)]
-        x0 = min(int(stats[m][0]) for m in members)
-        y0 = min(int(stats[m][1]) for m in members)
-        x1 = max(int(stats[m][0] + stats[m][2]) for m in members)
-        y1 = max(int(stats[m][1] + stats[m][3]) for m in members)
-        x, y, w, h = x0, y0, x1 - x0, y1 - y0
-        comp = np.isin(labels[y : y + h, x : x + w], members)
-        py, px = np.nonzero(comp)
-        rx = (px + 0.5 - w / 2.0) / (w / 2.0)
-        ry = (py + 0.5 - h / 2.0) / (h / 2.0)
-        r = np.sqrt(rx * rx + ry * ry)
-        ring = r >= 0.7
-        angles = np.floor((np.arctan2(ry[ring], rx[ring]) + np.pi) / (2 * np.pi) * 36).astype(int) % 36
-        if len(np.unique(angles)) < 30:
-            continue  # not all the way round
-        # something is written inside the ring
-        yy, xx = np.mgrid[0:h, 0:w]
-        inner = (((xx + 0.5 - w / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - h / 2.0) / (h / 2.0)) ** 2) < 0.45
-        inside_ink = (ink[y : y + h, x : x + w] > 0) & inner & ~comp
-        if inside_ink.sum() < 0.03 * inner.sum():
-            continue  # nothing written inside but the curve itself (a character such as 〇 or 応)
-        # on the ring: a thin curve, not straight strokes (a frame, a table cell, characters)
-        ring_img = np.zeros((h, w), np.uint8)
-        ring_img[py[ring], px[ring]] = 255
-        straight = stroke_lines(ring_img, max(5, int(0.5 * min(w, h))))
-        if np.count_nonzero(straight) > RING_STRAIGHT * max(1, int(ring.sum())):
-            continue
-        circles.append(Circle((x, y, x + w, y + h), confidence=0.85))
+    for e in rings:
+        x0, y0, x1, y1 = e.extent()
+        # the fit runs along the middle of the outline's points: the box takes in the stroke
+        box = (int(x0) - 2, int(y0) - 2, int(np.ceil(x1)) + 2, int(np.ceil(y1)) + 2)
+        if not any(_share_inside(box, c.box) > 0.5 for c in circles):
+            circles.append(Circle(box, confidence=0.85))
     return circles
+
+
+def _share_inside(a: PxBox, b: PxBox) -> float:
+    """The share of box ``a`` inside box ``b``."""
+    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    return inter / max(1, (a[2] - a[0]) * (a[3] - a[1]))
 
 
 #: The share of a ring's ink that may lie in straight strokes: a circle drawn flat round a
@@ -952,10 +1122,11 @@ def apply_marks(
     extra: list[Word] = []
     # an engine that reads a whole line as one word (PP-OCRv6) gives no word inside a circle:
     # the words a circle's edge goes through are cut there first
-    kept = split_at_boxes(kept, [pt(c.box) for c in circles])
+    for circle in circles:
+        kept = _split_at_ring(kept, pt(circle.box))
     for circle in circles:
         cb = pt(circle.box)
-        inside = [w for w in kept if _centre_in(w, cb) and w.text not in (TICKED, EMPTY)]
+        inside = [w for w in kept if _within_ring(w, cb) and w.text not in (TICKED, EMPTY)]
         if not inside:
             continue
         first = min(inside, key=lambda w: (round(w.cy / max(w.height, 1)), w.x0))
@@ -976,13 +1147,54 @@ def apply_marks(
             confs[i] = max(confs[i], circle.confidence) if ticked[i] else circle.confidence
             ticked[i] = True
             continue
+        # a narrow mark just before the label: a label at the very start of its cell keeps its
+        # mark in the same cell
         size = hgt * 0.9
         extra.append(
-            Word(TICKED, x_left - size * 1.1, first.cy - size / 2, x_left - size * 0.1, first.cy + size / 2, circle.confidence)
+            Word(TICKED, x_left - size * 0.35, first.cy - size / 2, x_left - size * 0.05, first.cy + size / 2, circle.confidence)
         )
     for bp, t, c in zip(box_pts, ticked, confs):
         kept.append(Word(TICKED if t else EMPTY, *bp, conf=c))
     return kept + extra
+
+
+#: How far into a ring (a share of its radius) a character's centre must be to be circled:
+#: the ring's own ends often run over the characters beside the circled word.
+RING_INSIDE = 0.85
+
+
+def _ring_span(ring: tuple[float, float, float, float], y: float) -> tuple[float, float] | None:
+    """Where a line at height ``y`` is inside the ellipse inscribed in box ``ring``."""
+    mx, my = (ring[0] + ring[2]) / 2, (ring[1] + ring[3]) / 2
+    a, b = (ring[2] - ring[0]) / 2, (ring[3] - ring[1]) / 2
+    dy = (y - my) / max(b, 1e-6)
+    if abs(dy) >= RING_INSIDE:
+        return None
+    half = a * (RING_INSIDE**2 - dy * dy) ** 0.5
+    return mx - half, mx + half
+
+
+def ring_cuts(circle: Circle) -> list[PxBox]:
+    """Vertical cuts (x, y0, x, y1) where a line through the middle of ``circle`` goes into and
+    out of its inside."""
+    x0, y0, x1, y1 = circle.box
+    span = _ring_span((float(x0), float(y0), float(x1), float(y1)), (y0 + y1) / 2)
+    assert span is not None
+    return [(int(round(x)), y0, int(round(x)), y1) for x in span]
+
+
+def _within_ring(word: Word, ring: tuple[float, float, float, float]) -> bool:
+    span = _ring_span(ring, word.cy)
+    return span is not None and span[0] <= (word.x0 + word.x1) / 2 <= span[1]
+
+
+def _split_at_ring(words: Sequence[Word], ring: tuple[float, float, float, float]) -> list[Word]:
+    """Words cut where they enter and leave a ring, at their own height."""
+    out: list[Word] = []
+    for w in words:
+        span = _ring_span(ring, w.cy)
+        out += split_at_boxes([w], [(span[0], w.y0, span[1], w.y1)]) if span else [w]
+    return out
 
 
 def split_at_boxes(words: Sequence[Word], boxes: Sequence[tuple[float, float, float, float]]) -> list[Word]:

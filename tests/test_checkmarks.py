@@ -555,3 +555,53 @@ def test_a_speck_in_an_empty_box_is_no_tick_and_a_thin_tick_is() -> None:
     ring = {(y, 15) for y in range(3, 16)}
     [found] = find_checkboxes(ink_mask(_from_rows(box(ring))), 200)
     assert found.ticked
+
+
+def _circles_of(name: str, dpi: int) -> list[Circle]:
+    """Circles found on a strip of a prepared scan, as ``mark_page`` looks for them."""
+    from extract.readers.image import find_rules, table_lines
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / name
+    ink = ink_mask(np.asarray(Image.open(scan).convert("L")))
+    _, rule_mask = find_rules(ink, dpi)
+    zone = cv2.dilate(table_lines(rule_mask, dpi), np.ones((5, 5), np.uint8))
+    boxes = find_checkboxes(ink, dpi)
+    return find_circles(cv2.bitwise_and(ink, cv2.bitwise_not(zone)), dpi, boxes=boxes, gaps=zone)
+
+
+def _circled(words: list[tuple[int, int, int, int]], circles: list[Circle]) -> list[bool]:
+    return [any(c.box[0] <= (w[0] + w[2]) / 2 <= c.box[2] and c.box[1] <= (w[1] + w[3]) / 2 <= c.box[3] for c in circles) for w in words]
+
+
+def test_rings_over_the_rules_and_the_words_around_them_are_circles() -> None:
+    """Regression (zoo seed 7, 200 dpi): rings drawn across their row's rules, over the label
+    before the word and touching the ring of the next row were one component each with its
+    neighbours, or lost their tops with the rules: one ring in nine was found. Each circled word
+    is now inside a circle of its own, and no word that was not circled is."""
+    circled = [(414, 20, 459, 42), (314, 56, 359, 78), (364, 92, 411, 114), (364, 127, 411, 149),
+               (291, 236, 407, 256), (489, 235, 585, 257), (465, 271, 510, 293), (515, 308, 558, 328)]
+    circles = _circles_of("rings_in_rows_200dpi.png", 200)
+    assert _circled(circled, circles) == [True] * len(circled)
+    assert len(circles) == len(circled)
+
+
+def test_a_bold_title_character_is_no_circle() -> None:
+    """Regression: the outline of a bold title character (返, 応 at 200 dpi) fits an ellipse,
+    with its own strokes inside; nothing inside is apart from the ring, so it is no circle."""
+    assert _circles_of("bold_title_200dpi.png", 200) == []
+
+
+def test_a_ring_over_the_label_before_its_word_marks_the_word() -> None:
+    """Regression (zoo seed 7): a ring round 市内 whose end ran over 所： put the mark before
+    所, so 市内 was not the chosen option; only characters well inside the ring are circled."""
+    px = 72.0 / DPI
+    line = Word("場所：市内・市外", 100.0, 100.0, 180.0, 110.0, 0.9)
+    ring = Circle(tuple(int(v / px) for v in (123.5, 95.0, 156.5, 115.0)), 0.85)  # type: ignore[arg-type]
+    out = apply_marks([line], [], [ring], px)
+    (mark,) = [w for w in out if w.text == "☑"]
+    circled = min((w for w in out if w.text not in ("☑", "☐") and w.x0 >= mark.x1 - 0.5), key=lambda w: w.x0)
+    assert circled.text.startswith("市内")
+    assert [w.text for w in out if w.x0 < mark.x0] == ["場所："]
+    # the cuts the recognizer is given: inside the ring's ends, not at its box
+    left, right = checkmarks.ring_cuts(ring)
+    assert ring.box[0] < left[0] < int(130 / px) and int(150 / px) < right[0] < ring.box[2]

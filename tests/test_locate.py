@@ -668,3 +668,20 @@ def test_a_nil_amount_and_the_no_arrears_statement_read_apart_confirm_each_other
     assert fields["unpaid_amount"].review and fields["no_arrears"].review
 
 
+
+
+def test_marks_after_an_unruled_label_are_its_value_over_the_gaps_of_its_line() -> None:
+    """Regression (zoo seed 7, scans with rings): an unruled line 「⑧製造場所 ☑市内 ・ 市外（ ）」
+    cut at its wide gaps was read as a label cell (「製造場所☑市内」, close enough to the label)
+    with 「市外（」 for its value: no choice. A mark after a label's start makes the slot an
+    inline key, and an inline key's value goes on over the line's next slots up to the next key:
+    the second carrier, after a gap, is chosen too."""
+    rows = [
+        ["⑧製造場所 ☑市内", "市外（ ）"],
+        ["⑬配送方法 ☑ゆうパック", "☑佐川急便", "ヤマト運輸"],
+        ["⑭流通温度帯 常温", "☑冷蔵", "冷凍"],
+    ]
+    values = _values(rows, ruled=False, source="ocr", conf=0.95)
+    assert values.get("manufacturing_place") == "in_city"
+    assert values.get("carriers") == ["japan_post", "sagawa"]
+    assert values.get("temperature") == "chilled"

@@ -565,6 +565,9 @@ def read_marked(marked: MarkedPage, *, timeout: float, lang: str, engine: recogn
     # a line is cut into words at its cell walls and at the boxes in it: a pen's cross that
     # reaches from a box to the next word (通年 ☒時期限定) is no character of that word
     cuts = verticals + [((b.box[0] + b.box[2]) // 2, b.box[1], (b.box[0] + b.box[2]) // 2, b.box[3]) for b in marked.boxes]
+    # and where it goes into and out of a hand-drawn ring, so that the circled word is a word
+    # of its own, cut by the characters' own boxes
+    cuts += [cut for c in marked.circles for cut in checkmarks.ring_cuts(c)]
     ocr = recognized_words(clean, dpi, lang=lang, timeout=timeout, verticals=cuts, engine=engine)
     boxes = checkmarks.confirm_boxes(marked.boxes, ocr, ink=marked.box_ink, walls=verticals)
     ocr = checkmarks.drop_box_words(ocr, boxes)
