@@ -616,6 +616,7 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
     _take(pairs, out, used)
     _rows_by_place(form, keys, rows, out, used, settings)
     # sub-labelled fields: among the children of their row's key first
+    row_labels = {t.row.label: t.labels for t in rows_t}
     pairs = []
     for ti, t in enumerate(targets):
         if t.field is None:
@@ -627,6 +628,8 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
             base = likeness(k.text, t.labels)
             if base < (settings.whole_ocr if k.ocr else settings.whole_digital):
                 continue
+            if likeness(k.text, row_labels.get(t.row.label, ())) > base:
+                continue  # the row's label, read again (アレルギー品目 is not アレルギー品目（その他特記事項）)
             score = base
             if row_key is not None and k.group is row_key.key:
                 score += settings.child_bonus

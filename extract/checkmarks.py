@@ -634,12 +634,14 @@ def _arcs_fitted(outlines: Sequence[np.ndarray], points: np.ndarray, th: float) 
 def _arc_pairs(labels: np.ndarray, stats: np.ndarray, th: float) -> list[Ellipse]:
     ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     arcs = [int(a) for a in np.flatnonzero((hs >= th) & (hs <= 4.5 * th) & (ws <= 0.7 * hs) & (ws >= 2)) if a > 0]
+    left = {a for a in arcs if _bowed(labels, stats, a) == "left"}
+    right = {a for a in arcs if _bowed(labels, stats, a) == "right"}
     mid = stats[:, 1] + stats[:, 3] / 2.0
     out = []
-    for a in arcs:
+    for a in left:
         a_right = stats[a][0] + stats[a][2]
         facing = sorted(
-            (b for b in arcs if a_right < stats[b][0] <= a_right + 14 * th and abs(mid[b] - mid[a]) <= 0.4 * th),
+            (b for b in right if a_right < stats[b][0] <= a_right + 14 * th and abs(mid[b] - mid[a]) <= 0.4 * th),
             key=lambda b: stats[b][0],
         )
         for b in facing[:3]:
@@ -651,6 +653,30 @@ def _arc_pairs(labels: np.ndarray, stats: np.ndarray, th: float) -> list[Ellipse
             if e := _robust_fit(np.concatenate(pts)):
                 out.append(e)
     return out
+
+
+def _bowed(labels: np.ndarray, stats: np.ndarray, k: int) -> str | None:
+    """Which side a tall arc bulges to: "left" for the left end of a ring, "(" shaped, its
+    middle further out than its ends; "right" for ")"; None for a straight bar (【, 】, |)."""
+    x0, y0, x1, y1 = _stat_box(stats, k)
+    mask = labels[y0:y1, x0:x1] == k
+    h = y1 - y0
+    rows = mask.any(axis=1)
+
+    def span(lo: float, hi: float) -> tuple[int, int] | None:
+        band = mask[int(lo * h) : max(int(hi * h), int(lo * h) + 1)]
+        cols = np.flatnonzero(band.any(axis=0))
+        return (int(cols[0]), int(cols[-1])) if len(cols) and rows.any() else None
+
+    top, middle, bottom = span(0.1, 0.25), span(0.4, 0.6), span(0.75, 0.9)
+    if top is None or middle is None or bottom is None:
+        return None
+    bow = 0.12 * h
+    if middle[0] < min(top[0], bottom[0]) - bow:
+        return "left"
+    if middle[1] > max(top[1], bottom[1]) + bow:
+        return "right"
+    return None
 
 
 def _stat_box(stats: np.ndarray, k: int) -> PxBox:

@@ -685,3 +685,18 @@ def test_marks_after_an_unruled_label_are_its_value_over_the_gaps_of_its_line() 
     assert values.get("manufacturing_place") == "in_city"
     assert values.get("carriers") == ["japan_post", "sagawa"]
     assert values.get("temperature") == "chilled"
+
+
+def test_the_row_label_read_again_is_not_a_sub_label_in_brackets() -> None:
+    """Regression (zoo seed 7, and the catalogue's new その他特記事項 under the allergen grid): the
+    note 「アレルギー品目「あり」の場合は…」 over the grid was an inline key アレルギー品目, close to
+    the sub-label target アレルギー品目（その他特記事項） once its note was weighed off, so the grid
+    went to allergens_other and allergens came back empty."""
+    rows = [
+        ["15 アレルギー品目", "☑あり ☐なし"],
+        ["アレルギー品目「あり」の場合は、下記に該当する品目に ✓ をつけてください。\n卵 ☐ 乳 ☐ 小麦 ☑ そば ☐"],
+    ]
+    values = _values(rows, widths=[150, 300], source="ocr", conf=0.95)
+    assert values.get("allergens_present") is True
+    assert values.get("allergens") == ["小麦"]
+    assert values.get("allergens_other") is None
