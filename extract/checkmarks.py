@@ -15,8 +15,9 @@ and "☑" (ticked), where the locator reads them next to their labels as in a te
   boxes); those that Tesseract reads confidently as a character are dropped after the OCR.
 - A box is ticked when its inside holds ink (✓, ✗, ☑, a scribble), including a tick that
   crosses its border; the confidence says how far the ink density is from the threshold.
-- A hand-drawn ellipse around a label (an option circled by hand) is found as a curve that
-  goes all the way round text; the box beside the label is ticked, or a ☑ is put before it.
+- A hand-drawn ellipse around a label (an option circled by hand) is found by ellipses fitted
+  to ring-sized outlines, kept when inked all the way round with something written inside
+  apart from the ring; the box beside the label is ticked, or a ☑ is put just before it.
 """
 
 from __future__ import annotations
