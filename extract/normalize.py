@@ -55,6 +55,7 @@ _PENALTY: dict[str, float] = {
     "ocr_sep": 0.95,
     "decimal_comma": 0.85,  # a comma for a decimal point (62,5%): or a thousands comma, a digit lost
     "ocr_yen": 0.85,  # 円 read as FA
+    "ocr_speck": 0.85,  # a speck read as ・ inside an amount (5,・767円)
     "ocr_at": 0.8,  # @ read as ⑥ or ◎
     "spaces": 0.9,  # spaces inside a value that takes none (email, URL, phone digits)
     "extra": 0.9,  # other text around the value
@@ -447,6 +448,11 @@ def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
     # Spaces between a number and its separators or unit: "12,000 円", "¥ 12,000", "1万 2000".
     s = re.sub(r"(?<=[\dOoIl|])\s+(?=[,円万千億百%])", "", s)
     s = re.sub(r"(?<=[,¥\\金万千億百])\s+(?=[\dOoIl|])", "", s)
+    # a speck between a thousands comma and its digits (5,・767円): no character of a number
+    specked = re.sub(r"(?<=\d,)\s*[・･]\s*(?=\d{3}(?!\d))", "", s)
+    if specked != s:
+        flags.add("ocr_speck")
+        s = specked
     if yen and "円" not in s:
         fixed = re.sub(r"(?<=[0-9Oo])FA(?![A-Za-z])", "円", s)
         if fixed != s:

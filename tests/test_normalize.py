@@ -867,3 +867,9 @@ def test_a_text_value_with_a_box_in_it_is_doubted():
     not marked for review: no text value holds a box, a character was taken for one."""
     assert normalize_value("text", "製 ☑ 日から1年").fit <= 0.5
     assert normalize_value("text", "製造日から1年").fit == 1.0
+
+
+@pytest.mark.parametrize(("text", "want"), [("5, ・767円", 5767), ("5,・767円", 5767), ("市内・767円", 767), ("5,・7678円", 7678)])
+def test_a_speck_after_a_thousands_comma_is_no_character(text: str, want: int) -> None:
+    """Regression (zoo seed 94, 300 dpi): 5，767円 read as 5, and ・767円 came back as 767 yen."""
+    assert parse_yen(text) == want
