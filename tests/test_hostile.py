@@ -77,3 +77,37 @@ def test_budget_flag_is_checked_and_applied(tmp_path: Path) -> None:
     run = _cli("extract", str(path), "--budget", "1s")
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "budget of 1 s" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (OSError(28, "No space left on device", "/var/out/result.json"), "No space left on device: /var/out/result.json"),
+        (OSError(40, "Too many levels of symbolic links", "a\udcff.pdf"), "Too many levels of symbolic links: a\\xff.pdf"),
+        (MemoryError(), "Out of memory"),
+    ],
+)
+def test_the_boundary_gives_one_line_for_what_nothing_else_caught(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: BaseException, said: str
+) -> None:
+    from web import cli
+
+    def fails(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(cli, "_cmd_extract", fails)
+    assert cli.main(["extract", "x.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("madoguchi: ") and said in err and err.count("\n") == 1
+
+
+def test_a_message_with_a_newline_is_still_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from forms.errors import InputError
+    from web import cli
+
+    def fails(args: object) -> int:
+        raise InputError("two\nlines \udcfe")
+
+    monkeypatch.setattr(cli, "_cmd_extract", fails)
+    assert cli.main(["extract", "x.pdf"]) == 2
+    assert capsys.readouterr().err == "madoguchi: two\\nlines \\xfe\n"  # spelled, not broken
