@@ -1,6 +1,6 @@
 """Fuzzing run (issue 24): mutations of the sample files, each run as ``madoguchi extract`` in a
-process of its own with the hostile corpus's limits (tests/hostile/runner.py: 1.5 GB address
-space, 60 s), judged by the same contract: exit 0 with a JSON result and a quiet stderr, or
+process of its own with the hostile corpus's limits (tests/hostile/runner.py: 60 s,
+1.5 GB resident), judged by the same contract: exit 0 with a JSON result and a quiet stderr, or
 exit 2-4 with one line; anything else is a finding. Prints the count, the outcomes and the
 findings (with the seed and mutation that made each); ``--keep DIR`` keeps the inputs that
 made findings.
@@ -42,6 +42,8 @@ SEEDS = [
     *sorted((REPO / "samples" / "external" / "docx").glob("*.docx")),
     REPO / "samples" / "scans" / "form1_pen_p2_200dpi.jpg",
     REPO / "samples" / "scans" / "form1_pen_p1_300dpi.png",
+    REPO / "samples" / "scans" / "form1_000_300dpi-glyph.tiff",
+    REPO / "samples" / "scans" / "form1_001_200dpi-noisy-pen.pdf",
 ]
 
 
@@ -138,6 +140,25 @@ def png_chunk(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     return data[:pos] + chunk + data[pos + 12 + length :], f"{kind.decode('latin-1')} chunk: {how}, CRC fixed"
 
 
+def tiff_fields(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """A field of the first directory (size, offsets, counts, compression) given an odd value."""
+    order = "<" if data[:2] == b"II" else ">"
+    try:
+        (ifd,) = struct.unpack(order + "I", data[4:8])
+        (n,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+    except struct.error:
+        return flip(data, rng)
+    if n == 0 or ifd + 2 + 12 * n > len(data):
+        return flip(data, rng)
+    i = rng.randrange(n)
+    at = ifd + 2 + 12 * i
+    (tag,) = struct.unpack(order + "H", data[at : at + 2])
+    value = rng.choice((0, 1, 65535, 0x7FFFFFFF, 0xFFFFFFFF, len(data), len(data) - 1))
+    out = bytearray(data)
+    out[at + 8 : at + 12] = struct.pack(order + "I", value)
+    return bytes(out), f"TIFF tag {tag} set to {value}"
+
+
 def mutate(path: Path, data: bytes, rng: random.Random) -> tuple[bytes, str]:
     generic = [flip, cut, double, truncate, insert]
     if path.suffix == ".pdf":
@@ -146,6 +167,8 @@ def mutate(path: Path, data: bytes, rng: random.Random) -> tuple[bytes, str]:
         choices = generic + [docx_xml, docx_xml, docx_xml]
     elif path.suffix == ".png":
         choices = generic + [png_chunk, png_chunk]
+    elif path.suffix in (".tif", ".tiff"):
+        choices = generic + [tiff_fields, tiff_fields]
     else:
         choices = generic
     return rng.choice(choices)(data, rng)

@@ -1,6 +1,6 @@
 """Issue 24's table: every hostile input of the corpus (tests/hostile/corpus.py) run as
-``madoguchi extract`` in a process of its own (address space capped at 1.5 GB), with its
-outcome, exit code, seconds and peak resident memory, and what is wrong with it if anything.
+``madoguchi extract`` in a process of its own (address space capped at 3 GB, resident peak
+judged against 1.5 GB), with its outcome, exit code, seconds and peak resident memory, and what is wrong with it if anything.
 
     .venv/bin/python bench/hostile_table.py [NAME ...]
 """

@@ -1,6 +1,6 @@
 """Issue 24: every input of the hostile corpus (tests/hostile/corpus.py), run as a user would
-(``madoguchi extract FILE --json``, a process of its own, address space capped at 1.5 GB),
-ends in a result (exit 0, a JSON result, nothing on stderr) or a refusal (exit 2-4, one line
+(``madoguchi extract FILE --json``, a process of its own, address space capped at 3 GB), ends
+in a result (exit 0, a JSON result, nothing on stderr) or a refusal (exit 2-4, one line
 on stderr), within 60 s (20 s for the 150 blank pages) and 1.5 GB, and no output holds
 anything of the secret file outside the input that some inputs point at.
 

@@ -532,3 +532,42 @@ def test_an_image_the_libraries_cannot_work_on_is_bad_input(monkeypatch: pytest.
     with pytest.raises(CorruptFile, match="page 2") as err:
         ocr_page_image(page, 300, 2)
     assert "\n" not in str(err.value)
+
+
+def _damaged_lzw_tiff() -> bytes:
+    page = Image.new("L", (1200, 900), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(50, 850, 40):
+        draw.rectangle((50, y, 1100, y + 10), fill=0)
+    buf = io.BytesIO()
+    page.save(buf, "TIFF", compression="tiff_lzw")
+    data = bytearray(buf.getvalue())
+    at = len(data) // 2
+    data[at : at + 300] = b"\xff" * 300  # codes not in LZW's table
+    return bytes(data)
+
+
+def test_a_damaged_tiff_is_one_refusal_and_libtiff_says_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    """Found by bench/fuzz_inputs.py: libtiff wrote "LZWDecode: Not enough data at scanline…"
+    to stderr itself, before the one line of the refusal."""
+    with pytest.raises(CorruptFile, match="tiff"):
+        open_frame(_damaged_lzw_tiff(), "tiff", 1)
+    assert capfd.readouterr().err == ""
+
+
+def test_the_recognizer_out_of_memory_is_a_limit_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by bench/fuzz_inputs.py: ONNX Runtime's std::bad_alloc was a traceback (exit 1)."""
+    from forms.errors import PageTooLarge
+
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while"
+                           " running Add node. Name:'Add.208' Status Message: std::bad_alloc")
+
+    monkeypatch.setattr("extract.readers.image._ocr_page_image", out_of_memory)
+    page = Image.new("L", (800, 600), 255)
+    ImageDraw.Draw(page).rectangle((100, 100, 700, 140), fill=0)
+    with pytest.raises(PageTooLarge, match="does not fit in memory"):
+        ocr_page_image(page, 300, 1)
+    monkeypatch.setattr("extract.readers.image._ocr_page_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
+    with pytest.raises(RuntimeError, match="other"):  # a bug stays a bug
+        ocr_page_image(page, 300, 1)

@@ -15,13 +15,15 @@ Tesseract's OSD is asked then, and the page read again turned upright.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import statistics
 import struct
+import sys
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -633,6 +635,19 @@ def ocr_page_image(
         raise PageTooLarge(f"ページ {page_number} の画像が大きすぎます / page {page_number}: the image is too large") from None
     except MemoryError:
         raise PageTooLarge(f"ページ {page_number} の画像がメモリに収まりません / page {page_number}: the image does not fit in memory") from None
+    except Exception as exc:
+        # the recognizer's runtime out of memory (ONNX Runtime's std::bad_alloc) is the page's
+        # cost, not a bug: said in one line like any other limit
+        if _out_of_memory(exc):
+            raise PageTooLarge(
+                f"ページ {page_number} の読取りがメモリに収まりません / page {page_number}: reading it does not fit in memory"
+            ) from None
+        raise
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    text = str(exc)
+    return "bad_alloc" in text or "Failed to allocate" in text
 
 
 def _blank_page(image: Image.Image, dpi: float, page_number: int) -> Page:
@@ -842,7 +857,8 @@ def open_frame(
             _check_frame_size(kind, width, height, limits)
             if deadline is not None:
                 deadline.allow_pixels(width * height * _bytes_per_pixel(frame.mode), f"page {number}")
-            frame.load()
+            with _quiet_stderr():
+                frame.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise FileTooLarge(f"the {kind} image has too many pixels to read") from exc
     except MemoryError:
@@ -851,6 +867,27 @@ def open_frame(
             IndexError, KeyError, ZeroDivisionError) as exc:  # fmt: skip
         raise CorruptFile(f"{kind.upper()}画像を読めません / The {kind} image cannot be read: {_first_line(exc)}") from None
     return frame
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """The process's stderr (file descriptor 2) sent to /dev/null for a while: libtiff and
+    libjpeg write their complaints about a damaged image there themselves, past Python, and
+    the one line of a refusal must stand alone. (What is said meanwhile on stderr by another
+    thread is lost with them: the readers log, they do not print.)"""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _bytes_per_pixel(mode: str) -> int:
