@@ -1080,9 +1080,9 @@ def _marks_after(f: FieldDecl, text: str, spots: list[tuple[int, int, Any]]) -> 
         return marked_after > marked_before
     before = after = 0
     for i, (a, b, _) in enumerate(spots):
-        if a > 0 and text[a - 1] in MARKS:
+        if a > 0 and (text[a - 1] in MARKS or (text[a - 1] in _SPECKS and a > 1 and text[a - 2] in MARKS)):
             before += 1
-        if b < len(text) and text[b] in MARKS:
+        if b < len(text) and (text[b] in MARKS or (text[b] in _SPECKS and b + 1 < len(text) and text[b + 1] in MARKS)):
             after += 1
     if before != after:
         return after > before
@@ -1153,13 +1153,21 @@ def _read_statement(f: FieldDecl, parts: list[Part]) -> Reading:
     return Reading(None, text, parts, 0.0, "unparsed")
 
 
+#: What a scan leaves between a label and its mark that is no character: a speck read as a dot.
+_SPECKS = frozenset("・･.,、")
+
+
 def _mark_near(text: str, lo: int, hi: int, *, before: bool) -> tuple[bool, int] | None:
     """The state and place of the mark next to a choice label: the nearest mark glyph
-    between the label and its neighbour, only blanks between."""
+    between the label and its neighbour, only blanks and at most one speck between (小麦・√)."""
     order = range(hi - 1, lo - 1, -1) if before else range(lo, hi)
+    specks = 0
     for i in order:
         ch = text[i]
         if ch.isspace():
+            continue
+        if ch in _SPECKS and specks == 0:
+            specks += 1
             continue
         if ch in CHECKED_MARKS:
             return True, i

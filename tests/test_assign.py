@@ -55,6 +55,15 @@ def test_choices_whose_labels_were_misread_are_aligned_in_order() -> None:
     assert reading.value == ["japan_post", "yamato"]
 
 
+def test_a_speck_between_a_label_and_its_tick_does_not_move_the_tick() -> None:
+    """Regression (zoo seed 7, 300 dpi): 小麦・√ (a speck read as ・) left 小麦 without its tick,
+    so the row read its ticks as standing before their labels: 乳, 小麦, そば for 卵, 乳, 小麦."""
+    grid = "卵√乳√小麦・√そば落花生えびかに さけさばあわびいかいくら 牛肉豚肉"
+    assert _read_choices(FORM1.field("allergens"), _parts(grid, ocr=True)).value == ["卵", "乳", "小麦"]
+    # a dot printed between options stays between them
+    assert _read_choices(FORM1.field("ingredients_origin"), _parts("☐市内・☑市外（ ）")).value == "outside"
+
+
 def test_a_grid_with_nothing_ticked_is_none_chosen() -> None:
     grid = "卵 乳 小麦 そば 落花生 えび かに さけ さば あわび いか いくら 牛肉 豚肉 鶏肉 ゼラチン アーモンド カシューナッツ くるみ 大豆 ごま マカダミアナッツ やまいも オレンジ キウイ バナナ もも りんご"
     assert _read_choices(FORM1.field("allergens"), _parts(grid)).value == []
