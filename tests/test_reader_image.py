@@ -571,3 +571,21 @@ def test_the_recognizer_out_of_memory_is_a_limit_not_a_crash(monkeypatch: pytest
     monkeypatch.setattr("extract.readers.image._ocr_page_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
     with pytest.raises(RuntimeError, match="other"):  # a bug stays a bug
         ocr_page_image(page, 300, 1)
+
+
+def test_pil_warnings_about_a_damaged_tiff_are_not_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    """Found by bench/fuzz_inputs.py (seed 99): PIL's "Tag data larger than file" and
+    "Truncated File Read" UserWarnings were printed before the one line of the refusal (and,
+    with warnings as errors, a damaged tag would be an error rather than a skipped tag)."""
+    buf = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(buf, "TIFF", dpi=(300, 300))
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    count = struct.unpack("<H", data[ifd : ifd + 2])[0]
+    for i in range(count):
+        at = ifd + 2 + 12 * i
+        if struct.unpack("<H", data[at : at + 2])[0] == 282:  # XResolution: 100,000 rationals, past the end
+            data[at + 4 : at + 8] = struct.pack("<I", 100_000)
+    frame = open_frame(bytes(data), "tiff", 1)  # the tag skipped, the page read
+    assert frame.size == (400, 300)
+    assert capfd.readouterr().err == ""

@@ -249,6 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.environ[ENV_BUDGET] = args.budget
     try:
+        if args.command in ("extract", "check"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a library's warning is no line of ours
+                return func(args)
         return func(args)
     except MadoguchiError as exc:
         _say(exc.message)

@@ -847,6 +847,9 @@ def open_frame(
     limits = limits or Limits()
     try:
         with warnings.catch_warnings():
+            # PIL's complaints about a damaged file (a truncated read, tag data past the end,
+            # corrupt EXIF) are its judgement of the file, which is ours to say: not printed
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # (opened on the bytes in memory: nothing to close, and the loaded frame is used as
             # it is, not copied)
