@@ -223,22 +223,20 @@ def render_page_png(path: Path, page: int, out: Path, dpi: int) -> Path:
     The image spans the page as the readers measure it (PDF points; an image's pixels at its
     own resolution), so field boxes in points overlay it at ``72 / dpi`` points per pixel.
     """
-    from PIL import Image, ImageSequence
-
     data = path.read_bytes()
     kind = _core("extract.ingest").sniff(data)
     if kind == "pdf":
         (image,) = _core("extract.pdftoppm").render_pages(path, [page], dpi=dpi, gray=False)
     elif kind in ("png", "jpeg", "tiff"):
-        image_dpi = _core("extract.readers.image").image_dpi
-        with Image.open(path) as im:
-            frames = list(ImageSequence.Iterator(im))
-            if not 1 <= page <= len(frames):
-                raise InputError(f"page {page} does not exist")
-            frame = frames[page - 1].copy()
-            scale = dpi / image_dpi(frames[page - 1])
-            size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
-            image = frame.convert("RGB").resize(size)
+        # the frames counted and opened as the readers do: bounded, one at a time (iterating a
+        # TIFF's frames gives one object, left at the last frame, for every page)
+        images = _core("extract.readers.image")
+        if not 1 <= page <= images.count_frames(data, kind):
+            raise InputError(f"page {page} does not exist")
+        frame = images.open_frame(data, kind, page)
+        scale = dpi / images.image_dpi(frame)
+        size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
+        image = frame.convert("RGB").resize(size)
     else:
         raise ServiceUnavailable(f"no page image for a {kind} file")
     out.parent.mkdir(parents=True, exist_ok=True)
