@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["notices_throughput.py", "ocr_benchmark.py", "zoo_benchmark.py", "load_extract.py"]
+BENCHMARKS = [
+    "notices_throughput.py", "ocr_benchmark.py", "zoo_benchmark.py", "load_extract.py",
+    "hostile_table.py", "fuzz_inputs.py", "mail_figures.py",
+]
 
 
 def main() -> int:
