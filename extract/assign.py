@@ -53,6 +53,9 @@ class AssignSettings:
     numbered_bonus: float = 4.0
     shape_bonus: float = 3.0
     child_bonus: float = 6.0
+    #: Taken from a pair's score when its inline key runs on into words with no separator
+    #: (OCR: 原材料の原産地証明書… is a sentence, 原材料・(原産地) the label cell).
+    glued_penalty: float = 8.0
     #: The score of a row found by its place, not its label (under the review threshold).
     by_place_score: float = 40.0
     #: The first cell of a table's total row ends with one of these.
@@ -254,6 +257,8 @@ class Key:
     value_start: int = 0
     #: Headers of a column: the key is a table header whose values stand under it.
     column: list[Slot] = field(default_factory=list)
+    #: An inline key read glued to words after it, no separator between.
+    glued: bool = False
 
     @property
     def ocr(self) -> bool:
@@ -367,12 +372,15 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
     raw = first.text
     nfkc = _nfkc_in_place(raw)
     rest, numbered = _strip_numbering(nfkc)
+    if rest.lstrip().startswith(_NOTE_MARKS):
+        return None  # a note (※原材料の原産地証明書を添付…) names no field, whatever it starts with
     offset = len(nfkc) - len(rest)
     lead = 0
     while lead < len(rest) and rest[lead] in "【[〔《<(（":
         lead += 1
     body = rest[lead:]
     best: tuple[float, int, int] | None = None
+    best_glued = False
     ocr = slot.ocr
     floor = settings.inline_ocr if ocr else settings.inline_digital
     compact = [(i, ch) for i, ch in enumerate(body) if not ch.isspace()]
@@ -401,6 +409,7 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
                 continue
             if best is None or (score, m) > best[:2]:
                 best = (score, m, offset + lead + end)
+                best_glued = bool(sep) and sep not in _SEPARATORS and not symbol and not _starts_value(after)
     if best is None:
         best = _key_after_a_sentence(nfkc, labels)
     if best is None:
@@ -414,9 +423,13 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
         value_start += 1
     parts = [Part(first.line, first.start + value_start, first.end)] + slot.parts[1:]
     parts = [p for p in parts if p.end > p.start]
-    key = Key(slot, ri, ci, text, numbered, False, value_start=value_start)
+    key = Key(slot, ri, ci, text, numbered, False, value_start=value_start, glued=best_glued)
     key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
     return key
+
+
+#: What opens a note to the applicant rather than a field.
+_NOTE_MARKS = ("※", "*", "＊", "注)", "(注")
 
 
 def _nfkc_in_place(text: str) -> str:
@@ -605,6 +618,8 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
             score = base
             if k.numbered:
                 score += settings.numbered_bonus
+            if k.glued:
+                score -= settings.glued_penalty
             if k.group is None:
                 score += settings.shape_bonus
             multi = any(f.all_labels() for f in t.row.fields)

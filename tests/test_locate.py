@@ -700,3 +700,17 @@ def test_the_row_label_read_again_is_not_a_sub_label_in_brackets() -> None:
     assert values.get("allergens_present") is True
     assert values.get("allergens") == ["小麦"]
     assert values.get("allergens_other") is None
+
+
+def test_a_label_glued_to_the_words_after_it_loses_to_a_label_set_apart() -> None:
+    """Regression (zoo seed 7, scans): 「原材料の原産地証明書及び…の添付をお願い致します。」 starts
+    with a wording of row 7's label, glued to the words after it, and won over the label cell
+    原材料・(原産地) (a speck read into it): the choice was read from the sentence, unparsed."""
+    rows = [
+        ["(7) 原材料・(原産地)", "●市内 ○市外（ ）"],
+        ["(8) 製造場所", "●市内 ○市外（ ）"],
+        ["21 添付資料"],
+        ["原材料の原産地証明書及び一括表示の添付をお願い致します。"],
+    ]
+    values = _values(rows, widths=[150, 300], source="ocr", conf=0.95)
+    assert values.get("ingredients_origin") == "in_city"
