@@ -714,3 +714,14 @@ def test_a_label_glued_to_the_words_after_it_loses_to_a_label_set_apart() -> Non
     ]
     values = _values(rows, widths=[150, 300], source="ocr", conf=0.95)
     assert values.get("ingredients_origin") == "in_city"
+
+
+def test_a_note_opened_by_a_reference_mark_is_no_key() -> None:
+    """A note to the applicant (※原材料の原産地：証明書を添付) starts with a label's wording and a
+    colon, but names no field."""
+    from extract.assign import document_of, find_keys, targets_of
+
+    page = make_page([["※原材料の原産地：証明書を添付してください。"]], widths=[400], source="ocr", conf=0.95)
+    assert find_keys(document_of([page]), targets_of(FORM1)) == []
+    page = make_page([["原材料の原産地：北海道"]], widths=[400], source="ocr", conf=0.95)
+    assert [k.text for k in find_keys(document_of([page]), targets_of(FORM1))] == ["原材料の原産地"]
