@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.test_mail_servers import Imap, dovecot
-from tests.test_web_db import pg_url
+from web.testing import pg_schema_url  # noqa: F401 - a fixture
 from web.app import create_app
 from web.mail_catalogue import mail_form
 from web.mail_intake import MailboxError, ingest_message, poll, poll_folder, poll_imap
@@ -375,7 +375,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | Non
     if request.param == "sqlite":
         yield None
     else:
-        yield request.getfixturevalue("pg_url")
+        yield request.getfixturevalue("pg_schema_url")
 
 
 def test_two_workers_taking_the_same_message_make_one_case(tmp_path: Path, engine: FakeEngine,

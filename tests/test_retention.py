@@ -1,4 +1,4 @@
-# ruff: noqa: F811  -- the pg_url fixture imported from test_web_db is used as an argument
+# ruff: noqa: F811  -- the pg_schema_url fixture imported from web.testing is used as an argument
 """Retention and destruction with a set clock: a Shika application mailed in, read by the real
 engine, viewed, corrected, rejected, answered by mail; three months after the rejection its
 personal data is destroyed (001 別紙② 3(5)) and no trace of it is left on disk or in the
@@ -26,7 +26,7 @@ from sqlalchemy import MetaData, select
 from extract.cache import cached_pages
 from extract.pagemodel import Page, Word
 from tests.test_mail_intake import BODY, SUBJECT, cp50220, unmatched, wire
-from tests.test_web_db import pg_url  # noqa: F401 - a fixture
+from web.testing import pg_schema_url  # noqa: F401 - a fixture
 from web.app import create_app
 from web.mail_intake import discard, ingest_message, poll_folder
 from web.models import (
@@ -267,12 +267,12 @@ def test_programs_without_a_period_are_kept_and_the_command_line_counts(
     assert exit_.value.code == 2
 
 
-def test_the_purge_leaves_no_trace_in_postgresql(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_purge_leaves_no_trace_in_postgresql(tmp_path: Path, pg_schema_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from web.testing import FakeEngine
 
     FakeEngine().install(monkeypatch)
     monkeypatch.setenv("MADOGUCHI_CACHE_DIR", "off")
-    app = create_app(make_settings(tmp_path, database_url=pg_url))
+    app = create_app(make_settings(tmp_path, database_url=pg_schema_url))
     rt = app.extensions["madoguchi"]
     add_user(app, "kessai", "approver")
     taken = ingest_message(rt, mailed(BODY, "<pg@example.jp>", "roastbeef"), "upload")

@@ -5,50 +5,25 @@ never repeat, even when taken concurrently; the whole workflow runs on PostgreSQ
 from __future__ import annotations
 
 import io
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from web.config import Settings
 from web.db import Database, alembic_config
 from web.models import Base
 from web.numbering import DbNumberSequence
-from web.testing import FakeEngine, engine, login, make_settings, tiny_pdf
+from web.testing import FakeEngine, engine, login, make_settings, pg_schema_url, tiny_pdf
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _pg_available() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=2):
-            return None
-    except Exception as exc:  # any failure means: no server to test against
-        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}"
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the test database, dropped afterwards."""
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
-    schema = f"madoguchi_test_{secrets.token_hex(4)}"
-    url = Settings.model_validate({}).model_copy(update={"database_url": PG_URL}).db_url
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pg_url(pg_schema_url: str) -> str:
+    """A fresh schema in the PostgreSQL test database (``web.testing``'s), dropped afterwards."""
+    return pg_schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
