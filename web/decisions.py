@@ -230,7 +230,7 @@ def standing_decision(case: Case) -> Decision | None:
 
 def render_notices(rt: Runtime, notice_ids: list[int]) -> None:
     """Render notices; those numbered at their decision keep their number and its date."""
-    from web.notices import notice_record, render_pending
+    from web.notices import notice_record, render_and_record, render_pending
 
     plain: list[int] = []
     for notice_id in notice_ids:
@@ -248,31 +248,10 @@ def render_notices(rt: Runtime, notice_ids: list[int]) -> None:
             kind, program_id, doc_number = notice.kind, case.program_id, notice.doc_number
             day = decision_day(decision.decided_at) if decision is not None else None
             outdir = rt.storage.notice_dir(case.id) / str(notice.id)
-        try:
-            rendered = services.render_notices(kind, program_id, [record], outdir, numbers=None, issue_date=day)
-        except MadoguchiError as exc:
-            _failed(rt, notice_id, f"{exc.code}: {exc.message}")
-            continue
-        except Exception as exc:
-            log.exception("notice %s failed", notice_id)
-            _failed(rt, notice_id, f"内部エラー ({type(exc).__name__})")
-            continue
-        with rt.db.session() as s:
-            notice = s.get(Notice, notice_id)
-            assert notice is not None
-            first = rendered[0] if rendered else None
-            notice.files = {k: rt.storage.relative(p) for k, p in (first.files.items() if first else [])}
-            notice.doc_number = doc_number
-            notice.status = "done" if notice.files else "error"
-            notice.error_message = None if notice.files else "no file was produced"
-        log.info("notice %s rendered", notice_id)
+        render_and_record(
+            rt, notice_id,
+            lambda: services.render_notices(kind, program_id, [record], outdir, numbers=None, issue_date=day),  # noqa: B023 - called at once
+            doc_number,
+        )
     if plain:
         render_pending(rt, plain)
-
-
-def _failed(rt: Runtime, notice_id: int, message: str) -> None:
-    with rt.db.session() as s:
-        notice = s.get(Notice, notice_id)
-        if notice is not None:
-            notice.status = "error"
-            notice.error_message = message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -210,28 +211,38 @@ def render_pending(rt: Runtime, notice_ids: list[int]) -> None:
             row.error_message = None
 
         numbers = DbNumberSequence(rt.db, on_commit=record_done)
-        try:
-            from web.tasks import today_jst
+        from web.tasks import today_jst
 
-            # the supplier's own forms leave their date blank for the supplier to write
-            issue = None if kind in SUPPLIER_FORMS else today_jst()
-            rendered = services.render_notices(kind, program_id, [record], outdir, numbers=numbers, issue_date=issue)
-        except MadoguchiError as exc:
-            _failed(rt, notice_id, f"{exc.code}: {exc.message}")
-            continue
-        except Exception as exc:
-            log.exception("notice %s failed", notice_id)
-            _failed(rt, notice_id, f"内部エラー ({type(exc).__name__})")
-            continue
-        with rt.db.session() as s:
-            notice = s.get(Notice, notice_id)
-            assert notice is not None
-            first = rendered[0] if rendered else None
-            notice.files = {k: rt.storage.relative(p) for k, p in (first.files.items() if first else [])}
-            notice.doc_number = first.doc_number if first else None
-            notice.status = "done" if notice.files else "error"
-            notice.error_message = None if notice.files else "no file was produced"
-        log.info("notice %s rendered", notice_id)
+        # the supplier's own forms leave their date blank for the supplier to write
+        issue = None if kind in SUPPLIER_FORMS else today_jst()
+        render_and_record(
+            rt, notice_id,
+            lambda: services.render_notices(kind, program_id, [record], outdir, numbers=numbers, issue_date=issue),  # noqa: B023 - called at once
+        )
+
+
+def render_and_record(rt: Runtime, notice_id: int, render: Callable[[], list[Any]], doc_number: str | None = None) -> None:
+    """Run ``render`` for one notice and record on its row what came of it: the files and the
+    number (``doc_number`` when the notice was numbered before, else the rendering's), or the
+    failure's one-line reason."""
+    try:
+        rendered = render()
+    except MadoguchiError as exc:
+        _failed(rt, notice_id, f"{exc.code}: {exc.message}")
+        return
+    except Exception as exc:
+        log.exception("notice %s failed", notice_id)
+        _failed(rt, notice_id, f"内部エラー ({type(exc).__name__})")
+        return
+    with rt.db.session() as s:
+        notice = s.get(Notice, notice_id)
+        assert notice is not None
+        first = rendered[0] if rendered else None
+        notice.files = {k: rt.storage.relative(p) for k, p in (first.files.items() if first else [])}
+        notice.doc_number = doc_number if doc_number is not None else (first.doc_number if first else None)
+        notice.status = "done" if notice.files else "error"
+        notice.error_message = None if notice.files else "no file was produced"
+    log.info("notice %s rendered", notice_id)
 
 
 def _failed(rt: Runtime, notice_id: int, message: str) -> None:
