@@ -635,8 +635,9 @@ def _arcs_fitted(outlines: Sequence[np.ndarray], points: np.ndarray, th: float) 
 def _arc_pairs(labels: np.ndarray, stats: np.ndarray, th: float) -> list[Ellipse]:
     ws, hs = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     arcs = [int(a) for a in np.flatnonzero((hs >= th) & (hs <= 4.5 * th) & (ws <= 0.7 * hs) & (ws >= 2)) if a > 0]
-    left = {a for a in arcs if _bowed(labels, stats, a) == "left"}
-    right = {a for a in arcs if _bowed(labels, stats, a) == "right"}
+    bows = {a: _bowed(labels, stats, a) for a in arcs}
+    left = [a for a in arcs if bows[a] == "left"]
+    right = [a for a in arcs if bows[a] == "right"]
     mid = stats[:, 1] + stats[:, 3] / 2.0
     out = []
     for a in left:
