@@ -211,11 +211,15 @@ def among_characters(boxes: Sequence[Checkbox], ink: np.ndarray) -> list[Checkbo
     out = []
     for b in boxes:
         if b.kind in ("box", "filled"):  # 園 blurred at 200 dpi passes for a filled box
-            left, right = _gap(ink, b.box, -1), _gap(ink, b.box, 1)
-            if 0 < left <= CHARACTER_GAP and 0 < right <= CHARACTER_GAP:
+            if _between_characters(ink, b.box):
                 b = replace(b, kind="like")
         out.append(b)
     return out
+
+
+def _between_characters(ink: np.ndarray, box: PxBox) -> bool:
+    left, right = _gap(ink, box, -1), _gap(ink, box, 1)
+    return 0 < left <= CHARACTER_GAP and 0 < right <= CHARACTER_GAP
 
 
 def _gap(ink: np.ndarray, box: PxBox, direction: int) -> float:
@@ -259,13 +263,19 @@ def _peaks(score: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _aligned(box: PxBox, known: Sequence[Checkbox]) -> bool:
-    """On a row or a column with one of the boxes already found."""
+    """On a row with one of the boxes already found, or in a column with one a few rows away
+    (a grid's column; a character that lines up with a box far above it is no grid's)."""
     side = box[2] - box[0]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     return any(
-        abs((k.box[1] + k.box[3]) / 2 - cy) <= 0.3 * side or abs((k.box[0] + k.box[2]) / 2 - cx) <= 0.3 * side
+        abs((k.box[1] + k.box[3]) / 2 - cy) <= 0.3 * side
+        or (abs((k.box[0] + k.box[2]) / 2 - cx) <= 0.3 * side and abs((k.box[1] + k.box[3]) / 2 - cy) <= GRID_ROWS * side)
         for k in known
     )
+
+
+#: How far apart (in box sides) two boxes of one grid column may stand.
+GRID_ROWS = 4
 
 
 def _overlaps(a: PxBox, b: PxBox) -> bool:
@@ -832,10 +842,13 @@ def confirm_boxes(
             continue
         area = _area(b.box)  # type: ignore[arg-type]
         full = b.density >= LIKE_FULL
+        # a character of running text, ink close on both sides (包 of 梱包サイズ in a bold face):
+        # read there at all, it is that character, however unsure the reading
+        crowded = ink is not None and _between_characters(ink, b.box)
         on_it = [
             w for w in words
             # a blurred kanji is often read poorly (梱包 as 指色 at 0.1): any reading there counts
-            if (w.conf >= min_conf or full)
+            if (w.conf >= min_conf or full or crowded)
             and any(
                 ch not in _BOX_READS and ch.strip()
                 and _overlap((cx0, w.box[1], cx1, w.box[3]), b.box) >= 0.5 * area  # type: ignore[arg-type]
@@ -847,7 +860,7 @@ def confirm_boxes(
                 for ch, cx0, cx1 in _char_slices(w)
             )
         ]
-        if on_it and full:
+        if on_it and (full or crowded):
             # a blurred kanji read there: the shifted readings below are a tick's; unless it was
             # read with no confidence and opens a row of choices (a pen's cross filling
             # ゆうパック's box, read as 芝 at 0)
@@ -989,8 +1002,9 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
     """Tesseract's words (pixels) without its readings of the boxes and the ticks on them.
 
     A word lying mostly on a box goes. A word that runs over a box (Tesseract joined a label
-    and the box it misread) loses the characters on the box: the word's width is shared out
-    among its characters (full-width ones twice as wide) and those on the box are cut off.
+    and the box it misread) loses the characters on the box (by the characters' own boxes, or
+    their shares of the word's width) and those on the box are cut off; only boxes on the
+    word's own line take characters.
     Words must be NamedTuples with ``text``, ``box`` and ``conf`` (``tesseract.OcrWord``).
     """
     grown = []
@@ -1004,7 +1018,9 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
     for w in words:
         if len(w.text) <= 2 and w.conf < 50 and any(_overlap(w.box, r) > 0.5 * _area(w.box) for r in reach):  # type: ignore[arg-type]
             continue  # a stroke of the tick, read as a character
-        hits = [g for g in grown if _overlap(w.box, g) > 0]  # type: ignore[arg-type]
+        # a box on the word's own line: one on the line above or below that its margin only
+        # touches takes no character (order@… lost "de" over Webサイト's ☑ under it)
+        hits = [g for g, b in zip(grown, boxes) if _overlap(w.box, g) > 0 and _same_line(w.box, b.box)]  # type: ignore[arg-type]
         if not hits:
             out.append(w)
             continue
@@ -1016,27 +1032,44 @@ def drop_box_words(words: Sequence[W], boxes: Sequence[Checkbox]) -> list[W]:
     return out
 
 
+def _same_line(word: tuple[float, float, float, float], box: PxBox) -> bool:
+    """The word's line runs through the box: they share half the lower one's height."""
+    shared = min(word[3], box[3]) - max(word[1], box[1])
+    return shared >= 0.5 * min(word[3] - word[1], box[3] - box[1])
+
+
 def _char_slices(word: OcrLike) -> list[tuple[str, float, float]]:
-    """A word's characters with the share of its width each takes (full-width ones twice)."""
-    return char_shares(word.text, word.box[0], word.box[2])
+    """A word's characters with their spans: the recognizer's own character boxes where it
+    gave one per character, else the share of the word's width each takes (full-width ones
+    twice). (Shares put 日 of ☐日本郵便 on the box, where the recognizer read □.)"""
+    boxes = getattr(word, "char_boxes", ()) or ()
+    x0, _, x1, _ = word.box
+    # a character's box stretched over its neighbours (樹 of 果樹 given a box past 園) says
+    # nothing of where it is: then the shares
+    plausible = all(
+        x0 - 2 <= b[0] and b[2] <= x1 + 2 and b[2] - b[0] <= MERGED_CHARACTERS * max(1, b[3] - b[1]) for b in boxes
+    )
+    if boxes and len(boxes) == len(word.text) and plausible:
+        return [(ch, float(b[0]), float(b[2])) for ch, b in zip(word.text, boxes)]
+    return char_shares(word.text, x0, x1)
 
 
 def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:
     _, y0, _, y1 = word.box
-    pieces: list[list[tuple[str, float, float]]] = [[]]
-    for ch, cx0, cx1 in _char_slices(word):
+    pieces: list[list[tuple[int, str, float, float]]] = [[]]
+    for i, (ch, cx0, cx1) in enumerate(_char_slices(word)):
         on_box = any(min(cx1, g[2]) - max(cx0, g[0]) > 0.5 * (cx1 - cx0) for g in hits)
         if on_box:
             if pieces[-1]:
                 pieces.append([])
             continue
-        pieces[-1].append((ch, cx0, cx1))
+        pieces[-1].append((i, ch, cx0, cx1))
     out: list[W] = []
     for piece in pieces:
-        text = "".join(ch for ch, _, _ in piece)
+        text = "".join(ch for _, ch, _, _ in piece)
         if not text.strip() or _garbage_or_tick(text):
             continue
-        px0, px1 = piece[0][1], piece[-1][2]
+        px0, px1 = piece[0][2], piece[-1][3]
         centre = (px0 + px1) / 2
         # the shares are estimates: keep what is left off the box it was cut from
         for g in hits:
@@ -1047,7 +1080,13 @@ def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list
                 px1 = min(px1, box_x0 - 1)
         if px1 <= px0:
             continue
-        out.append(word._replace(text=text, box=(int(px0), y0, int(round(px1)), y1)))  # type: ignore[attr-defined]
+        kept = [i for i, _, _, _ in piece]
+        per_char = {
+            name: tuple(values[i] for i in kept)
+            for name in ("char_confs", "char_boxes", "choices")
+            if len(values := getattr(word, name, ()) or ()) == len(word.text)
+        }  # fmt: skip
+        out.append(word._replace(text=text, box=(int(px0), y0, int(round(px1)), y1), **per_char))  # type: ignore[attr-defined]
     return out
 
 

@@ -24,6 +24,7 @@ NUMBERING = set("0123456789()（）.．、,①②③④⑤⑥⑦⑧⑨⑩⑪⑫�
 #: Small kana and their large forms, which OCR confuses (ゃ/や, っ/つ).
 SMALL_KANA = "ゃゅょっぁぃぅぇぉャュョッァィゥェォ"
 TO_LARGE = str.maketrans(SMALL_KANA, "やゆよつあいうえおヤユヨツアイウエオ")
+TO_SMALL = str.maketrans("やゆよつあいうえおヤユヨツアイウエオ", SMALL_KANA)
 #: The small kana of a contracted sound (きゃ, しゅ, ちょ).
 CONTRACTED_SMALL = "ゃゅょャュョ"
 #: What may stand before a row's label: its numbering, and specks a scan leaves (_6 一般小売価格).

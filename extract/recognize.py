@@ -146,9 +146,21 @@ def _katakana(ch: str) -> bool:
     return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
 
 
+_NUMERALS = set("一二八")
+
+
+def _kanji(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
 def katakana_in_katakana(text: str) -> str:
     """A look-alike kanji read inside katakana written as the katakana: between two katakana
-    (ジョウシュウ一ワ), before ー or a small kana, which follow no kanji (肩口ース), and 八
+    (ジョウシュウ一ワ), before ー or a small kana, which follow no kanji (肩口ース), at the end of a
+    katakana word (セツ卜), and 八
     before a katakana (八ム: no word starts so but 八ツ橋, 八ヶ岳, 八カ所). A kanji word beside
     katakana (入口, 口コミ, 人力車) is left alone."""
     chars = list(text)
@@ -159,7 +171,15 @@ def katakana_in_katakana(text: str) -> str:
         before = chars[i - 1] if i else ""
         after = chars[i + 1] if i + 1 < len(chars) else ""
         small = after in "ーァィゥェォャュョッ" and after != ""
-        if (_katakana(before) and _katakana(after)) or small or (ch == "八" and _katakana(after) and after not in _AFTER_EIGHT and after != "ー"):
+        # ending a katakana word: after two katakana, before no kanji (セツ卜(年間), セツ卜を); a
+        # kanji there would begin a compound of its own (セット一式, カード二枚), and a numeral
+        # before hiragana a word of its own (カード二つ)
+        ends_word = i >= 2 and _katakana(before) and _katakana(chars[i - 2]) and not _kanji(after) and not (
+            ch in _NUMERALS and _hiragana(after)
+        )
+        if (_katakana(before) and _katakana(after)) or small or ends_word or (
+            ch == "八" and _katakana(after) and after not in _AFTER_EIGHT and after != "ー"
+        ):
             chars[i] = kana
     return "".join(chars)
 

@@ -17,7 +17,7 @@ import unicodedata
 from rapidfuzz.distance import Levenshtein
 
 from extract import lexicon
-from extract.keys import CONTRACTED_SMALL, TO_LARGE
+from extract.keys import CONTRACTED_SMALL, TO_LARGE, TO_SMALL
 from extract.result import ExtractedField
 from extract.vocabulary import correct_places, restore_small_kana_words
 from forms.schema import FormDecl, RowDecl
@@ -332,16 +332,36 @@ def _revoice_kana(kana: str, name: str) -> str:
     return out
 
 
+def _resmall_kana(kana: str, name: str) -> str:
+    """``kana`` with the small kana that its known words (``kana_words.yaml``) and how ``name``
+    reads write small, where the recognizer read them large (コンニヤク beside 蒟蒻, セツト).
+    A swap is kept, one at a time, where it brings the reading nearer to how ``name`` reads."""
+    out = restore_small_kana_words(kana, katakana=True)
+    if not any(ch.translate(TO_SMALL) != ch for ch in out):
+        return out
+    try:
+        said = lexicon.reading(name)
+    except (ImportError, OSError):  # no dictionary: the known words only
+        return out
+    for i, ch in enumerate(out):
+        small = ch.translate(TO_SMALL)
+        if small != ch:
+            swapped = out[:i] + small + out[i + 1 :]
+            if Levenshtein.distance(swapped, said) < Levenshtein.distance(out, said):
+                out = swapped
+    return out
+
+
 def repair_kana_reading(form: FormDecl, result: dict[str, ExtractedField]) -> None:
-    """A scanned katakana reading (``X_kana``) with a glyph read twice or a voicing mark read
-    as the other, set right against how its field ``X`` reads, for review
-    (ジョウシュウブタノミソゾヅケ, ジョウシュウプタノミソヅケ beside 上州豚の味噌漬け)."""
+    """A scanned katakana reading (``X_kana``) with a glyph read twice, a voicing mark read as
+    the other or a small kana read large, set right against how its field ``X`` reads, for
+    review (ジョウシュウブタノミソゾヅケ, ジョウシュウプタノミソヅケ beside 上州豚の味噌漬け)."""
     for f in form.fields():
         if f.type != "katakana" or not f.key.endswith("_kana"):
             continue
         kana, name = result.get(f.key), result.get(f.key.removesuffix("_kana"))
         if kana is None or name is None or kana.source != "ocr" or not isinstance(kana.value, str) or not isinstance(name.value, str):
             continue
-        fixed = _revoice_kana(_undouble_kana(kana.value, name.value), name.value)
+        fixed = _resmall_kana(_revoice_kana(_undouble_kana(kana.value, name.value), name.value), name.value)
         if fixed != kana.value:
             result[f.key] = kana.model_copy(update={"value": fixed, "confidence": min(kana.confidence, 0.6), "review": True})

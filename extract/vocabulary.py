@@ -24,10 +24,17 @@ PLACES_FILE = VOCABULARY_DIR / "places.yaml"
 KANA_WORDS_FILE = VOCABULARY_DIR / "kana_words.yaml"
 
 
-@lru_cache(maxsize=1)
-def _kana_words() -> dict[str, str]:
-    """Each known word with a small kana, keyed by how it reads with its small kana large."""
+def _katakana(text: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
+
+
+@lru_cache(maxsize=2)
+def _kana_words(katakana: bool = False) -> dict[str, str]:
+    """Each known word with a small kana, keyed by how it reads with its small kana large;
+    with ``katakana``, each written in katakana (as a フリガナ field writes こんにゃく)."""
     words = yaml.safe_load(KANA_WORDS_FILE.read_text(encoding="utf-8"))["words"]
+    if katakana:
+        words = list(dict.fromkeys(_katakana(w) for w in words))
     out: dict[str, str] = {}
     for word in sorted(words, key=len, reverse=True):
         small = [i for i, ch in enumerate(word) if ch.translate(TO_LARGE) != ch]
@@ -38,9 +45,10 @@ def _kana_words() -> dict[str, str]:
     return out
 
 
-def restore_small_kana_words(text: str) -> str:
-    """Known words read with their small kana large (こんにやく, じつくり) written right."""
-    for large, word in _kana_words().items():
+def restore_small_kana_words(text: str, *, katakana: bool = False) -> str:
+    """Known words read with their small kana large (こんにやく, じつくり) written right; with
+    ``katakana``, the words as katakana (コンニヤク)."""
+    for large, word in _kana_words(katakana).items():
         if large in text:
             text = text.replace(large, word)
     return text

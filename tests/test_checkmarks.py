@@ -605,3 +605,57 @@ def test_a_ring_over_the_label_before_its_word_marks_the_word() -> None:
     # the cuts the recognizer is given: inside the ring's ends, not at its box
     left, right = checkmarks.ring_cuts(ring)
     assert ring.box[0] < left[0] < int(130 / px) and int(150 / px) < right[0] < ring.box[2]
+
+
+def test_a_box_on_the_line_below_takes_no_character_of_a_word() -> None:
+    """Regression (zoo seed 5, zoo_027): order@horikoshi-meat.jp read as orr@hokoshi-meat.jp:
+    the boxes of Webサイト ☑有 ☐無 on the next line reached the address's line with their
+    margin, and the characters above them were cut off as if read on the boxes."""
+    from extract.tesseract import OcrWord
+
+    email = OcrWord("order@horikoshi", (160, 1990, 600, 2036), 98.0)
+    below = [Checkbox((320, 2035, 341, 2056), True, 1.0, 0.22, "box"), Checkbox((404, 2035, 425, 2056), False, 1.0, 0.0, "box")]
+    assert checkmarks.drop_box_words([email], below) == [email]
+    # a word on the boxes' own line still loses what is read on them
+    web = OcrWord("有口無", (300, 2033, 470, 2058), 90.0, char_boxes=((343, 2033, 370, 2058), (400, 2033, 428, 2058), (430, 2033, 470, 2058)))
+    [left, right] = checkmarks.drop_box_words([web], below)
+    assert (left.text, right.text) == ("有", "無")
+
+
+def test_the_characters_own_boxes_say_which_is_on_a_box() -> None:
+    """Regression (zoo seed 5, zoo_027): ☐日本郵便（ゆうパック） read as □日本郵便…: shared out
+    by width, 日 fell on the box and was cut off with □; the recognizer's own boxes put □ there."""
+    from extract.tesseract import OcrWord
+
+    box = Checkbox((296, 1322, 317, 1344), False, 1.0, 0.0, "like")
+    chars = ((296, 1320, 316, 1347), (322, 1320, 345, 1347), (348, 1320, 372, 1347), (375, 1320, 399, 1347), (402, 1320, 426, 1347))
+    word = OcrWord("□日本郵便", (296, 1320, 426, 1347), 53.0, char_confs=(71.0, 61.0, 100.0, 100.0, 100.0), char_boxes=chars)
+    [kept] = checkmarks.drop_box_words([word], [box])
+    assert kept.text == "日本郵便" and kept.char_boxes == chars[1:] and kept.char_confs == (61.0, 100.0, 100.0, 100.0)
+
+
+def test_a_box_shaped_character_between_characters_is_a_character_however_unsure_its_reading() -> None:
+    """Regression (zoo seed 5, zoo_027, bold gothic): 包 of 梱包サイズ passed for a ticked box
+    and was read there with confidence 0.22: the box put ☑ into the label (☑包重量)."""
+    from extract.tesseract import OcrWord
+
+    ink = np.zeros((100, 400), np.uint8)
+    ink[40:62, 150:172] = 255  # the "box": 包
+    ink[40:62, 120:146] = 255  # 梱, close on its left
+    ink[40:62, 176:200] = 255  # サ, close on its right
+    like = Checkbox((150, 40, 172, 62), True, 1.0, 0.49, "like")
+    read = OcrWord("包サ", (150, 38, 200, 64), 22.0, char_confs=(22.0, 100.0), char_boxes=((150, 38, 172, 64), (176, 38, 200, 64)))
+    assert checkmarks.confirm_boxes([like], [read], ink=ink) == []
+    # with room on its right, as a box in a row of choices stands, the unsure reading is a tick's
+    ink[40:62, 176:200] = 0
+    ink[40:62, 210:234] = 255
+    assert checkmarks.confirm_boxes([like], [read], ink=ink) == [like]
+
+
+def test_a_like_box_is_kept_by_a_grid_column_only_near_its_boxes() -> None:
+    """A box lined up with a found one a few rows away stands in a grid's column; a character
+    that lines up with a box twelve rows above it does not."""
+    known = [Checkbox((189, 1490, 210, 1512), True, 1.0, 0.2, "box")]
+    assert checkmarks._aligned((190, 1540, 211, 1562), known)
+    assert not checkmarks._aligned((196, 1762, 217, 1784), known)
+    assert checkmarks._aligned((600, 1492, 621, 1513), known)  # on its row, however far

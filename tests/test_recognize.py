@@ -179,7 +179,11 @@ def test_the_models_come_from_the_package_and_nothing_is_downloaded(monkeypatch:
     ("read", "meant"),
     [("子持高原八ム株式会社", "子持高原ハム株式会社"), ("肩口ース500g", "肩ロース500g"), ("ジョウシュウ一ワギュウ", "ジョウシュウーワギュウ"),
      ("八ツ橋", "八ツ橋"), ("八ヶ岳", "八ヶ岳"), ("入口エリア", "入口エリア"), ("口コミ", "口コミ"), ("一ノ瀬", "一ノ瀬"),
-     ("第八区", "第八区"), ("工場", "工場"), ("人力", "人力"), ("【Eメ—ル】", "【Eメール】"), ("0279－59", "0279－59")],
+     ("第八区", "第八区"), ("工場", "工場"), ("人力", "人力"), ("【Eメ—ル】", "【Eメール】"), ("0279－59", "0279－59"),
+     # the end of a katakana word (zoo seed 5: 20セツ卜(年間)); a kanji compound or a numeral's
+     # word after katakana stays
+     ("20セツ卜(年間)", "20セツト(年間)"), ("セツ卜を", "セツトを"), ("ゴキ口", "ゴキロ"), ("セット一式", "セット一式"),
+     ("カード二枚", "カード二枚"), ("カード二つ", "カード二つ"), ("メニュー一覧", "メニュー一覧"), ("5キ口", "5キ口")],
 )
 def test_a_kanji_read_among_katakana_is_the_katakana_it_looks_like(read: str, meant: str) -> None:
     assert recognize.katakana_in_katakana(read) == meant

@@ -102,9 +102,13 @@ def _fields(**values: tuple[str, str]) -> dict[str, ExtractedField]:
         ("シブカワリシンゴジュース", "渋川りんごジュース", "シブカワリンゴジュース"),
         # regression (city layout, seed 12, 200 dpi): ブ's voicing mark read as ゜
         ("ジョウシュウプタノミソヅケ", "上州豚の味噌漬け", "ジョウシュウブタノミソヅケ"),
+        # regression (zoo seed 5): small kana read large, by the known words and by the reading
+        ("ブルーベリージャムサンボンセツト", "ブルーベリージャム 3本セット", "ブルーベリージャムサンボンセット"),
+        ("ナマイモコンニヤク", "生芋蒟蒻", "ナマイモコンニャク"),
+        ("ジョウシュウワギユウ", "上州和牛", "ジョウシュウワギュウ"),
     ],
 )
-def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
+def test_a_misread_kana_reading_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
     result = _fields(product_name=(name, "ocr"), product_name_kana=(read, "ocr"))
     repair_kana_reading(get_form("shibukawa.form1"), result)
     assert result["product_name_kana"].value == right and result["product_name_kana"].review
@@ -118,6 +122,8 @@ def test_a_kana_reading_with_a_glyph_read_twice_is_set_right_by_its_name(read: s
         ("アカギコウゲンハムセット", "赤城高原ハムセット"),
         ("アップルパイ", "アップルパイ"),  # a パ the name reads as パ
         ("ポークカレー", "豚肉カレー"),  # a reading other than the name's: nothing nearer by a swap
+        ("キヤノンカメラ", "キヤノンカメラ"),  # a large ヤ the name writes large
+        ("コモチヤマ", "子持山"),  # MeCab reads 子持山 otherwise: no small kana nearer it
     ],
 )
 def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
