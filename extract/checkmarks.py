@@ -480,7 +480,7 @@ def _inside_density(ink: np.ndarray, box: PxBox) -> float:
     x0, y0, x1, y1 = box
     side = min(x1 - x0, y1 - y0)
     m = max(2, int(round(side * 0.18)))
-    inner = ink[y0 + m : y1 - m, x0 + m : x1 - m]
+    inner = _without_wall_slivers(ink[y0 + m - 1 : y1 - m + 1, x0 + m - 1 : x1 - m + 1])
     if inner.size == 0:
         return 0.0
     density = float(np.count_nonzero(inner)) / inner.size
@@ -490,6 +490,37 @@ def _inside_density(ink: np.ndarray, box: PxBox) -> float:
         marks = sum(int(area) for _, _, sw, sh, area in stats[1:] if sw >= SPECK_SPAN * w or sh >= SPECK_SPAN * h)
         return marks / inner.size
     return density
+
+
+#: An edge row (column) of a box's inside inked over this share of its length is a wall's.
+WALL_SLIVER = 0.6
+
+
+def _without_wall_slivers(framed: np.ndarray) -> np.ndarray:
+    """A box's inside (``framed``: with one pixel more on each side) without the rows and
+    columns at its edges that are a wall's, inked along the edge and on beyond it: a box found
+    a pixel or two larger than its walls (21 px tall for 19 wide at 200 dpi) holds a sliver of
+    its top wall, which read as a tick in every such box of a grid. A stroke along the edge
+    with white between it and the wall (a circle's ring drawn down inside it) stays."""
+
+    def wall(line: np.ndarray, beyond: np.ndarray) -> bool:
+        return np.count_nonzero(line) >= WALL_SLIVER * line.size and np.count_nonzero(beyond) >= WALL_SLIVER * beyond.size
+
+    for _ in range(4):
+        h, w = framed.shape
+        if h < 5 or w < 5:
+            break
+        if wall(framed[1, 1:-1], framed[0, 1:-1]):
+            framed = framed[1:]
+        elif wall(framed[-2, 1:-1], framed[-1, 1:-1]):
+            framed = framed[:-1]
+        elif wall(framed[1:-1, 1], framed[1:-1, 0]):
+            framed = framed[:, 1:]
+        elif wall(framed[1:-1, -2], framed[1:-1, -1]):
+            framed = framed[:, :-1]
+        else:
+            break
+    return framed[1:-1, 1:-1]
 
 
 def _decide(box: PxBox, density: float) -> Checkbox:
@@ -729,7 +760,11 @@ def _ring_around_text(e: Ellipse, ink: np.ndarray, near_ink: np.ndarray, th: flo
     if free.sum() < RING_FREE_INSIDE * max(1, int(inner.sum())):
         return False
     ring = ((np.abs(r - 1) < 0.2) & region).astype(np.uint8) * 255
-    straight = stroke_lines(ring, max(5, int(0.5 * min(ew, eh))))
+    # straight strokes half as long as the ring is wide (across) or tall (down): a frame's
+    # walls are; a flat ring's top and bottom are not, though straighter than half its height
+    across = cv2.morphologyEx(ring, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(5, int(0.5 * ew)) | 1, 1)))
+    down = cv2.morphologyEx(ring, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(5, int(0.5 * eh)) | 1)))
+    straight = cv2.bitwise_or(across, down)
     return np.count_nonzero(straight) <= RING_STRAIGHT * max(1, np.count_nonzero(ring))
 
 

@@ -101,11 +101,12 @@ def classify_lines(lines: list[Line], forms: list[FormDecl], *, by_labels: bool 
         runner_up = counts[ranked[1].id][0] if len(ranked) > 1 else -1
         if found >= LABELS_ALONE_COUNT and found >= LABELS_ALONE * total and runner_up < found:
             return Classification(top, 0.0)
-    # a title garbled further: with half the labels of that form, and that form only
+    # a title garbled further (or misread by a character, 納税税証明書, on a certificate that
+    # prints only half the form's labels): with half the labels of that form, and that form only
     fits = [
         (score, form)
         for score, form in garbled_titles.values()
-        if score < NEAR_TITLE_SCORE and counts[form.id][0] >= 3 and counts[form.id][0] >= GARBLED_TITLE_LABELS * counts[form.id][1]
+        if counts[form.id][0] >= 3 and counts[form.id][0] >= GARBLED_TITLE_LABELS * counts[form.id][1]
     ]
     if len(fits) == 1:
         return Classification(fits[0][1], fits[0][0])

@@ -953,6 +953,9 @@ def parse_url(text: str) -> str | None:
 
 _KATAKANA_OK_RE = re.compile(r"[ァ-ヺヽヾー・゠ A-Za-z0-9]+")
 _KANA_DASH_RE = re.compile(rf"(?<=[ァ-ヺ])[{_DASHES}一~〜](?=[ァ-ヺ・ ]|$)")
+#: Marks a speck is read as (NFKC'd): none of them belongs at either end of a reading.
+_KANA_SPECKS = ".,・`'、。:;"
+_KANA_SPECK_INSIDE_RE = re.compile(r"(?<=[ァ-ヺー])\s*[.,`']\s*(?=[ァ-ヺ])")
 
 
 def _to_katakana(text: str) -> tuple[str | None, float]:
@@ -969,6 +972,12 @@ def _to_katakana(text: str) -> tuple[str | None, float]:
             char = chr(ord(char) + 0x60)
         chars.append(char)
     s = "".join(chars)
+    # a scan's speck read as a mark where a reading has none: before or after it, or between
+    # its words (テツクリ.ジュクセイ); a ・ inside stays, readings write it
+    unspecked = _KANA_SPECK_INSIDE_RE.sub(" ", s.strip(_KANA_SPECKS + " ")).strip()
+    if unspecked != s:
+        flags.add("ocr_speck")
+        s = unspecked
     fixed = _KANA_DASH_RE.sub("ー", s)
     if fixed != s:
         flags.add("kana_dash")

@@ -181,6 +181,27 @@ def katakana_in_katakana(text: str) -> str:
             ch == "八" and _katakana(after) and after not in _AFTER_EIGHT and after != "ー"
         ):
             chars[i] = kana
+    return _kana_twins_by_neighbours("".join(chars))
+
+
+#: Hiragana and katakana drawn alike (へ ヘ), each to its twin in the other script.
+_KANA_TWINS = dict(zip("へべぺヘベペ", "ヘベペへべぺ"))
+
+
+def _kana_twins_by_neighbours(text: str) -> str:
+    """へ べ ぺ and their katakana twins, which no reader tells apart by their shape, in the
+    script of the kana on both sides of them (ブルーべリー → ブルーベリー, しらベる → しらべる);
+    where the two sides differ (食べ比ベセット), left as read."""
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        twin = _KANA_TWINS.get(ch)
+        if twin is None or i == 0 or i + 1 >= len(chars):
+            continue
+        before, after = chars[i - 1], chars[i + 1]
+        if _katakana(twin) and _katakana(before) and _katakana(after):
+            chars[i] = twin
+        elif _hiragana(twin) and _hiragana(before) and _hiragana(after):
+            chars[i] = twin
     return "".join(chars)
 
 

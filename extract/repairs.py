@@ -235,8 +235,10 @@ def _host(url: str) -> str:
 
 def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> None:
     """An e-mail address and a website read from a scan whose domains differ by one character
-    (sales@akadgi-farm.co.jp, https://akagi-farm.co.jp/) share one domain: the less confident
-    reading takes the other's, marked for review."""
+    (sales@akadgi-farm.co.jp, https://akagi-farm.co.jp/) share one domain, marked for review:
+    the one with a letter doubled where the other has it once (a recognizer that reads by
+    CTC merges a double letter, foods → fods, and does not invent one), else the clearly more
+    confident reading. Two readings as sure as each other are both marked, neither changed."""
     emails = [f.key for f in form.fields() if f.type == "email" and f.key in result]
     urls = [f.key for f in form.fields() if f.type == "url" and f.key in result]
     if len(emails) != 1 or len(urls) != 1:
@@ -248,12 +250,32 @@ def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> Non
     site_host = _host(site.value)
     if not at or not site_host or Levenshtein.distance(mail_host.lower(), site_host) != 1:
         return
-    if mail.confidence <= site.confidence:
+    doubled = _doubled_letter(mail_host.lower(), site_host)
+    if doubled is None and abs(mail.confidence - site.confidence) < DOMAIN_CONFIDENCE_MARGIN:
+        for key, f in ((emails[0], mail), (urls[0], site)):
+            result[key] = f.model_copy(update={"confidence": min(f.confidence, 0.6), "review": True})
+        return
+    if doubled == site_host or (doubled is None and mail.confidence < site.confidence):
         value = f"{local}@{site_host}"
         result[emails[0]] = mail.model_copy(update={"value": value, "confidence": min(mail.confidence, 0.6), "review": True})
     else:
         value = site.value.replace(site_host, mail_host.lower(), 1)
         result[urls[0]] = site.model_copy(update={"value": value, "confidence": min(site.confidence, 0.6), "review": True})
+
+
+#: How much surer one of two disagreeing domains must be read to be taken over the other.
+DOMAIN_CONFIDENCE_MARGIN = 0.1
+
+
+def _doubled_letter(a: str, b: str) -> str | None:
+    """Of two strings one character apart, the one that holds a doubled character where the
+    other holds it once (foods beside fods), if that is the difference."""
+    for longer, shorter in ((a, b), (b, a)):
+        if len(longer) == len(shorter) + 1:
+            for i in range(1, len(longer)):
+                if longer[i] == longer[i - 1] and longer[:i] + longer[i + 1 :] == shorter:
+                    return longer
+    return None
 
 
 def _dot_before_jp(m: re.Match[str]) -> str:
@@ -309,15 +331,23 @@ def _undouble_kana(kana: str, name: str) -> str:
     return winners[0] if len(winners) == 1 and best[0] < Levenshtein.distance(_fold_kana(kana), target) else kana
 
 
-#: Kana told apart only by their voicing mark, which a scan blurs: ゜ (ブ read as プ) or ゛.
-_VOICE_SWAP = dict(zip("パピプペポぱぴぷぺぽバビブベボばびぶべぼ", "バビブベボばびぶべぼパピプペポぱぴぷぺぽ"))
+def _voicings(ch: str) -> tuple[str, ...]:
+    """The kana of ``ch``'s voicing family that a scan may have turned into ``ch``: one with
+    the other mark (ブ read as プ) or one whose mark was lost (ヅ read as ツ). Never one
+    without the mark ``ch`` has: readers do not invent marks, and a dictionary's reading
+    often lacks the voicing a compound takes (三本 サンボン, read ホン alone)."""
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, mark = decomposed[0], decomposed[1:]
+    marks = ("\u3099", "\u309a")
+    family = [unicodedata.normalize("NFC", base + m) for m in marks if m != mark]
+    return tuple(k for k in family if len(k) == 1 and ("ぁ" <= k <= "ゖ" or "ァ" <= k <= "ヺ"))
 
 
 def _revoice_kana(kana: str, name: str) -> str:
-    """``kana`` with the voicing marks that ``name`` reads otherwise swapped, one at a time
-    where the swap brings the reading nearer to how ``name`` reads (ジョウシュウプタ → ブタ
-    beside 上州豚)."""
-    if not any(ch in _VOICE_SWAP for ch in kana):
+    """``kana`` with the voicing marks that ``name`` reads otherwise put right, one at a time
+    where the change brings the reading nearer to how ``name`` reads (ジョウシュウプタ → ブタ
+    beside 上州豚, テツクリ → テヅクリ beside 手作り)."""
+    if not any(_voicings(ch) for ch in kana):
         return kana
     try:
         said = lexicon.reading(name)
@@ -325,10 +355,11 @@ def _revoice_kana(kana: str, name: str) -> str:
         return kana
     out = kana
     for i, ch in enumerate(kana):
-        if ch in _VOICE_SWAP:
-            swapped = out[:i] + _VOICE_SWAP[ch] + out[i + 1 :]
+        for other in _voicings(ch):
+            swapped = out[:i] + other + out[i + 1 :]
             if Levenshtein.distance(swapped, said) < Levenshtein.distance(out, said):
                 out = swapped
+                break
     return out
 
 

@@ -659,3 +659,26 @@ def test_a_like_box_is_kept_by_a_grid_column_only_near_its_boxes() -> None:
     assert checkmarks._aligned((190, 1540, 211, 1562), known)
     assert not checkmarks._aligned((196, 1762, 217, 1784), known)
     assert checkmarks._aligned((600, 1492, 621, 1513), known)  # on its row, however far
+
+
+def test_a_box_found_taller_than_its_walls_holds_no_tick_of_its_top_wall() -> None:
+    """Regression (zoo seed 5, zoo_010, 200 dpi): four empty boxes of an allergen grid found
+    21 px tall for 19 wide held a sliver of their top wall inside: density 0.067, ticked."""
+    ink = np.zeros((30, 30), np.uint8)
+    cv2.rectangle(ink, (0, 2), (18, 20), 255, 2)  # the box's walls, 19 × 19
+    assert checkmarks._inside_density(ink, (0, 0, 19, 21)) == 0.0
+    ink[8:14, 6:13] = 255  # a mark inside counts as before
+    assert checkmarks._inside_density(ink, (0, 0, 19, 21)) > 0.2
+
+
+def test_a_ring_flatter_than_four_to_one_is_a_circle() -> None:
+    """Regression (zoo seed 5, zoo_005, 300 dpi): a ring drawn round ゆうパック between two
+    rules, 6.7 text heights wide for 1.7 tall, has top and bottom straighter than half its
+    height: its ink was 66% "straight strokes" and it was taken for a frame. Straight is now
+    measured against the ring's own width and height. ヤマト運輸's ring was found before."""
+    circles = _circles_of("flat_ring_along_rules_300dpi.png", 300)
+    s = 300 / 72
+    spans = sorted((round(c.box[0] / s), round(c.box[2] / s)) for c in circles)
+    assert len(spans) == 2
+    (a0, a1), (b0, b1) = spans
+    assert a0 < 155 and a1 > 210 and b0 > 300 and b1 > 370

@@ -698,6 +698,12 @@ def test_url_fit(text: str, fit: float) -> None:
         ("ヤマダ太郎", None),
         ("ヤマダ、タロウ", None),
         ("(カ)シブカワ", None),
+        # a scan's specks read as marks around a reading or between its words (zoo seed 5)
+        ("テツクリ.ジュクセイベーコン", "テツクリ ジュクセイベーコン"),
+        ("ジュクセイベーコン.", "ジュクセイベーコン"),
+        ("`シブカワサン", "シブカワサン"),
+        ("・シブカワサン", "シブカワサン"),
+        ("ジョウシュウワギュウ・スキヤキ", "ジョウシュウワギュウ・スキヤキ"),
     ],
 )
 def test_to_katakana(text: str, expected: str | None) -> None:

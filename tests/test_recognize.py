@@ -183,7 +183,9 @@ def test_the_models_come_from_the_package_and_nothing_is_downloaded(monkeypatch:
      # the end of a katakana word (zoo seed 5: 20セツ卜(年間)); a kanji compound or a numeral's
      # word after katakana stays
      ("20セツ卜(年間)", "20セツト(年間)"), ("セツ卜を", "セツトを"), ("ゴキ口", "ゴキロ"), ("セット一式", "セット一式"),
-     ("カード二枚", "カード二枚"), ("カード二つ", "カード二つ"), ("メニュー一覧", "メニュー一覧"), ("5キ口", "5キ口")],
+     ("カード二枚", "カード二枚"), ("カード二つ", "カード二つ"), ("メニュー一覧", "メニュー一覧"), ("5キ口", "5キ口"),
+     # へ べ ぺ in the script of the kana on both sides (zoo seed 5: ブルーべリー)
+     ("ブルーべリー", "ブルーベリー"), ("しらベる", "しらべる"), ("食べ比ベセット", "食べ比ベセット"), ("ベーコン", "ベーコン")],
 )
 def test_a_kanji_read_among_katakana_is_the_katakana_it_looks_like(read: str, meant: str) -> None:
     assert recognize.katakana_in_katakana(read) == meant

@@ -106,6 +106,7 @@ def _fields(**values: tuple[str, str]) -> dict[str, ExtractedField]:
         ("ブルーベリージャムサンボンセツト", "ブルーベリージャム 3本セット", "ブルーベリージャムサンボンセット"),
         ("ナマイモコンニヤク", "生芋蒟蒻", "ナマイモコンニャク"),
         ("ジョウシュウワギユウ", "上州和牛", "ジョウシュウワギュウ"),
+        ("テツクリ ジュクセイベーコン", "手作り熟成ベーコン", "テヅクリ ジュクセイベーコン"),  # ゛ lost
     ],
 )
 def test_a_misread_kana_reading_is_set_right_by_its_name(read: str, name: str, right: str) -> None:
@@ -124,6 +125,7 @@ def test_a_misread_kana_reading_is_set_right_by_its_name(read: str, name: str, r
         ("ポークカレー", "豚肉カレー"),  # a reading other than the name's: nothing nearer by a swap
         ("キヤノンカメラ", "キヤノンカメラ"),  # a large ヤ the name writes large
         ("コモチヤマ", "子持山"),  # MeCab reads 子持山 otherwise: no small kana nearer it
+        ("サンボンセット", "3本セット"),  # MeCab reads 本 ホン: a mark read is never taken away
     ],
 )
 def test_right_kana_readings_are_left_alone(kana: str, name: str) -> None:
@@ -230,3 +232,37 @@ def test_a_colon_that_is_no_time_of_day_is_marked_for_review(spec_row, read: str
     assert tidied.value == read and tidied.review is doubted
 
 
+
+
+def _contact(email: tuple[str, float], url: tuple[str, float]) -> dict[str, ExtractedField]:
+    return {
+        key: ExtractedField(value=v, raw=v, confidence=c, source="ocr", page=1)
+        for key, (v, c) in (("contact_email", email), ("contact_website_url", url))
+    }
+
+
+def test_a_domain_read_with_a_double_letter_merged_takes_the_other_reading() -> None:
+    """Regression (zoo seed 5, zoo_008): the site read onogami-fods.jp at confidence 1.0, as
+    sure as the address's onogami-foods.jp, and the address was changed to match it."""
+    from extract.repairs import repair_mail_domain
+
+    result = _contact(("sales@onogami-foods.jp", 1.0), ("https://www.onogami-fods.jp/", 1.0))
+    repair_mail_domain(get_form("shibukawa.form1"), result)
+    assert result["contact_email"].value == "sales@onogami-foods.jp"
+    assert result["contact_website_url"].value == "https://www.onogami-foods.jp/" and result["contact_website_url"].review
+    result = _contact(("sales@onogami-fods.jp", 1.0), ("https://www.onogami-foods.jp/", 0.9))
+    repair_mail_domain(get_form("shibukawa.form1"), result)
+    assert result["contact_email"].value == "sales@onogami-foods.jp" and result["contact_email"].review
+
+
+def test_disagreeing_domains_read_as_sure_are_both_marked_and_neither_changed() -> None:
+    from extract.repairs import repair_mail_domain
+
+    result = _contact(("sales@akadgi-farm.co.jp", 0.95), ("https://akagi-farm.co.jp/", 0.97))
+    repair_mail_domain(get_form("shibukawa.form1"), result)
+    assert result["contact_email"].value == "sales@akadgi-farm.co.jp" and result["contact_email"].review
+    assert result["contact_website_url"].value == "https://akagi-farm.co.jp/" and result["contact_website_url"].review
+    # clearly less sure: takes the other's domain
+    result = _contact(("sales@akadgi-farm.co.jp", 0.7), ("https://akagi-farm.co.jp/", 0.97))
+    repair_mail_domain(get_form("shibukawa.form1"), result)
+    assert result["contact_email"].value == "sales@akagi-farm.co.jp" and result["contact_email"].review
