@@ -209,6 +209,10 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
         score = fuzz.ratio(text, label)
         if best >= 100.0:
             break
+        if score < 100.0 and (projected := _glyph_projected(text, label)) is not None:
+            # a kanji read as its look-alike (税披価格 for 税抜価格) costs less than another
+            seen, swapped = projected
+            score = max(score, fuzz.ratio(seen, label) - GLYPH_SWAP_COST * swapped)
         if bare != text and bare_label == label:
             # a long note in parentheses (ポータルサイト等に転記します) is no part of the label;
             # a short one may be (商品名（フリガナ）), so it costs a little
@@ -221,6 +225,30 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
             score = max(score, fuzz.ratio(text, label[: len(text)]) - 100.0 * (1 - len(text) / len(label)) * 0.3)
         best = max(best, score)
     return best
+
+
+#: What each kanji of a label read as its look-alike costs a label's likeness (0..100).
+GLYPH_SWAP_COST = 4.0
+
+
+def _glyph_projected(text: str, label: str) -> tuple[str, int] | None:
+    """``text`` with each kanji that stands where ``label`` has a kanji it looks like
+    (forms/vocabulary/kanji_neighbours.tsv) replaced by the label's, and how many were; None
+    when there is none."""
+    from rapidfuzz.distance import Levenshtein
+
+    from extract import lexicon
+
+    chars = list(text)
+    swapped = 0
+    for op in Levenshtein.editops(text, label):
+        if op.tag != "replace":
+            continue
+        read, meant = text[op.src_pos], label[op.dest_pos]
+        if lexicon.is_kanji(read) and lexicon.is_kanji(meant) and meant in lexicon.neighbours(read):
+            chars[op.src_pos] = meant
+            swapped += 1
+    return ("".join(chars), swapped) if swapped else None
 
 
 @lru_cache(maxsize=256)

@@ -26,10 +26,15 @@ def _parts(text: str, *, ocr: bool = False) -> list[Part]:
         ("代表者", "代表者(職・氏名)", 90),  # the label printed without its parenthesis
         ("商品規格(ポータルサイト等に転記します)", "商品規格", 100),  # a long note is no part of it
         ("a当該地方団体によ", "a当該地方団体による返礼品等の調達費用", 75),  # cut where it wrapped
+        ("税披価格", "税抜価格", 95),  # (zoo seed 5) a kanji read as its look-alike
     ],
 )
 def test_label_likeness(text: str, label: str, at_least: float) -> None:
     assert likeness(text, (label,)) >= at_least
+
+
+def test_a_look_alike_kanji_costs_less_than_another_and_more_than_none() -> None:
+    assert likeness("税抜価格", ("税抜価格",)) > likeness("税披価格", ("税抜価格",)) > likeness("税込価格", ("税抜価格",)) + 20
 
 
 def test_joined_sub_labels_are_told_apart() -> None:

@@ -189,3 +189,26 @@ def test_the_models_come_from_the_package_and_nothing_is_downloaded(monkeypatch:
 )
 def test_a_kanji_read_among_katakana_is_the_katakana_it_looks_like(read: str, meant: str) -> None:
     assert recognize.katakana_in_katakana(read) == meant
+
+
+def _line_of(blocks: list[tuple[int, int]], dot: tuple[int, int]) -> np.ndarray:
+    """A line's ink 40 px high: characters (x0, x1) 32 px tall, and a dot 4 px square at (x, y)."""
+    crop = np.zeros((40, 400), bool)
+    for x0, x1 in blocks:
+        crop[4:36, x0:x1] = True
+    crop[dot[1] : dot[1] + 4, dot[0] : dot[0] + 4] = True
+    return crop
+
+
+def test_a_speck_against_one_side_of_the_white_between_words_is_no_middle_dot() -> None:
+    """Regression (zoo seed 5, zoo_014): 代表 小林 美咲 with a speck just after 林 read as
+    小林・美咲 at 0.99; a ・ in type stands in the middle of its white (職・氏名)."""
+    glyph = ("·", 0.99, (100, 0, 130, 40))
+    # the speck against 林's right side, 美 two characters' width further on
+    speck = _line_of([(20, 52), (56, 98), (180, 212)], (100, 18))
+    assert recognize._specks_as_spaces([glyph], speck, 0, 32.0) == [(" ", 0.99, glyph[2])]
+    # a typeset ・ in the middle of its white stays, as does a dot in a narrow white
+    typeset = _line_of([(20, 52), (56, 88), (120, 152)], (102, 18))
+    assert recognize._specks_as_spaces([glyph], typeset, 0, 32.0) == [glyph]
+    narrow = _line_of([(20, 52), (56, 98), (112, 144)], (100, 18))
+    assert recognize._specks_as_spaces([glyph], narrow, 0, 32.0) == [glyph]
