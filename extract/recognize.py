@@ -373,9 +373,12 @@ def _specks_as_spaces(
     # the characters' strokes: pieces a third of a character high or more (not other specks,
     # not the tails of the line above that the line's box takes in)
     strokes = [k for k in range(1, len(stats)) if stats[k][3] >= 0.3 * em]
+    if not strokes:
+        return glyphs
+    band = (min(int(stats[k][1]) for k in strokes), max(int(stats[k][1] + stats[k][3]) for k in strokes))
     out = []
     for ch, conf, box in glyphs:
-        if ch in _DOTS and (dot := _dot_under(box, stats, centres, lx0, em)) is not None:
+        if ch in _DOTS and (dot := _dot_under(box, stats, centres, lx0, band)) is not None:
             x0, x1 = int(stats[dot][0]), int(stats[dot][0] + stats[dot][2])
             left = [int(stats[k][0] + stats[k][2]) for k in strokes if stats[k][0] + stats[k][2] <= x0 + 1]
             right = [int(stats[k][0]) for k in strokes if stats[k][0] >= x1 - 1]
@@ -389,11 +392,14 @@ def _specks_as_spaces(
     return out
 
 
-def _dot_under(box: PxBox, stats: np.ndarray, centres: np.ndarray, lx0: int, em: float) -> int | None:
-    """The largest dot-sized piece of ink whose centre lies in the character's box."""
+def _dot_under(box: PxBox, stats: np.ndarray, centres: np.ndarray, lx0: int, band: tuple[int, int]) -> int | None:
+    """The largest dot-sized piece of ink whose centre lies in the character's box and in the
+    ``band`` of rows the line's characters take (not a tail of the line above)."""
+    size = 0.35 * (band[1] - band[0])
     dots = [
         k for k in range(1, len(stats))
-        if box[0] - lx0 <= centres[k][0] <= box[2] - lx0 and max(stats[k][2], stats[k][3]) <= 0.35 * em
+        if box[0] - lx0 <= centres[k][0] <= box[2] - lx0 and band[0] <= centres[k][1] <= band[1]
+        and max(stats[k][2], stats[k][3]) <= size
     ]  # fmt: skip
     return max(dots, key=lambda k: stats[k][4]) if dots else None
 

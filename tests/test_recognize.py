@@ -212,3 +212,12 @@ def test_a_speck_against_one_side_of_the_white_between_words_is_no_middle_dot() 
     assert recognize._specks_as_spaces([glyph], typeset, 0, 32.0) == [glyph]
     narrow = _line_of([(20, 52), (56, 98), (112, 144)], (100, 18))
     assert recognize._specks_as_spaces([glyph], narrow, 0, 32.0) == [glyph]
+
+
+def test_a_tail_of_the_line_above_is_not_taken_for_the_dot() -> None:
+    """Regression (zoo seed 5, zoo_019): 伊香保・水沢 lost its ・: a descender of the line above,
+    caught in the line's box over the dot and larger than it, was taken for the dot."""
+    glyph = ("・", 0.99, (96, 0, 124, 40))
+    typeset = _line_of([(20, 52), (56, 80), (128, 160)], (102, 18))  # the dot in the middle of 80..128
+    typeset[0:3, 114:126] = True  # the tail above, 12 × 3 px, off the middle
+    assert recognize._specks_as_spaces([glyph], typeset, 0, 40.0) == [glyph]
