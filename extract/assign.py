@@ -206,13 +206,9 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
     bare = _without_parens(text)
     note_removed = bare != text and len(text) - len(bare) >= _NOTE_MIN
     for label, bare_label in _bare_labels(labels):
-        score = fuzz.ratio(text, label)
+        score = label_ratio(text, label)
         if best >= 100.0:
             break
-        if score < 100.0 and (projected := _glyph_projected(text, label)) is not None:
-            # a kanji read as its look-alike (税披価格 for 税抜価格) costs less than another
-            seen, swapped = projected
-            score = max(score, fuzz.ratio(seen, label) - GLYPH_SWAP_COST * swapped)
         if bare != text and bare_label == label:
             # a long note in parentheses (ポータルサイト等に転記します) is no part of the label;
             # a short one may be (商品名（フリガナ）), so it costs a little
@@ -229,6 +225,17 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
 
 #: What each kanji of a label read as its look-alike costs a label's likeness (0..100).
 GLYPH_SWAP_COST = 4.0
+
+
+@lru_cache(maxsize=65536)
+def label_ratio(text: str, label: str) -> float:
+    """``fuzz.ratio`` of a label read and a label declared, where a kanji read as its
+    look-alike (税披価格 for 税抜価格) costs less than another."""
+    score = fuzz.ratio(text, label)
+    if score < 100.0 and (projected := _glyph_projected(text, label)) is not None:
+        seen, swapped = projected
+        score = max(score, fuzz.ratio(seen, label) - GLYPH_SWAP_COST * swapped)
+    return score
 
 
 def _glyph_projected(text: str, label: str) -> tuple[str, int] | None:
@@ -422,7 +429,7 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
         for m in (n, n - 1, n + 1) if ocr and n >= 4 else (n,):
             if m <= 0 or m > len(squeezed):
                 continue
-            score = fuzz.ratio(squeezed[:m], label)
+            score = label_ratio(squeezed[:m], label)
             if score < floor:
                 continue
             end = compact[m - 1][0] + 1  # index in body after the label

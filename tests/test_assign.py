@@ -116,3 +116,15 @@ def test_an_address_wrapped_in_its_cell_is_one_word_but_the_next_cell_is_not() -
     assert _words_unwrapped([part("order@mizusawa-teuchi.c", 160, 100), part("o.jp", 160, 112)]) == "order@mizusawa-teuchi.co.jp"
     # regression (zoo seed 93, layout f): the label of the next cell read into the address
     assert _words_unwrapped([part("shop@haruna-miso.co.jp", 160, 100), part("Webサイト", 300, 100)]) == "shop@haruna-miso.co.jp Webサイト"
+
+
+def test_an_inline_key_read_with_a_look_alike_kanji_is_a_key() -> None:
+    """Regression (zoo seed 5, zoo_000): 税披価格：2,190円 under 一般小売価格 was no key (the inline
+    pass compared characters only), so the group's label took the lines under it as its value and
+    its 税込 went to the group above."""
+    from extract.assign import SETTINGS, Slot, _inline_key
+
+    [part] = _parts("税披価格：2,190円", ocr=True)
+    slot = Slot(1, (0.0, 0.0, 170.0, 10.0), [part])
+    key = _inline_key(slot, 0, 0, ("税抜価格", "税込価格"), SETTINGS)
+    assert key is not None and key.text == "税披価格" and key.value is not None and key.value.text == "2,190円"
