@@ -689,7 +689,40 @@ def assign(form: FormDecl, keys: list[Key], targets: list[Target], rows: list[Ro
                 score -= settings.child_bonus
             pairs.append((score, -ki, ti, t, k))
     _take(pairs, out, used, reuse_rows=True)
+    _subfields_by_place(form, keys, rows, out, used, settings)
     return out
+
+
+def _subfields_by_place(form: FormDecl, keys: list[Key], rows: list[Row], out: dict[str, Assignment], used: set[int], settings: AssignSettings) -> None:
+    """Sub-labelled fields whose label was not read (税込 read as 税達 under 提供価格), found by
+    their place in their group outside tables: between the group's sub-labels found before and
+    after them in the declared order (or the group's end, its next key that is no sub-label of
+    it), as many lines without a key as fields are missing there, taken in order. Order is
+    evidence here, and the values are marked for review by the low score."""
+    keyed = {k.row for k in keys}
+    for row in form.rows():
+        row_a = out.get(f"row:{row.label}")
+        subs = [f for f in row.fields if f.all_labels() and not f.below and not f.scan]
+        if row_a is None or not row_a.key.children or row_a.key.slot.table is not None or len(subs) < 2:
+            continue
+        group = row_a.key
+        end = min((k.row for k in keys if k.row > group.row and k.group is not group), default=len(rows))
+        placed = [(i, out[f.key].key.row) for i, f in enumerate(subs) if f.key in out and out[f.key].key.group is group]
+        bounds = [(-1, group.row), *placed, (len(subs), end)]
+        if any(r2 <= r1 for (_, r1), (_, r2) in zip(bounds, bounds[1:])):
+            continue  # sub-labels found out of their declared order: their places say nothing
+        for (i1, r1), (i2, r2) in zip(bounds, bounds[1:]):
+            missing = [f for f in subs[i1 + 1 : i2] if f.key not in out]
+            lines = [ri for ri in range(r1 + 1, r2) if ri not in keyed and any(not slot.empty for slot in rows[ri].slots)]
+            if not missing or len(lines) != len(missing):
+                continue
+            for f, ri in zip(missing, lines):
+                line = rows[ri]
+                key = Key(line.slots[0], ri, 0, fold(line.slots[0].text), False, True, group=group)
+                key.value = Value([p for slot in line.slots for p in slot.parts])
+                keys.append(key)
+                out[f.key] = Assignment(key, settings.by_place_score, 0.0)
+                used.add(id(key))
 
 
 def _rows_by_place(form: FormDecl, keys: list[Key], rows: list[Row], out: dict[str, Assignment], used: set[int], settings: AssignSettings) -> None:

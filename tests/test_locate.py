@@ -725,3 +725,15 @@ def test_a_note_opened_by_a_reference_mark_is_no_key() -> None:
     assert find_keys(document_of([page]), targets_of(FORM1)) == []
     page = make_page([["原材料の原産地：北海道"]], widths=[400], source="ocr", conf=0.95)
     assert [k.text for k in find_keys(document_of([page]), targets_of(FORM1))] == ["原材料の原産地"]
+
+
+def test_a_sub_label_not_read_is_found_by_its_place_in_its_group_for_review() -> None:
+    """Regression (zoo seed 5, zoo_000, unruled 「ラベル：値」 lines at 200 dpi): 税込 under
+    提供価格 read 税達, no key: the next group's 税込 was taken for it (its amount given to the
+    wrong field, unmarked). The line between the group's 税抜価格 and its end is its 税込, by
+    place, marked for review; the next group keeps its own."""
+    rows = [["（5）提供価格"], ["税抜価格：1,680円"], ["税達・1,814円"], ["（6）一般小売価格"], ["税抜価格：2,190円"], ["税込：2,365円"]]
+    fields = locate_fields(FORM1, [make_page(rows, ruled=False, source="ocr", conf=0.95)])
+    got = {k: fields[k].value for k in ("gift_price_excl_tax", "gift_price_incl_tax", "retail_price_excl_tax", "retail_price_incl_tax")}
+    assert got == {"gift_price_excl_tax": 1680, "gift_price_incl_tax": 1814, "retail_price_excl_tax": 2190, "retail_price_incl_tax": 2365}
+    assert fields["gift_price_incl_tax"].review and not fields["retail_price_incl_tax"].review
