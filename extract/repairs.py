@@ -303,6 +303,14 @@ def repair_domain(text: str) -> str:
 KANA_TWIN_LIKENESS = 0.6
 
 
+def _katakana_reading(name: str) -> str | None:
+    """How ``name`` reads, in katakana, when the dictionary read all of it: a reading with
+    digits or kanji left in it (焼きドーナツ 12個 → ヤキドーナツ12コ, 吟釀 → ギン釀) is no
+    measure of a フリガナ (ジュウニコ lost its ニ to come nearer 12コ)."""
+    said = "".join(lexicon.reading(name).split())
+    return said if said and all("ァ" <= ch <= "ヺ" or ch == "ー" for ch in said) else None
+
+
 def _fold_kana(text: str) -> str:
     """Katakana without voicing marks and small forms: how a reading compares to another."""
     bare = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
@@ -313,7 +321,9 @@ def _undouble_kana(kana: str, name: str) -> str:
     """``kana`` without the one character that is a look-alike twin of its neighbour, when
     dropping it brings the reading nearer to how ``name`` reads (ミソゾヅケ → ミソヅケ)."""
     try:
-        said = lexicon.reading(name)
+        said = _katakana_reading(name)
+        if said is None:
+            return kana
         target = _fold_kana(said)
         # nearest without voicing marks, then with them (ミソヅケ before ミゾヅケ)
         options: dict[str, tuple[int, int]] = {}
@@ -350,8 +360,10 @@ def _revoice_kana(kana: str, name: str) -> str:
     if not any(_voicings(ch) for ch in kana):
         return kana
     try:
-        said = lexicon.reading(name)
+        said = _katakana_reading(name)
     except (ImportError, OSError):  # no dictionary: left as read
+        return kana
+    if said is None:
         return kana
     out = kana
     for i, ch in enumerate(kana):
@@ -371,8 +383,10 @@ def _resmall_kana(kana: str, name: str) -> str:
     if not any(ch.translate(TO_SMALL) != ch for ch in out):
         return out
     try:
-        said = lexicon.reading(name)
+        said = _katakana_reading(name)
     except (ImportError, OSError):  # no dictionary: the known words only
+        return out
+    if said is None:
         return out
     for i, ch in enumerate(out):
         small = ch.translate(TO_SMALL)
