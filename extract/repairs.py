@@ -286,6 +286,12 @@ def repair_domain(text: str) -> str:
     """The end of an address read from a scan set right: ``shop@example.co.jd`` → ``.co.jp``,
     ``foodsJjp`` → ``foods.jp``; an @ read twice (@6, @@) once; ``https:/`` → ``https://``."""
     out = text.strip()
+    # a speck read as a colon in a host name: before its dot (ikaho-bussan:.jp) or for it
+    # (teuchi.co:jp); a scheme's colon is followed by /, a port's by digits
+    out = re.sub(r"(?<=[a-z0-9-]):(?=\.)", "", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=[a-z0-9-]):(?=[a-z])", ".", out, flags=re.IGNORECASE)
+    # and as a full stop after an address's end (…jp/.)
+    out = re.sub(r"(?<=/)\s*[.,]$", "", out)
     # jp with a letter doubled or misread: .jd, .jo, .jjp, .jjdp, .jpp
     out = re.sub(r"\.co\.?j[jdop]{1,3}(?=/?$|/)", ".co.jp", out, flags=re.IGNORECASE)
     out = re.sub(r"(?<=[a-z0-9-])\s*(?:J|[.,])\s*j[jpdo]{1,3}(?=/?$|/)", ".jp", out, flags=re.IGNORECASE)

@@ -18,13 +18,16 @@ from forms.catalogue import get_form
         ("sales@shibukawa-foods.jjp", "sales@shibukawa-foods.jp"),
         ("https://shibukawa-foods.jjp/", "https://shibukawa-foods.jp/"),
         ("a@example.jpp", "a@example.jp"),
+        # regression (zoo seed 7): a speck read as a colon in the host, or as a stop at the end
+        ("https://www.ikaho-bussan:.jp/.", "https://www.ikaho-bussan.jp/"),
+        ("order@mizusawa-teuchi.co:jp", "order@mizusawa-teuchi.co.jp"),
     ],
 )
 def test_garbled_domain_ends_are_repaired(read: str, right: str) -> None:
     assert repair_domain(read) == right
 
 
-@pytest.mark.parametrize("kept", ["https://example.jobs/", "shop@example.co.jp", "https://example.jp/"])
+@pytest.mark.parametrize("kept", ["https://example.jobs/", "shop@example.co.jp", "https://example.jp/", "https://example.jp:8080/"])
 def test_right_domains_are_kept(kept: str) -> None:
     assert repair_domain(kept) == kept
 
