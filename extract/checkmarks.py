@@ -557,6 +557,9 @@ CIRCLE_BRIDGE_MM = 0.9
 RING_COVER = 0.9
 #: How far (a share of the radius) a hand-drawn ring wobbles off the ellipse fitted to it.
 RING_BAND = 0.08
+#: How far out (in radii) a found ring's ink is whitened for OCR: its stroke and a hand's
+#: wobble, not the text beyond it.
+RING_MASK_OUTER = 1.25
 #: Share of the inside of a ring that must hold ink not joined to the ring: what is circled.
 RING_FREE_INSIDE = 0.02
 
@@ -1165,9 +1168,10 @@ def mask_marks(
         ya, yb, xa, xb = max(0, y0 - pad), min(out.shape[0], y1 + pad), max(0, x0 - pad), min(out.shape[1], x1 + pad)
         yy, xx = np.mgrid[ya:yb, xa:xb]
         r = ((xx + 0.5 - (x0 + x1) / 2.0) / (w / 2.0)) ** 2 + ((yy + 0.5 - (y0 + y1) / 2.0) / (h / 2.0)) ** 2
-        # the ring only: the label inside stays for OCR
+        # the ring only: the label inside stays for OCR, and so do the lines above and below
+        # in the corners of the ring's box (info@… over a ring round あり lost its "in")
         sub = out[ya:yb, xa:xb]
-        sub[(r >= 0.67) & (ink[ya:yb, xa:xb] > 0)] = 255
+        sub[(r >= 0.67) & (r <= RING_MASK_OUTER) & (ink[ya:yb, xa:xb] > 0)] = 255
     return out
 
 

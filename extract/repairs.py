@@ -299,6 +299,9 @@ def repair_domain(text: str) -> str:
     # a host with no dot at all lost the one before its jp: komochi-hamjp
     out = re.sub(r"(?:(?<=@)|(?<=//))([a-z0-9-]{2,}?)(\.?co)?jp(?=/?$|/)", _dot_before_jp, out)
     out = re.sub(r"@[6⑥@](?=[a-z])", "@", out)
+    # the scheme's h read as n or lost (nttps:, ttps:), a speck between its slashes (:/./)
+    out = re.sub(r"^[nb]?t{1,2}p(s?)(?=\s*[:;]\s*/)", r"http\1", out, flags=re.IGNORECASE)
+    out = re.sub(r"(?<=:)/\s*[.,`']\s*/", "//", out)
     # a slash of the scheme lost or read as l, I or |: https:/example.jp, https:l/example.jp
     out = re.sub(r"^(https?)\s*[:;]?\s*[/lI|]{1,2}(?=[a-z0-9])", r"\1://", out, flags=re.IGNORECASE)
     return out

@@ -21,6 +21,8 @@ from forms.catalogue import get_form
         # regression (zoo seed 7): a speck read as a colon in the host, or as a stop at the end
         ("https://www.ikaho-bussan:.jp/.", "https://www.ikaho-bussan.jp/"),
         ("order@mizusawa-teuchi.co:jp", "order@mizusawa-teuchi.co.jp"),
+        ("nttps:/./www.kanai-shuzo.co.jp/", "https://www.kanai-shuzo.co.jp/"),
+        ("ttps://www.kanai-shuzo.co.jp/", "https://www.kanai-shuzo.co.jp/"),
     ],
 )
 def test_garbled_domain_ends_are_repaired(read: str, right: str) -> None:
