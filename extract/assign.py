@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from extract import normalize
 from extract.layout import Line
+from extract.lexicon import is_kanji, neighbours
 from extract.pagemodel import BBox, Page, union
 from extract.structure import Cell, PageStructure, build_structure
 from forms.schema import FieldDecl, FormDecl, RowDecl
@@ -225,6 +227,8 @@ def likeness(text: str, labels: tuple[str, ...]) -> float:
 
 #: What each kanji of a label read as its look-alike costs a label's likeness (0..100).
 GLYPH_SWAP_COST = 4.0
+#: Below this likeness a label read is not looked at for look-alikes.
+GLYPH_NEAR = 40.0
 
 
 @lru_cache(maxsize=65536)
@@ -232,7 +236,8 @@ def label_ratio(text: str, label: str) -> float:
     """``fuzz.ratio`` of a label read and a label declared, where a kanji read as its
     look-alike (税披価格 for 税抜価格) costs less than another."""
     score = fuzz.ratio(text, label)
-    if score < 100.0 and (projected := _glyph_projected(text, label)) is not None:
+    # (a look-alike or two make a label far from its reading no nearer than a floor's reach)
+    if GLYPH_NEAR <= score < 100.0 and (projected := _glyph_projected(text, label)) is not None:
         seen, swapped = projected
         score = max(score, fuzz.ratio(seen, label) - GLYPH_SWAP_COST * swapped)
     return score
@@ -242,17 +247,13 @@ def _glyph_projected(text: str, label: str) -> tuple[str, int] | None:
     """``text`` with each kanji that stands where ``label`` has a kanji it looks like
     (forms/vocabulary/kanji_neighbours.tsv) replaced by the label's, and how many were; None
     when there is none."""
-    from rapidfuzz.distance import Levenshtein
-
-    from extract import lexicon
-
     chars = list(text)
     swapped = 0
     for op in Levenshtein.editops(text, label):
         if op.tag != "replace":
             continue
         read, meant = text[op.src_pos], label[op.dest_pos]
-        if lexicon.is_kanji(read) and lexicon.is_kanji(meant) and meant in lexicon.neighbours(read):
+        if is_kanji(read) and is_kanji(meant) and meant in neighbours(read):
             chars[op.src_pos] = meant
             swapped += 1
     return ("".join(chars), swapped) if swapped else None

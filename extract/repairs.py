@@ -288,8 +288,10 @@ def repair_domain(text: str) -> str:
     out = text.strip()
     # a speck read as a colon in a host name: before its dot (ikaho-bussan:.jp) or for it
     # (teuchi.co:jp); a scheme's colon is followed by /, a port's by digits
-    out = re.sub(r"(?<=[a-z0-9-]):(?=\.)", "", out, flags=re.IGNORECASE)
-    out = re.sub(r"(?<=[a-z0-9-]):(?=[a-z])", ".", out, flags=re.IGNORECASE)
+    scheme = re.match(r"^[a-z]{2,5}\s*[:;]", out, flags=re.IGNORECASE)
+    head, host = (out[: scheme.end()], out[scheme.end() :]) if scheme else ("", out)
+    host = re.sub(r"(?<=[a-z0-9-]):(?=\.)", "", host, flags=re.IGNORECASE)
+    out = head + re.sub(r"(?<=[a-z0-9-]):(?=[a-z])", ".", host, flags=re.IGNORECASE)
     # and as a full stop after an address's end (…jp/.)
     out = re.sub(r"(?<=/)\s*[.,]$", "", out)
     # jp with a letter doubled or misread: .jd, .jo, .jjp, .jjdp, .jpp
