@@ -270,7 +270,56 @@ class RapidOcr:
         words: list[OcrWord] = []
         for n, (quad, text, score, chars) in enumerate(zip(boxes, out.txts, out.scores, out.word_results), start=1):
             words += line_words(grey, quad, text, float(score), chars, verticals, line=(1, 1, n))
+            words += self._unread_ticks(grey, quad, chars, line=(1, 1, n))
         return words
+
+    def _recognize_only(self, piece: np.ndarray) -> tuple[list[str], list[float]]:
+        """A piece of a page read by the recognition model alone. (Not through the engine's call
+        with ``use_det=False``: rapidocr keeps call arguments as its settings, and every page
+        after, on every thread, would be read without detection.)"""
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        recognizer = self._engine._load_rec_model()
+        read = recognizer(TextRecInput(img=[np.repeat(piece[:, :, None], 3, axis=2)]))
+        return list(read.txts or ()), [float(x) for x in read.scores]
+
+    def _unread_ticks(self, grey: np.ndarray, quad: Any, chars: Sequence[tuple[str, float, Any]], *, line: tuple[int, int, int]) -> list[OcrWord]:
+        """Check marks the line's reading passed over (a thin ✓ after 佐川急便 left out of the
+        line's text): pieces of ink a character high that no character's box covers, set
+        apart from the characters before them, read again alone (recognition only); those
+        read as a check mark are given as ✓."""
+        pts = np.asarray(quad, dtype=float).reshape(-1, 2)
+        lx0, ly0 = int(max(0, np.floor(pts[:, 0].min()))), int(max(0, np.floor(pts[:, 1].min())))
+        lx1, ly1 = int(min(grey.shape[1], np.ceil(pts[:, 0].max()))), int(min(grey.shape[0], np.ceil(pts[:, 1].max())))
+        if lx1 - lx0 < 4 or ly1 - ly0 < 4 or not chars:
+            return []
+        crop = grey[ly0:ly1, lx0:lx1] < 128
+        # where the line's characters were read (their boxes are coarse, their middles not)
+        middles = [float(np.asarray(box, dtype=float).reshape(-1, 2)[:, 0].mean()) - lx0 for _, _, box in chars]
+        import cv2
+
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop.astype(np.uint8), connectivity=8)
+        # the characters' height: of the line's larger pieces of ink, not its box (specks and
+        # the line above's tails make that taller)
+        heights = [int(stats[k][3]) for k in range(1, n) if stats[k][4] >= 0.02 * crop.shape[0] ** 2]
+        if not heights:
+            return []
+        em = float(np.percentile(heights, 90))
+        out: list[OcrWord] = []
+        for k in range(1, n):
+            x, y, w, h, _ = (int(v) for v in stats[k])
+            if h < UNREAD_MARK_HEIGHT * em or w < 0.2 * em or w > 1.2 * em or any(x <= m <= x + w for m in middles):
+                continue
+            before = np.flatnonzero((crop[:, :x] & (labels[:, :x] != k)).any(axis=0))
+            if len(before) and x - before[-1] < 0.25 * em:
+                continue  # against the character before it: a part of a word, not a mark
+            pad = max(2, int(0.15 * em))
+            piece = grey[max(0, ly0 + y - pad) : ly0 + y + h + pad, max(0, lx0 + x - pad) : lx0 + x + w + pad]
+            texts, scores = self._recognize_only(piece)
+            if texts and texts[0].strip() in TICK_READS and scores[0] >= UNREAD_MARK_SCORE:
+                conf = round(100 * float(scores[0]), 2)
+                out.append(OcrWord("✓", (lx0 + x, ly0, lx0 + x + w, ly1), conf, line, char_confs=(conf,), char_boxes=((lx0 + x, ly0, lx0 + x + w, ly1),)))
+        return out
 
 
 def line_words(
@@ -351,6 +400,13 @@ def line_words(
     close()
     return [w for w in words if w.text]
 
+
+#: What a check mark read alone is read as, and how sure that reading must be.
+TICK_READS = frozenset({"V", "v", "✓", "✔", "√", "レ", "ν", "Ⅴ"})
+UNREAD_MARK_SCORE = 0.5
+#: Ink this share of a line's height or taller, that no character of the line covers, is read
+#: again alone.
+UNREAD_MARK_HEIGHT = 0.4
 
 #: Middle dots a scan's speck is read as.
 _DOTS = set("・·･")

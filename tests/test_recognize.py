@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import unicodedata
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -221,3 +223,27 @@ def test_a_tail_of_the_line_above_is_not_taken_for_the_dot() -> None:
     typeset = _line_of([(20, 52), (56, 80), (128, 160)], (102, 18))  # the dot in the middle of 80..128
     typeset[0:3, 114:126] = True  # the tail above, 12 × 3 px, off the middle
     assert recognize._specks_as_spaces([glyph], typeset, 0, 40.0) == [glyph]
+
+
+def test_a_thin_check_mark_the_line_s_reading_passed_over_is_read_alone() -> None:
+    """Regression (zoo seed 7, zoo_004, 300 dpi): 佐川急便 ✓ with a thin, slanted ✓: read on the
+    whole page, the line came without it and the carrier unchosen. Ink a character high that no
+    character of the line covers is read again alone; read as a check mark, it is a ✓ word."""
+    from PIL import Image
+
+    strip = Path(__file__).resolve().parents[1] / "samples" / "scans" / "regression" / "thin_tick_after_300dpi.png"
+    grey = np.asarray(Image.open(strip).convert("L"))
+    engine = recognize.RapidOcr()
+    read = engine._engine(np.repeat(grey[:, :, None], 3, axis=2))
+    [(quad, chars)] = [(q, c) for q, t, c in zip(read.boxes, read.txts, read.word_results) if t.startswith("佐川急便")]
+    # the line as the page's reading gave it: without its mark
+    passed_over = [c for c in chars if c[0] not in recognize.TICK_READS]
+    assert len(passed_over) == len(chars) - 1
+    [tick] = engine._unread_ticks(grey, quad, passed_over, line=(1, 1, 1))
+    sagawa_end = next(int(np.asarray(b).reshape(-1, 2)[:, 0].max()) for ch, _, b in chars if ch == "便")  # 佐川急便's
+    assert tick.text == "✓" and sagawa_end < tick.box[0] < sagawa_end + 80
+    # with the mark read in the line, nothing is read again
+    assert engine._unread_ticks(grey, quad, chars, line=(1, 1, 1)) == []
+    # reading a piece alone leaves the engine reading whole pages with detection (rapidocr
+    # keeps a call's arguments as its settings: use_det=False had turned it off for good)
+    assert len(engine.read_page(grey, 300.0)) >= 3
