@@ -10,6 +10,7 @@ or, when it is the row's only field, as the whole row value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,6 +73,13 @@ class FieldDecl(_Strict):
     grid_columns: int | None = None
     #: Shown to suppliers in blank and web forms.
     hint: str | None = None
+    #: Printed wording the value is written into, ``{}`` standing for each blank, as the
+    #: seed's form prints it (``{}頃～{}頃`` between the brackets of 時期限定（　頃～　頃）,
+    #: ``梱包重量{}kg　{}サイズ``). Blank forms print the words with room to write at each
+    #: ``{}``; the value is the wording with the blanks filled in (4月上旬頃～8月下旬頃).
+    #: Unless a ``pattern`` is given, the field gets one that reads the guide's words alone
+    #: (a form left blank) as no value (:func:`guide_pattern`).
+    guide: str | None = None
     #: Read the first value of this type found anywhere in the section (dates at the top).
     scan: bool = False
     #: A regular expression the value must match in the row's text (group 1 if any).
@@ -83,6 +91,13 @@ class FieldDecl(_Strict):
     #: off exactly one of them (軽邊動車税) is read as it. Others are kept as read.
     known: tuple[str, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pattern_of_guide(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("guide") and not data.get("pattern"):
+            data = {**data, "pattern": guide_pattern(str(data["guide"]))}
+        return data
+
     @model_validator(mode="after")
     def _choices_match_type(self) -> "FieldDecl":
         if self.type in ("choice", "multi_choice") and not self.choices:
@@ -93,6 +108,13 @@ class FieldDecl(_Strict):
             raise ValueError(f"field {self.key!r}: choices given for type {self.type}")
         if self.known and self.type != "text":
             raise ValueError(f"field {self.key!r}: known values given for type {self.type}")
+        if self.guide is not None:
+            if self.type != "text" or self.multiline:
+                raise ValueError(f"field {self.key!r}: a guide is for one-line text fields")
+            if "{}" not in self.guide or re.search(r"[{}]", self.guide.replace("{}", "")):
+                raise ValueError(f"field {self.key!r}: a guide marks its blanks with {{}} and holds no other brace")
+            if any(not w.strip() for w in self.guide_words()[1:-1]):
+                raise ValueError(f"field {self.key!r}: the blanks of a guide are parted by words")
         return self
 
     @property
@@ -101,6 +123,68 @@ class FieldDecl(_Strict):
 
     def all_labels(self) -> tuple[str, ...]:
         return tuple(x for x in (self.label, *self.variants) if x)
+
+    def guide_words(self) -> tuple[str, ...]:
+        """The printed words of the guide around its blanks: one more than the blanks
+        (``{}頃～{}頃`` → ``("", "頃～", "頃")``); ``("",  "")`` without a guide."""
+        return tuple((self.guide or "{}").split("{}"))
+
+    def blanks(self) -> int:
+        """How many places the value is written in (1 without a guide)."""
+        return len(self.guide_words()) - 1
+
+    def split_guided(self, value: str) -> list[str] | None:
+        """What goes in each blank of the guide for ``value`` (4月上旬頃～8月下旬頃 →
+        [4月上旬, 8月下旬]), or None when the value is not the guide filled in. The words are
+        matched as a person writes them: NFKC (～ as ~) and spaces anywhere around them."""
+        if self.guide is None:
+            return [value]
+        text = unicodedata.normalize("NFKC", value)
+        pattern = "(.*?)".join(
+            r"\s*" + r"\s*".join(re.escape(ch) for ch in _fold_spaces(word)) + r"\s*"
+            for word in self.guide_words()
+        )
+        found = re.fullmatch(pattern, text, flags=re.DOTALL)
+        return [part.strip() for part in found.groups()] if found else None
+
+    def tidy_guided(self, value: Any) -> Any:
+        """A value read from a guided field as the guide filled in: NFKC, without the spaces
+        a page puts between the blanks and the guide's words (梱包重量 1.2 kg 60 サイズ →
+        梱包重量1.2kg 60サイズ, 4月上旬 頃~ 8月下旬 頃 → 4月上旬頃~8月下旬頃). A value not in the
+        guide's shape, or of a field without a guide, is given back as it is."""
+        if self.guide is None or not isinstance(value, str):
+            return value
+        parts = self.split_guided(value)
+        if parts is None:
+            return value
+        return " ".join(unicodedata.normalize("NFKC", self.join_guided(parts)).split())
+
+    def join_guided(self, parts: list[str]) -> str:
+        """The value of the blanks' texts: the guide with them filled in ("" when all are empty)."""
+        parts = [p.strip() for p in parts]
+        if self.guide is None:
+            return parts[0] if parts else ""
+        if not any(parts):
+            return ""
+        words = self.guide_words()
+        return words[0] + "".join(p + w for p, w in zip(parts, words[1:]))
+
+
+#: Characters a printed ～ is read as (NFKC keeps 〜 and ー apart from ~).
+_WAVE = "[~〜～∼\\-ー－−]"
+
+
+def guide_pattern(guide: str) -> str:
+    """A ``pattern`` that reads a guide's words by themselves (``頃～　頃``: the blanks left
+    empty) as an empty value, and anything else as it is: group 1 is ``""`` or the text."""
+    words = "".join(_fold_spaces(w) for w in guide.split("{}"))
+    bare = r"\s*".join(_WAVE if ch == "~" else re.escape(ch) for ch in words)
+    return rf"(?s)^(?:\s*{bare}\s*$)?(.*)$"
+
+
+def _fold_spaces(text: str) -> str:
+    """NFKC without any whitespace: how a guide's words are compared with a value."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 class RowDecl(_Strict):
@@ -169,6 +253,11 @@ class FormDecl(_Strict):
             for key in (imp.when, imp.then):
                 if key not in seen:
                     raise ValueError(f"implication names unknown field {key!r}")
+        for section in self.sections:
+            for row in section.rows:
+                for f in row.fields:
+                    if f.guide is not None and section.layout != "table":
+                        raise ValueError(f"field {f.key!r}: a guide is printed in a table row only")
         return self
 
     def rows(self) -> list[RowDecl]:
@@ -207,13 +296,20 @@ def choice_token(field: FieldDecl, choice: Choice) -> str:
     return str(field.choices.index(choice))
 
 
-def widget_name(field: FieldDecl, choice: Choice | None = None) -> str:
+def widget_name(field: FieldDecl, choice: Choice | None = None, *, part: int | None = None) -> str:
     """AcroForm name of a field's widget: the key for text fields, ``key.token`` for each
-    choice's checkbox (``carriers.yamato``, ``allergens.0``, ``allergens_present.true``).
-    The writer (generate.blank_forms) and the reader (extract.locate) both use this."""
-    if choice is None:
-        return field.key
-    return f"{field.key}.{choice_token(field, choice)}"
+    choice's checkbox (``carriers.yamato``, ``allergens.0``, ``allergens_present.true``),
+    ``key.N`` for the N-th blank of a guided text field, from 1 (``supply_period_detail.2``:
+    the blank after 頃～; a guided field has no widget named by its key alone, since none
+    holds its whole value). The writer (generate.blank_forms) and the reader
+    (extract.locate) both use this."""
+    if choice is not None:
+        return f"{field.key}.{choice_token(field, choice)}"
+    if field.guide is not None:
+        if part is None:
+            raise ValueError(f"field {field.key!r} has a guide: its widgets are named by blank")
+        return f"{field.key}.{part + 1}"
+    return field.key
 
 
 _JSON_TYPES = {

@@ -10,6 +10,8 @@ cell (number, label, note in small print), then the field cells:
 - fields with sub-labels: one table line per field (sub-label cell + value cell), the row's
   label cell merged vertically across them;
 - ``prefix`` / ``suffix`` (市外（ … ）, 円（税抜）): cells holding that text beside the value cell;
+- a ``guide`` (（　頃～　頃）, 梱包重量　kg　サイズ): one value cell a blank, the guide's words in
+  cells between them;
 - choices: ``☐ 市内　☐ 市外`` in one cell (``box: after`` gives ``卵 ☐``); a ``grid_columns``
   field is a grid of cells under the row's first line, one choice per cell.
 
@@ -18,7 +20,9 @@ The value cells are empty: a supplier types into them in Word or LibreOffice, an
 
 The fillable PDF is the DOCX converted by LibreOffice, with AcroForm widgets put where the
 value cells and the ☐ glyphs landed on the page (found with pdfplumber from the table rules,
-the ruled lines of the ``lines`` sections and the ☐ characters). Naming: see ``widget_name``.
+the ruled lines of the ``lines`` sections and the ☐ characters): one text widget a value cell,
+so a guided field has one a blank and none over the guide's printed words. Naming: see
+``widget_name``.
 """
 
 from __future__ import annotations
@@ -80,7 +84,9 @@ TICKED = "☑"  # U+2611 BALLOT BOX WITH CHECK
 DATE_TEMPLATE = blank_wareki()
 COLON = "："
 
-CellKind = Literal["label", "value", "sublabel", "prefix", "suffix", "choices", "grid", "text"]
+CellKind = Literal["label", "value", "sublabel", "prefix", "suffix", "guide", "choices", "grid", "text"]
+#: Cells printed on the field's own line beside its value (their borders between them removed).
+INLINE_KINDS = ("value", "prefix", "suffix", "guide", "choices", "text")
 
 
 class LayoutError(MadoguchiError):
@@ -100,6 +106,9 @@ def widget_names(form: FormDecl) -> dict[str, tuple[FieldDecl, Choice | None]]:
         if f.choices:
             for c in f.choices:
                 names[widget_name(f, c)] = (f, c)
+        elif f.guide:
+            for part in range(f.blanks()):
+                names[widget_name(f, part=part)] = (f, None)
         else:
             names[widget_name(f)] = (f, None)
     return names
@@ -118,6 +127,8 @@ class CellSpec:
     field: FieldDecl | None = None
     #: Indexes into ``field.choices`` shown in this cell (choices and grid cells).
     choices: tuple[int, ...] = ()
+    #: Which blank of the field's guide a value cell is (0 without a guide).
+    part: int = 0
     text: str = ""
     #: Width in units when fixed; None for a cell that takes what is left (value, text).
     units: int | None = None
@@ -230,7 +241,14 @@ def _inline_cells(fields: Sequence[FieldDecl]) -> list[CellSpec]:
             continue
         if f.prefix:
             cells.append(CellSpec("prefix", f, text=f.prefix, units=_natural_units(f.prefix, limit=20)))
-        cells.append(CellSpec("value", f))
+        words = f.guide_words()
+        for part in range(f.blanks()):
+            word = words[part].strip()
+            if word:  # the guide's words before this blank (梱包重量, 頃～)
+                cells.append(CellSpec("guide", f, text=word, units=_natural_units(word, limit=20)))
+            cells.append(CellSpec("value", f, part=part))
+        if words[-1].strip():
+            cells.append(CellSpec("guide", f, text=words[-1].strip(), units=_natural_units(words[-1].strip(), limit=20)))
         if f.suffix:
             cells.append(CellSpec("suffix", f, text=f.suffix, units=_natural_units(f.suffix, limit=20)))
     return cells
@@ -659,10 +677,10 @@ class _Builder:
                     if line.row.note:
                         note = cell.add_paragraph()
                         _run(note, line.row.note, size=SMALL_PT)
-            inline = [c for c in line.cells if c.kind in ("value", "prefix", "suffix", "choices", "text")]
+            inline = [c for c in line.cells if c.kind in INLINE_KINDS]
             for c in line.cells:
                 borders = {}
-                if c.kind in ("value", "prefix", "suffix", "choices", "text") and len(inline) > 1:
+                if c.kind in INLINE_KINDS and len(inline) > 1:
                     if c is not inline[0]:
                         borders["left"] = "nil"
                     if c is not inline[-1]:
@@ -682,7 +700,7 @@ class _Builder:
     def _fill_cell(self, c: CellSpec) -> None:
         assert c.cell is not None
         p = c.cell.paragraphs[0]
-        if c.kind in ("sublabel", "suffix"):
+        if c.kind in ("sublabel", "suffix", "guide"):
             _run(p, c.text)
         elif c.kind == "prefix":
             p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -692,8 +710,14 @@ class _Builder:
         elif c.kind in ("choices", "grid") and c.field is not None:
             size = GRID_PT if c.kind == "grid" else None
             c.box_runs = _add_box_runs(p, c.field, c.choices, size=size, width=c.x1 - c.x0)
-        elif c.kind == "value" and c.field is not None and c.field.type in _NUMERIC:
+        elif c.kind == "value" and c.field is not None and (c.field.type in _NUMERIC or _before_word(c)):
             p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _before_word(c: CellSpec) -> bool:
+    """A blank of a guide followed by its word (4月上旬|頃～, 1.2|kg): what is written there
+    stands against the word, right-aligned."""
+    return c.field is not None and c.field.guide is not None and bool(c.field.guide_words()[c.part + 1].strip())
 
 
 _ALIGN = {
@@ -832,10 +856,14 @@ class Widget:
     #: The widget lies over printed text (a date template) that a value replaces.
     cover: bool = False
     tooltip: str = ""
+    #: The blank of a guided field it is (None for other fields).
+    part: int | None = None
+    #: The tooltip of the field the widget is one of several of (a guided field's blanks).
+    group_tooltip: str = ""
 
     @property
     def name(self) -> str:
-        return widget_name(self.field, self.choice)
+        return widget_name(self.field, self.choice, part=self.part)
 
 
 @dataclass
@@ -957,7 +985,7 @@ def _box_rect(char: dict, height: float) -> tuple[float, float, float, float]:
     return _pdf_rect(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2, height)
 
 
-def _tooltip(row: RowDecl, f: FieldDecl, choice: Choice | None = None) -> str:
+def _tooltip(row: RowDecl, f: FieldDecl, choice: Choice | None = None, part: int | None = None) -> str:
     parts = [f"{row.number} {row.label}" if row.number is not None else row.label]
     if f.label:
         parts.append(f.label)
@@ -965,6 +993,9 @@ def _tooltip(row: RowDecl, f: FieldDecl, choice: Choice | None = None) -> str:
         parts.append(f.suffix)
     if choice is not None:
         parts.append(choice.label)
+    if part is not None:  # the blank among the guide's words: ＿頃～, 梱包重量＿kg
+        words = f.guide_words()
+        parts.append(f"{words[part].strip()}＿{words[part + 1].strip()}")
     text = " ".join(parts)
     if f.hint and choice is None:
         text += f"（{f.hint}）"
@@ -993,22 +1024,65 @@ def _line_widgets(line: LineSpec, row: _Row, table_left: float, height: float, c
         x0, x1 = table_left + c.x0 / 20, table_left + c.x1 / 20
         if c.kind == "value":
             f = c.field
+            part = c.part if f.guide is not None else None
+            top, bottom = row.top + 1.5, row.bottom - 1.5
+            if part is not None:  # a blank is the height of the guide's printed line, on it
+                top, bottom = _printed_line(line, c, row, table_left, chars, top, bottom)
             out.append(
                 Widget(
                     f,
                     None,
                     "text",
                     row.page,
-                    _pdf_rect(x0 + 1.5, row.top + 1.5, x1 - 1.5, row.bottom - 1.5, height),
-                    align=2 if f.type in _NUMERIC else 0,
+                    _pdf_rect(x0 + 1.5, top, x1 - 1.5, bottom, height),
+                    align=2 if f.type in _NUMERIC or _before_word(c) else 0,
                     multiline=f.multiline,
-                    tooltip=_tooltip(line.row, f),
+                    tooltip=_tooltip(line.row, f, part=part),
+                    part=part,
+                    group_tooltip=_tooltip(line.row, f),
                 )
             )
         elif c.kind in ("choices", "grid") and (c.choices or not c.field.choices):
             boxes = _boxes_in(chars, x0, row.top, x1, row.bottom)
             out.extend(_checkbox_widgets(line.row, c.field, c.choices, boxes, row.page, height))
     return out
+
+
+def _printed_line(
+    line: LineSpec, blank: CellSpec, row: _Row, table_left: float, chars: Sequence[dict], top: float, bottom: float
+) -> tuple[float, float]:
+    """Top and bottom of the line the words around a guide's blank are printed on (what is
+    typed there then stands on their line, and is read with them), within ``top``–``bottom``."""
+    spans = [
+        (table_left + c.x0 / 20, table_left + c.x1 / 20)
+        for c in line.cells
+        if c.field is blank.field and c.kind in ("guide", "prefix", "suffix")
+    ]
+    printed = [
+        ch for ch in chars
+        if ch["text"].strip()
+        and row.top <= float(ch["top"]) and float(ch["bottom"]) <= row.bottom
+        and any(a <= (float(ch["x0"]) + float(ch["x1"])) / 2 <= b for a, b in spans)
+    ]
+    if not printed:
+        return top, bottom
+    return (
+        max(top, min(float(ch["top"]) for ch in printed) - 2),
+        min(bottom, max(float(ch["bottom"]) for ch in printed) + 3),
+    )
+
+
+def guide_span(form: FormDecl, key: str) -> tuple[float, float]:
+    """Left and right edges (PDF points) of a guided field's blanks and printed words in its
+    fillable PDF: what a value not in the guide's shape is written over (``generate.fill``)."""
+    cells = [
+        c for c in build_layout(form).cells()
+        if c.field is not None and c.field.key == key and c.kind in ("value", "guide")
+    ]
+    if not cells:
+        raise KeyError(key)
+    left = MARGIN_X / 20 - CELL_PAD_X / 20
+    return left + min(c.x0 for c in cells) / 20, left + max(c.x1 for c in cells) / 20
 
 
 def _para_widgets(
@@ -1173,6 +1247,23 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
     fields = ArrayObject()
     parents: dict[str, tuple[DictionaryObject, object]] = {}
 
+    def _parent(key: str, kind: str, tooltip: str) -> tuple[DictionaryObject, object]:
+        """The field named by ``key`` whose kids are a field's widgets (its choices' boxes,
+        its guide's blanks), made at its first widget."""
+        if key not in parents:
+            parent = DictionaryObject(
+                {
+                    NameObject("/FT"): NameObject(kind),
+                    NameObject("/T"): TextStringObject(key),
+                    NameObject("/Kids"): ArrayObject(),
+                    NameObject("/TU"): TextStringObject(tooltip),
+                }
+            )
+            parent_ref = writer._add_object(parent)
+            parents[key] = (parent, parent_ref)
+            fields.append(parent_ref)
+        return parents[key]
+
     for w in widgets:
         page = writer.pages[w.page]
         x0, y0, x1, y1 = w.rect
@@ -1199,8 +1290,15 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
                 mk[NameObject("/BG")] = ArrayObject([FloatObject(1), FloatObject(1), FloatObject(1)])
             annot[NameObject("/MK")] = mk
             annot[NameObject("/AP")] = DictionaryObject({NameObject("/N"): _appearance(writer, width, height, b"")})
-            ref = writer._add_object(annot)
-            fields.append(ref)
+            if w.part is None:
+                ref = writer._add_object(annot)
+                fields.append(ref)
+            else:  # the blanks of a guided field: fields 1, 2 … under one named by the key
+                parent, parent_ref = _parent(w.field.key, "/Tx", w.group_tooltip)
+                annot[NameObject("/T")] = TextStringObject(str(w.part + 1))
+                annot[NameObject("/Parent")] = parent_ref
+                ref = writer._add_object(annot)
+                parent["/Kids"].append(ref)
         else:
             on = _appearance(writer, width, height, check_mark(width, height))
             off = _appearance(writer, width, height, b"")
@@ -1217,20 +1315,7 @@ def make_fillable(layout: Layout, pdf_bytes: bytes) -> bytes:
                 ref = writer._add_object(annot)
                 fields.append(ref)
             else:
-                key = w.field.key
-                if key not in parents:
-                    parent = DictionaryObject(
-                        {
-                            NameObject("/FT"): NameObject("/Btn"),
-                            NameObject("/T"): TextStringObject(key),
-                            NameObject("/Kids"): ArrayObject(),
-                            NameObject("/TU"): TextStringObject(w.tooltip.rsplit(" ", 1)[0]),
-                        }
-                    )
-                    parent_ref = writer._add_object(parent)
-                    parents[key] = (parent, parent_ref)
-                    fields.append(parent_ref)
-                parent, parent_ref = parents[key]
+                parent, parent_ref = _parent(w.field.key, "/Btn", w.tooltip.rsplit(" ", 1)[0])
                 annot[NameObject("/T")] = TextStringObject(choice_token(w.field, w.choice))
                 annot[NameObject("/Parent")] = parent_ref
                 ref = writer._add_object(annot)

@@ -7,6 +7,12 @@ declared choice value, multi_choice as a list of values, bool fields as True/Fal
 fillers write what a person would type: ``12,000`` for yen, ``令和8年4月1日`` for dates, and
 tick the boxes (☐ → ☑ in the DOCX, checkbox on in the PDF).
 
+A guided field (``FieldDecl.guide``: 時期限定（　頃～　頃）, 梱包重量　kg　サイズ) whose value is
+the guide filled in (4月上旬頃～8月下旬頃) is written one part a blank, the printed words left as
+they are. Any other value is written whole, as a person would write it over the guide: in the
+DOCX the guide's words are taken out of the row; in the PDF the first blank's field is widened
+over the blanks and words, on a white ground, and the other blanks' fields are hidden.
+
 PDF appearances: the text of a filled field is drawn with a subset of IPAexGothic embedded
 in the PDF (made by reportlab), so the filled PDF the supplier prints, stamps and mails
 carries its own glyphs. The AcroForm's /NeedAppearances stays false (as in the blank, whose
@@ -35,6 +41,7 @@ from generate.blank_forms import (
     TableSpec,
     blank_pdf,
     build_layout,
+    guide_span,
     is_checkbox_field,
     save_docx,
     widget_name,
@@ -140,6 +147,17 @@ def _write_cell_text(cell: Any, text: str) -> None:
     run.text = text  # python-docx turns \n into line breaks
 
 
+def _guided_parts(f: FieldDecl, value: Any) -> list[str] | None:
+    """What goes in each blank of a guided field, or None when the value is to be written whole."""
+    return f.split_guided(format_value(f, value))
+
+
+def _clear_cell(cell: Any) -> None:
+    for paragraph in cell.paragraphs:
+        for run in paragraph.runs:
+            run.text = ""
+
+
 def fill_docx(form: FormDecl, values: Mapping[str, Any]) -> bytes:
     """The blank DOCX of ``form`` with ``values`` typed in, as a person would in Word."""
     fields = _check_values(form, values)
@@ -161,8 +179,13 @@ def _fill_table_cell(cell: CellSpec, fields: Mapping[str, FieldDecl], values: Ma
     value = values[f.key]
     if cell.kind == "value":
         text = format_value(f, value)
+        if f.guide is not None:
+            parts = f.split_guided(text)
+            text = parts[cell.part] if parts is not None else (text if cell.part == 0 else "")
         if text:
             _write_cell_text(cell.cell, text)
+    elif cell.kind == "guide" and format_value(f, value) and _guided_parts(f, value) is None:
+        _clear_cell(cell.cell)  # a value in its own words is written instead of the guide
     elif cell.kind in ("choices", "grid"):
         choices: Iterable[Choice | None] = [f.choices[i] for i in cell.choices] if f.choices else [None]
         for choice, run in zip(choices, cell.box_runs):
@@ -231,7 +254,7 @@ def fill_pdf(form: FormDecl, values: Mapping[str, Any], *, blank: bytes | None =
     which starts LibreOffice once per process and form).
     """
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import BooleanObject, NameObject, TextStringObject
+    from pypdf.generic import BooleanObject, NameObject, NumberObject, TextStringObject
 
     fields = _check_values(form, values)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(blank if blank is not None else blank_pdf(form))))
@@ -248,24 +271,23 @@ def fill_pdf(form: FormDecl, values: Mapping[str, Any], *, blank: bytes | None =
                 annot[NameObject("/AS")] = state
             continue
         text = format_value(f, value)
-        annot = _widget(widgets, form, f, None)
-        annot[NameObject("/V")] = TextStringObject(text)
-        if not text:
+        if f.guide is None:
+            annot = _widget(widgets, form, f, None)
+            annot[NameObject("/V")] = TextStringObject(text)
+            if text:
+                appearances.append(_appearance_of(annot, text))
             continue
-        x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
-        mk = annot.get("/MK")
-        appearances.append(
-            _TextAppearance(
-                annot,
-                text,
-                x1 - x0,
-                y1 - y0,
-                _da_size(str(annot.get("/DA", ""))),
-                int(annot.get("/Q", 0)),
-                bool(int(annot.get("/Ff", 0)) & (1 << 12)),
-                bool(mk is not None and "/BG" in mk.get_object()),
-            )
-        )
+        blanks = [_widget(widgets, form, f, None, part=n) for n in range(f.blanks())]
+        parts = f.split_guided(text) if text else [""] * len(blanks)
+        if parts is None:  # written whole over the guide's blanks and words
+            _widen_over_guide(form, f, blanks[0])
+            for annot in blanks[1:]:
+                annot[NameObject("/F")] = NumberObject(int(annot.get("/F", 0)) | _ANNOT_HIDDEN)
+            parts = [text] + [""] * (len(blanks) - 1)
+        for annot, part in zip(blanks, parts):
+            annot[NameObject("/V")] = TextStringObject(part)
+            if part:
+                appearances.append(_appearance_of(annot, part))
     _add_text_appearances(writer, appearances)
     acroform[NameObject("/NeedAppearances")] = BooleanObject(False)
     out = io.BytesIO()
@@ -273,8 +295,43 @@ def fill_pdf(form: FormDecl, values: Mapping[str, Any], *, blank: bytes | None =
     return out.getvalue()
 
 
-def _widget(widgets: Mapping[str, Any], form: FormDecl, f: FieldDecl, choice: Choice | None) -> Any:
-    name = widget_name(f, choice)
+_ANNOT_HIDDEN = 2
+
+
+def _appearance_of(annot: Any, text: str) -> _TextAppearance:
+    x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+    mk = annot.get("/MK")
+    return _TextAppearance(
+        annot,
+        text,
+        x1 - x0,
+        y1 - y0,
+        _da_size(str(annot.get("/DA", ""))),
+        int(annot.get("/Q", 0)),
+        bool(int(annot.get("/Ff", 0)) & (1 << 12)),
+        bool(mk is not None and "/BG" in mk.get_object()),
+    )
+
+
+def _widen_over_guide(form: FormDecl, f: FieldDecl, annot: Any) -> None:
+    """Make the first blank's field span the guide's blanks and words, left-aligned, on a
+    white ground that hides the printed words under the value."""
+    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject
+
+    left, right = guide_span(form, f.key)
+    _, y0, _, y1 = (float(v) for v in annot["/Rect"])
+    annot[NameObject("/Rect")] = ArrayObject([FloatObject(round(v, 2)) for v in (left + 1.5, y0, right - 1.5, y1)])
+    annot[NameObject("/Q")] = NumberObject(0)
+    mk = annot.get("/MK")
+    mk = mk.get_object() if mk is not None else DictionaryObject()
+    mk[NameObject("/BG")] = ArrayObject([FloatObject(1), FloatObject(1), FloatObject(1)])
+    annot[NameObject("/MK")] = mk
+
+
+def _widget(
+    widgets: Mapping[str, Any], form: FormDecl, f: FieldDecl, choice: Choice | None, *, part: int | None = None
+) -> Any:
+    name = widget_name(f, choice, part=part)
     try:
         return widgets[name]
     except KeyError:

@@ -17,7 +17,10 @@ Whatever the shape, the result is a flat ``{key: value}`` dict with:
 - the form's own keys mapped to the keys notices read (``FORM_KEYS``: Gunma's ``seller_name``
   is the addressee ``applicant_name``, its ``submission_date`` the ``application_date`` …),
   added beside the form's own keys, never replacing a value the record already has;
-- other top-level keys (a decision, conditions, reasons …) kept as they are.
+- other top-level keys (a decision, conditions, reasons …) kept as they are;
+- a guided field's value (時期限定（　頃～　頃）, 梱包重量　kg　サイズ) as the guide filled in, the
+  spaces a page's text put between its blanks and printed words taken out
+  (``FieldDecl.tidy_guided``), so that a record read from a PDF is the record read from a DOCX.
 
 The web service builds the same shape from its database (``documents_record``) so that a
 notice reads a case exactly as it reads a file.
@@ -106,11 +109,24 @@ FORM_DERIVED: dict[str, dict[str, Callable[[Mapping[str, Any]], Any]]] = {
 }
 
 
+def _tidy(form_id: str, values: dict[str, Any]) -> None:
+    """Guided values of a catalogue form as the guide filled in (``FieldDecl.tidy_guided``)."""
+    from forms.catalogue import catalogue
+
+    form = catalogue().get(form_id)
+    if form is None:
+        return
+    for f in form.fields():
+        if f.guide is not None and f.key in values:
+            values[f.key] = f.tidy_guided(values[f.key])
+
+
 def notice_values(form_id: str | None, values: Mapping[str, Any]) -> dict[str, Any]:
     """A form's values with the notice keys its own keys stand for added (never overwritten)."""
     out = dict(values)
     if not form_id:
         return out
+    _tidy(form_id, out)
     for own, notice_key in FORM_KEYS.get(form_id, {}).items():
         if _is_blank(out.get(notice_key)) and not _is_blank(out.get(own)):
             out[notice_key] = out[own]
@@ -152,6 +168,8 @@ def merge_documents(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             raise InvalidRecord(f"document {doc.get('file', '?')}: `fields` must be an object")
         form_id = str(doc["form"]) if doc.get("form") else None
         own = {str(k): unwrap(v) for k, v in fields.items()}
+        if form_id:
+            _tidy(form_id, own)
         review.extend(str(k) for k, v in fields.items() if isinstance(v, Mapping) and v.get("review") is True)
         if form_id:
             forms.setdefault(form_id, {}).update(own)

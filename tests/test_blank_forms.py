@@ -182,11 +182,14 @@ def test_form1_layout_follows_the_printed_form() -> None:
 
     contact = by_row[19]
     assert [line.cells[0].text for line in contact] == [
-        "所属", "担当者氏名", "電話番号", "FAX番号", "メールアドレス", "ウェブサイトURL",
+        "所属", "担当者氏名", "電話番号", "FAX番号", "メールアドレス", "ウェブサイト", "ウェブサイトURL",
     ]
-    assert all(line.cells[0].kind == "sublabel" and line.cells[1].kind == "value" for line in contact)
+    assert all(line.cells[0].kind == "sublabel" for line in contact)
+    assert [line.cells[1].kind for line in contact] == ["value"] * 5 + ["choices", "value"]
+    # seed 004: ウェブサイト　☐ 有　☐ 無, between the mail address and the URL
+    assert contact[5].cells[1].cell.text == "☐ 有　☐ 無"
     merges = [line.label_merge for line in contact]
-    assert merges == ["restart"] + ["continue"] * 5
+    assert merges == ["restart"] + ["continue"] * 6
 
     allergy = by_row[15]
     assert allergy[0].cells[0].cell.text == "☐ あり　☐ なし"
@@ -200,6 +203,22 @@ def test_form1_layout_follows_the_printed_form() -> None:
     assert grid[0].cells[0].cell.text == "卵 ☐"
     assert grid[3].cells[6].cell.text == "りんご ☐"
     assert all(line.cells[0].x0 == 0 and line.cells[-1].x1 == CONTENT_WIDTH for line in grid)
+
+    # seed 004 rows 9-10: ☐ 通年　☐ 時期限定（　　頃～　　頃）, one blank before each 頃
+    for number in (9, 10):
+        [period] = by_row[number]
+        assert [(c.kind, c.text, c.part) for c in period.cells] == [
+            ("choices", "", 0), ("prefix", "（", 0), ("value", "", 0), ("guide", "頃～", 0),
+            ("value", "", 1), ("guide", "頃", 0), ("suffix", "）", 0),
+        ]
+        assert period.cells[0].cell.text == "☐ 通年　☐ 時期限定"
+        assert "".join(c.cell.text for c in period.cells[1:]) == "（頃～頃）"
+    # row 17: 梱包重量　　kg　　サイズ
+    [package] = by_row[17]
+    assert [(c.kind, c.text) for c in package.cells] == [
+        ("guide", "梱包重量"), ("value", ""), ("guide", "kg"), ("value", ""), ("guide", "サイズ"),
+    ]
+    assert package.cells[0].x0 == LABEL_WIDTH and package.cells[-1].x1 == CONTENT_WIDTH
 
     [kana, name] = by_row[1]
     assert kana.cells[0].x0 == LABEL_WIDTH and kana.cells[-1].x1 == CONTENT_WIDTH
@@ -269,10 +288,12 @@ def test_blank_pdf_has_a_widget_for_every_field_and_choice(form_id: str, fillabl
                 assert fields[name]["/FT"] == "/Btn"
                 assert fields[name].get("/V") == "/Off"
         else:
-            assert f.key in fields, f.key
-            assert fields[f.key]["/FT"] == "/Tx"
-            assert not fields[f.key].get("/V")
-            assert bool(int(fields[f.key].get("/Ff", 0)) & 4096) == f.multiline
+            names = [widget_name(f, part=n) for n in range(f.blanks())] if f.guide else [f.key]
+            for name in names:
+                assert name in fields, name
+                assert fields[name]["/FT"] == "/Tx"
+                assert not fields[name].get("/V")
+                assert bool(int(fields[name].get("/Ff", 0)) & 4096) == f.multiline
     assert set(widget_names(form)) <= set(fields)
     for page in reader.pages:
         for ref in page.get("/Annots", []):
@@ -330,10 +351,21 @@ def test_widget_names_are_ascii_and_unique() -> None:
     assert widget_name(allergens, allergens.choices[27]) == "allergens.27"
     names = widget_names(form)
     assert names["allergens.27"] == (allergens, allergens.choices[27])
+    # a guided field: one widget a blank, none named by the key (none holds the whole value)
+    detail = f("supply_period_detail")
+    assert [widget_name(detail, part=n) for n in range(2)] == ["supply_period_detail.1", "supply_period_detail.2"]
+    assert names["package_size_weight.2"] == (f("package_size_weight"), None)
+    assert "supply_period_detail" not in names and "package_size_weight" not in names
+    with pytest.raises(ValueError):
+        widget_name(detail)
+    website = f("contact_website_present")
+    assert [widget_name(website, c) for c in website.choices] == [
+        "contact_website_present.true", "contact_website_present.false",
+    ]
     for form in BLANK_FORMS:
         names = widget_names(form)
         assert all(re.fullmatch(r"[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)?", n) for n in names)
-        assert len(names) == sum(len(f.choices) or 1 for f in form.fields())
+        assert len(names) == sum(len(f.choices) or f.blanks() for f in form.fields())
 
 
 def test_download_offers_only_forms_that_have_a_blank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

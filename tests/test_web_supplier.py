@@ -37,10 +37,63 @@ def test_web_form_is_built_from_the_catalogue(client: FlaskClient) -> None:
     from forms.catalogue import get_form
 
     form = get_form("shibukawa.form1")
-    for key in form.keys():
-        assert f'name="f.{key}"' in html, key
+    for f in form.fields():
+        names = [f"f.{f.key}.{n}" for n in range(1, f.blanks() + 1)] if f.guide else [f"f.{f.key}"]
+        for name in names:
+            assert f'name="{name}"' in html, name
     assert 'type="date"' in html and 'value="yamato"' in html and 'value="りんご"' in html
     assert html.count('name="f.allergens"') == 28
+
+
+def _fld(html: str, marker: str) -> str:
+    """The markup of the one field (div.fld) that holds ``marker``."""
+    blocks = [b for b in html.split('<div class="fld') if marker in b]
+    assert len(blocks) == 1, marker
+    return blocks[0].split("</div>")[0]
+
+
+def _text(markup: str) -> str:
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", markup))
+
+
+def test_web_form_prints_the_lines_of_seed_004(client: FlaskClient) -> None:
+    """Issue 23: rows 9-10 時期限定（　頃～　頃）, row 17 梱包重量　kg　サイズ, ウェブサイト 有／無."""
+    html = client.get("/forms/shibukawa.form1/fill").get_data(as_text=True)
+    for key in ("supply_period_detail", "acceptance_period_detail"):
+        block = _fld(html, f'name="f.{key}.1"')
+        assert 'name="f.' + key + '.2"' in block
+        # the inputs stand where the blanks are: （[ ]頃～[ ]頃）
+        assert re.sub(r"<input[^>]*>", "[]", block).count("[]") == 2
+        assert "（[]頃～[]頃）" in _text(re.sub(r"<input[^>]*>", "[]", block))
+        assert "例 4月上旬頃～8月下旬頃" in block
+    package = _fld(html, 'name="f.package_size_weight.1"')
+    assert "梱包重量[]kg[]サイズ" in _text(re.sub(r"<input[^>]*>", "[]", package))
+    assert "例 梱包重量1.2kg" in package
+    website = _fld(html, 'name="f.contact_website_present"')
+    assert "ウェブサイト" in website and "ウェブサイトURL" not in website
+    assert re.search(r'<input type="radio" name="f.contact_website_present" value="true"\s*> 有</label>', website)
+    assert re.search(r'<input type="radio" name="f.contact_website_present" value="false"\s*> 無</label>', website)
+
+
+def test_guided_inputs_make_one_value_and_come_back_as_typed(client: FlaskClient, engine: FakeEngine) -> None:
+    token = csrf_token(client, "/forms/shibukawa.form1/fill")
+    typed = {"f.supply_period": "limited", "f.supply_period_detail.1": "４月上旬", "f.supply_period_detail.2": "8月下旬",
+             "f.package_size_weight.1": "1.2", "f.package_size_weight.2": "60", "f.contact_website_present": "false"}
+    resp = client.post("/forms/shibukawa.form1/fill", data={**REQUIRED, **typed, "csrf_token": token})
+    assert resp.status_code == 200
+    values = engine.called("filled_pdf")[0]
+    assert values["supply_period_detail"] == "4月上旬頃~8月下旬頃"  # NFKC, as the reader gives it
+    assert values["package_size_weight"] == "梱包重量1.2kg 60サイズ"
+    assert values["contact_website_present"] is False
+    assert "acceptance_period_detail" not in values  # both blanks left empty: no value
+    # shown again with an error elsewhere, each blank keeps what was typed in it
+    resp = client.post("/forms/shibukawa.form1/fill", data={**typed, "csrf_token": token})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert 'name="f.supply_period_detail.1" value="4月上旬"' in html
+    assert 'name="f.supply_period_detail.2" value="8月下旬"' in html
+    assert 'name="f.package_size_weight.2" value="60"' in html
+    assert re.search(r'value="false" checked\s*> 無', html)
 
 
 REQUIRED = {

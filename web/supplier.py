@@ -16,7 +16,7 @@ from forms.schema import FormDecl
 from web import services
 from web.db_session import db_session, runtime
 from web.models import Publication
-from web.values import caption, form_text, parse_form
+from web.values import caption, form_text, guided_parts, parse_form
 
 bp = Blueprint("supplier", __name__)
 
@@ -72,7 +72,13 @@ def fill(form_id: str) -> Any:
         status = 422
     return (
         render_template(
-            "supplier/fill.html", form=form, values=values, errors=errors, text=form_text, caption=caption
+            "supplier/fill.html",
+            form=form,
+            values=values,
+            errors=errors,
+            text=form_text,
+            caption=caption,
+            guided=guided_parts,
         ),
         status,
     )

@@ -80,12 +80,29 @@ def form_text(decl: FieldDecl, value: Any) -> str:
     return str(value)
 
 
+def guided_parts(decl: FieldDecl, value: Any) -> list[str]:
+    """The text of each blank of a guided field's inputs for ``value`` (a value not in the
+    guide's shape stays whole in the first)."""
+    blanks = decl.blanks()
+    text = form_text(decl, value)
+    parts = decl.split_guided(text) if text else None
+    return parts if parts is not None else [text] + [""] * (blanks - 1)
+
+
 def parse_form(fields: list[FieldDecl], form: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """Parse every declared field from a submitted form: (values, errors by key)."""
+    """Parse every declared field from a submitted form: (values, errors by key). A guided
+    field (時期限定（　頃～　頃）) comes as one input a blank, ``f.KEY.1`` …, and is the guide
+    with them filled in."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for decl in fields:
         name = f"f.{decl.key}"
+        if decl.guide is not None:
+            parts = [unicodedata.normalize("NFKC", form.get(f"{name}.{n}", "") or "") for n in range(1, decl.blanks() + 1)]
+            values[decl.key] = parse_value(decl, decl.join_guided(parts), [])
+            if decl.required and values[decl.key] is None:
+                errors[decl.key] = "必須の項目です"
+            continue
         try:
             value = parse_value(decl, form.get(name), form.getlist(name))
         except ValueError as exc:
@@ -103,6 +120,8 @@ def caption(row: RowDecl, f: FieldDecl) -> str:
     """What an input is called on the supplier's web form."""
     if f.label:
         return f.label
+    if f.guide is not None:  # its inputs stand among the guide's words
+        return row.label
     if f.type == "date" and f.scan:
         return "日付"
     if len(row.fields) > 1 and f.suffix:
