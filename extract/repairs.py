@@ -264,7 +264,7 @@ def repair_mail_domain(form: FormDecl, result: dict[str, ExtractedField]) -> Non
 
 
 #: How much surer one of two disagreeing domains must be read to be taken over the other.
-DOMAIN_CONFIDENCE_MARGIN = 0.1
+DOMAIN_CONFIDENCE_MARGIN = 0.05
 
 
 def _doubled_letter(a: str, b: str) -> str | None:

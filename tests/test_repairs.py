@@ -268,7 +268,7 @@ def test_a_domain_read_with_a_double_letter_merged_takes_the_other_reading() -> 
 def test_disagreeing_domains_read_as_sure_are_both_marked_and_neither_changed() -> None:
     from extract.repairs import repair_mail_domain
 
-    result = _contact(("sales@akadgi-farm.co.jp", 0.95), ("https://akagi-farm.co.jp/", 0.97))
+    result = _contact(("sales@akadgi-farm.co.jp", 0.95), ("https://akagi-farm.co.jp/", 0.98))
     repair_mail_domain(get_form("shibukawa.form1"), result)
     assert result["contact_email"].value == "sales@akadgi-farm.co.jp" and result["contact_email"].review
     assert result["contact_website_url"].value == "https://akagi-farm.co.jp/" and result["contact_website_url"].review
