@@ -294,8 +294,13 @@ class RapidOcr:
         if lx1 - lx0 < 4 or ly1 - ly0 < 4 or not chars:
             return []
         crop = grey[ly0:ly1, lx0:lx1] < 128
-        # where the line's characters were read (their boxes are coarse, their middles not)
-        middles = [float(np.asarray(box, dtype=float).reshape(-1, 2)[:, 0].mean()) - lx0 for _, _, box in chars]
+        # where the line's characters were read: the middle of each character's box (the
+        # boxes are coarse at their ends; a character of two strokes, い, takes both)
+        covered = np.zeros(crop.shape[1], bool)
+        for _, _, box in chars:
+            xs = np.asarray(box, dtype=float).reshape(-1, 2)[:, 0] - lx0
+            middle, half = (xs.min() + xs.max()) / 2, (xs.max() - xs.min()) * 0.4
+            covered[max(0, int(middle - half)) : max(0, int(np.ceil(middle + half)))] = True
         import cv2
 
         n, labels, stats, _ = cv2.connectedComponentsWithStats(crop.astype(np.uint8), connectivity=8)
@@ -308,11 +313,13 @@ class RapidOcr:
         out: list[OcrWord] = []
         for k in range(1, n):
             x, y, w, h, _ = (int(v) for v in stats[k])
-            if h < UNREAD_MARK_HEIGHT * em or w < 0.2 * em or w > 1.2 * em or any(x <= m <= x + w for m in middles):
+            if h < UNREAD_MARK_HEIGHT * em or w < 0.2 * em or w > 1.2 * em or covered[x : x + w].any():
                 continue
             before = np.flatnonzero((crop[:, :x] & (labels[:, :x] != k)).any(axis=0))
             if len(before) and x - before[-1] < 0.25 * em:
                 continue  # against the character before it: a part of a word, not a mark
+            if _has_hole((labels[y : y + h, x : x + w] == k).astype(np.uint8)):
+                continue  # a ring (○ of a choice not taken), not a stroke that ticks
             pad = max(2, int(0.15 * em))
             piece = grey[max(0, ly0 + y - pad) : ly0 + y + h + pad, max(0, lx0 + x - pad) : lx0 + x + w + pad]
             texts, scores = self._recognize_only(piece)
@@ -399,6 +406,17 @@ def line_words(
         part.append((ch, conf, box))
     close()
     return [w for w in words if w.text]
+
+
+def _has_hole(mask: np.ndarray) -> bool:
+    """The piece of ink encloses white (○, ◎, □): a check mark's strokes enclose none."""
+    import cv2
+
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    holes = [c for c, h in zip(contours, hierarchy[0]) if h[3] != -1]
+    return any(cv2.contourArea(c) >= 0.05 * mask.size for c in holes)
 
 
 #: What a check mark read alone is read as, and how sure that reading must be.

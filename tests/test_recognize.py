@@ -9,6 +9,8 @@ import unicodedata
 
 from pathlib import Path
 
+import cv2
+
 import numpy as np
 import pytest
 
@@ -247,3 +249,20 @@ def test_a_thin_check_mark_the_line_s_reading_passed_over_is_read_alone() -> Non
     # reading a piece alone leaves the engine reading whole pages with detection (rapidocr
     # keeps a call's arguments as its settings: use_det=False had turned it off for good)
     assert len(engine.read_page(grey, 300.0)) >= 3
+
+
+def test_only_unread_strokes_without_a_hole_are_read_again_as_marks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (zoo seed 7): the right stroke of い (its box's middle between its two strokes)
+    and a ○ of a choice not taken were read again alone, as V, and became ticks: いか and いくら
+    chosen in allergen grids. A character's box takes both its strokes; a ring is no tick."""
+    engine = recognize.RapidOcr.__new__(recognize.RapidOcr)
+    monkeypatch.setattr(engine, "_recognize_only", lambda piece: (["V"], [0.9]))
+    grey = np.full((60, 400), 255, np.uint8)
+    grey[10:46, 20:30] = 0  # い's left stroke
+    grey[14:40, 44:50] = 0  # い's right stroke, set apart
+    cv2.circle(grey, (120, 28), 14, 0, 3)  # ○ after it, read by no character
+    grey[12:44, 200:226] = 0  # a mark alone, set apart, no hole
+    quad = [[0, 0], [400, 0], [400, 60], [0, 60]]
+    chars = [("い", 0.99, [[18, 5], [52, 5], [52, 50], [18, 50]])]
+    ticks = engine._unread_ticks(grey, quad, chars, line=(1, 1, 1))
+    assert [(w.text, w.box[0]) for w in ticks] == [("✓", 200)]
