@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 BENCHMARKS = [
-    "notices_throughput.py", "ocr_benchmark.py", "zoo_benchmark.py", "load_extract.py",
+    "notices_throughput.py", "ocr_benchmark.py", "zoo_benchmark.py", "load_extract.py", "multipage_scan.py",
     "hostile_table.py", "fuzz_inputs.py", "mail_figures.py",
 ]
 
