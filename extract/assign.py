@@ -876,7 +876,9 @@ def read_value(f: FieldDecl, value: Value, siblings: list[FieldDecl]) -> Reading
             return Reading(again.value, text, parts, min(again.fit, 0.6))
     if norm.value is None or norm.value == "":
         return Reading(None, text, parts, 0.0, "unparsed")
-    return Reading(norm.value, text, parts, norm.fit)
+    # a value written into printed wording (梱包重量　kg　サイズ) as the wording filled in,
+    # without the spaces the page puts between the blanks and the words
+    return Reading(f.tidy_guided(norm.value), text, parts, norm.fit)
 
 
 LOOKALIKES_PATH = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "script_lookalikes.tsv"

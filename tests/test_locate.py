@@ -737,3 +737,13 @@ def test_a_sub_label_not_read_is_found_by_its_place_in_its_group_for_review() ->
     got = {k: fields[k].value for k in ("gift_price_excl_tax", "gift_price_incl_tax", "retail_price_excl_tax", "retail_price_incl_tax")}
     assert got == {"gift_price_excl_tax": 1680, "gift_price_incl_tax": 1814, "retail_price_excl_tax": 2190, "retail_price_incl_tax": 2365}
     assert fields["gift_price_incl_tax"].review and not fields["retail_price_incl_tax"].review
+
+
+def test_a_value_written_into_printed_wording_is_read_as_the_wording_filled_in() -> None:
+    """The blank 様式第1号 prints 梱包重量　kg　サイズ (issue 23): a PDF's text gives the blanks
+    and the words spaced apart (梱包重量 1.2 kg 60 サイズ); the value is the wording filled in,
+    as the record that filled it holds it. A value in another shape stays as written."""
+    rows = [["17", "梱包サイズ・梱包重量", "梱包重量 1.2 kg 60 サイズ"]]
+    assert _values(rows, widths=[30, 120, 300]).get("package_size_weight") == "梱包重量1.2kg 60サイズ"
+    rows = [["17", "梱包サイズ・梱包重量", "60サイズ・1.2kg"]]
+    assert _values(rows, widths=[30, 120, 300]).get("package_size_weight") == "60サイズ・1.2kg"
