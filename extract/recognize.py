@@ -288,9 +288,7 @@ class RapidOcr:
         line's text): pieces of ink a character high that no character's box covers, set
         apart from the characters before them, read again alone (recognition only); those
         read as a check mark are given as ✓."""
-        pts = np.asarray(quad, dtype=float).reshape(-1, 2)
-        lx0, ly0 = int(max(0, np.floor(pts[:, 0].min()))), int(max(0, np.floor(pts[:, 1].min())))
-        lx1, ly1 = int(min(grey.shape[1], np.ceil(pts[:, 0].max()))), int(min(grey.shape[0], np.ceil(pts[:, 1].max())))
+        lx0, ly0, lx1, ly1 = _line_box(grey, quad)
         if lx1 - lx0 < 4 or ly1 - ly0 < 4 or not chars:
             return []
         crop = grey[ly0:ly1, lx0:lx1] < 128
@@ -329,6 +327,14 @@ class RapidOcr:
         return out
 
 
+def _line_box(grey: np.ndarray, quad: Any) -> PxBox:
+    """A detected line's quadrilateral as a pixel box inside the page."""
+    pts = np.asarray(quad, dtype=float).reshape(-1, 2)
+    lx0, ly0 = int(max(0, np.floor(pts[:, 0].min()))), int(max(0, np.floor(pts[:, 1].min())))
+    lx1, ly1 = int(min(grey.shape[1], np.ceil(pts[:, 0].max()))), int(min(grey.shape[0], np.ceil(pts[:, 1].max())))
+    return lx0, ly0, lx1, ly1
+
+
 def line_words(
     grey: np.ndarray,
     quad: Any,
@@ -342,9 +348,7 @@ def line_words(
     """One detected line (its quadrilateral, its text, its characters with scores and boxes) as
     words: cut where a vertical ruled line crosses it, at a gap of white :data:`WORD_GAP`
     character heights wide, and at a space the recognizer read."""
-    pts = np.asarray(quad, dtype=float).reshape(-1, 2)
-    lx0, ly0 = int(max(0, np.floor(pts[:, 0].min()))), int(max(0, np.floor(pts[:, 1].min())))
-    lx1, ly1 = int(min(grey.shape[1], np.ceil(pts[:, 0].max()))), int(min(grey.shape[0], np.ceil(pts[:, 1].max())))
+    lx0, ly0, lx1, ly1 = _line_box(grey, quad)
     if lx1 <= lx0 or ly1 <= ly0:
         return []
     glyphs: list[tuple[str, float, PxBox]] = []
