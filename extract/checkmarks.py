@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from extract.pagemodel import Word, char_shares
-from extract.prepare import connected_components
+from extract.prepare import connected_components, speck_area
 
 PxBox = tuple[int, int, int, int]
 
@@ -54,7 +54,7 @@ BOX_OPEN_RATIO = 0.45
 EMPTY_BELOW, TICKED_ABOVE = 0.025, 0.07
 
 #: What Tesseract makes of boxes and ticks: words made only of these, overlapping a box, go.
-BOX_GARBAGE = set("口ロ□■☐☑☒図回国団四囗日目田区凶㐅×✓✔レノ〆メ乂くvVxXyY/\\|[]()（）「」『』〔〕【】-ー一_=~^'\"`・.,:;、。")
+BOX_GARBAGE = set("口ロ□■☐☑☒図回国団四囗日目田区凶㐅×✓✔レノ〆メ乂くvVxXyY/\\|[]()（）「」『』〔〕【】-ー一_=~^'\"`・.,:;、。○●◯〇◎◉")
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,9 @@ class Checkbox:
     #: Ink fraction inside the box.
     density: float
     #: "box": an outline with an open inside; "filled": a solid square; "like": shaped like the
-    #: page's boxes but found on the ink only (a thick tick through it), to be confirmed by OCR
-    kind: Literal["box", "filled", "like"] = "box"
+    #: page's boxes but found on the ink only (a thick tick through it), to be confirmed by OCR;
+    #: "round": a printed ● (taken) or ○ (not taken)
+    kind: Literal["box", "filled", "like", "round"] = "box"
 
 
 @dataclass(frozen=True)
@@ -546,6 +547,134 @@ def _dedupe(boxes: list[Checkbox]) -> list[Checkbox]:
 
 def _inside(a: PxBox, b: PxBox, slack: int = 2) -> bool:
     return a[0] >= b[0] - slack and a[1] >= b[1] - slack and a[2] <= b[2] + slack and a[3] <= b[3] + slack
+
+
+# --- round marks (● ○) -------------------------------------------------------------------
+
+#: Diameters (mm) of printed round marks looked for: ● and ○ are 0.84 em, 2.4–4.1 mm from 8
+#: to 14 pt. (A Latin o is half an em: 2.1 mm at 11.5 pt; the o of .co.jp at 10.5 pt is 1.9.)
+ROUND_MIN_MM, ROUND_MAX_MM = 2.3, 4.8
+#: How far from round a mark's box may be (|w - h| over the larger): ● and ○ are round to a
+#: pixel; a Latin O or Ｏ is 0.87–0.93 as wide as tall, 0 and D narrower still.
+ROUND_ASPECT = 0.07
+#: A round mark's outline fills this share of the ellipse in its box, at least and at most (a
+#: square box fills 4/π of it: 1.27).
+ROUND_FILL = (0.84, 1.08)
+#: A ring's hole is at least this share of the area inside its outline (○ 0.77–0.89 in the
+#: IPA faces); a ● has no hole and its outline is this share ink at least.
+ROUND_HOLE, ROUND_SOLID = 0.5, 0.9
+#: Ink inside a ring's hole, as a share of the hole, under which it is empty (a scan's speck).
+ROUND_EMPTY_BELOW = 0.04
+
+
+def find_round_marks(ink: np.ndarray, dpi: float, *, avoid: Sequence[PxBox] = ()) -> list[Checkbox]:
+    """Printed round marks on a page's ink (uint8 0/255, ruled lines taken out): ● as a choice
+    taken, ○ as one not taken, found from their pixels (the recognizer often reads a line
+    without them). Marks overlapping ``avoid`` (boxes, hand-drawn rings) are not looked for,
+    nor marks between characters of running text (に○を付けて; the O of ORDER)."""
+    lo, hi = _mm(dpi, ROUND_MIN_MM), _mm(dpi, ROUND_MAX_MM)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if hierarchy is None:
+        return []
+    hier = hierarchy[0]
+    found: list[Checkbox] = []
+    for i, contour in enumerate(contours):
+        if hier[i][3] != -1:
+            continue  # a hole, looked at from its outline
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (lo <= w <= hi and lo <= h <= hi) or abs(w - h) > ROUND_ASPECT * max(w, h):
+            continue
+        box = (x, y, x + w, y + h)
+        if any(_overlaps(box, a) for a in avoid):
+            continue
+        area = cv2.contourArea(contour)
+        if not ROUND_FILL[0] <= area / (np.pi / 4 * w * h) <= ROUND_FILL[1] or not _round_outline(contour, box):
+            continue
+        if _text_on_both_sides(ink, box, 3 * speck_area(dpi)):
+            continue  # running text: 該当するものに○を付けて
+        mark = _round_mark(ink, contours, hier, i, box, area)
+        if mark is not None:
+            found.append(mark)
+    return found
+
+
+#: How far (a share of the radius) a round mark's outline may stray from the circle in its
+#: box, for all but a tenth of its points (a scan's speck on the ring): a blurred bold kanji
+#: inked solid (量) fills its box as roundly as a ● but has corners and straight sides (0.24–
+#: 0.28 of the radius at that share of its points; a ○ with a speck on it, 0.035).
+ROUND_OUTLINE = 0.08
+
+
+#: Gap, in a round mark's diameters, up to which ink beside it is the next character of
+#: running text (に○を: 0.3 in a Mincho face; a choice's mark has a space on one side).
+ROUND_TEXT_GAP = 0.5
+
+
+def _text_on_both_sides(ink: np.ndarray, box: PxBox, min_area: int) -> bool:
+    """Ink of ``min_area`` pixels or more (not a scan's speck) within :data:`ROUND_TEXT_GAP`
+    sides left and right of the box, at its height: the box is a character of running text."""
+    x0, y0, x1, y1 = box
+    side = min(x1 - x0, y1 - y0)
+    pad = max(2, int(side * 0.08))
+    reach = int(ROUND_TEXT_GAP * side) + 1
+    # all but its top and bottom tenth (に's right side is two short bars, at the top and the
+    # bottom of the middle fifths)
+    band = ink[y0 + side // 10 : y1 - side // 10]
+    for xa, xb in ((x0 - pad - reach, x0 - pad), (x1 + pad, x1 + pad + reach)):
+        strip = band[:, max(0, xa) : max(0, xb)]
+        if strip.size == 0:
+            return False
+        _, _, stats = connected_components(np.ascontiguousarray(strip))
+        if not (stats[1:, cv2.CC_STAT_AREA] >= min_area).any():
+            return False
+    return True
+
+
+def _round_outline(contour: np.ndarray, box: PxBox) -> bool:
+    x0, y0, x1, y1 = box
+    pts = contour.reshape(-1, 2).astype(np.float64) + 0.5
+    u = (pts[:, 0] - (x0 + x1) / 2) / ((x1 - x0) / 2)
+    v = (pts[:, 1] - (y0 + y1) / 2) / ((y1 - y0) / 2)
+    d = np.sqrt(u * u + v * v)
+    return float(np.percentile(np.abs(d - np.median(d)), 90)) <= ROUND_OUTLINE
+
+
+def _round_mark(
+    ink: np.ndarray, contours: Sequence[np.ndarray], hier: np.ndarray, i: int, box: PxBox, area: float
+) -> Checkbox | None:
+    """The round outline ``contours[i]`` as a mark: solid (●), or a thin ring (○) whose hole
+    is empty."""
+    x0, y0, x1, y1 = box
+    region = ink[y0:y1, x0:x1] > 0
+    hole = _largest_hole(contours, hier, i)
+    if hole < 0.05 * area:
+        outline = np.zeros(region.shape, np.uint8)
+        cv2.drawContours(outline, [contours[i] - (x0, y0)], -1, 1, thickness=cv2.FILLED)
+        solid = float((region & (outline > 0)).sum()) / max(1, int(outline.sum()))
+        return Checkbox(box, True, 0.9, solid, kind="round") if solid >= ROUND_SOLID else None
+    if hole < ROUND_HOLE * area:
+        return None
+    # the hole, less a pixel all round (its contour runs on the ring's own inner pixels)
+    child = hier[i][2]
+    biggest = max(
+        (k for k in _siblings(hier, child)), key=lambda k: cv2.contourArea(contours[k]), default=-1,
+    )
+    if biggest < 0:
+        return None
+    inside = np.zeros(region.shape, np.uint8)
+    cv2.drawContours(inside, [contours[biggest] - (x0, y0)], -1, 1, thickness=cv2.FILLED)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    # what is inked in the hole: other components (RETR_CCOMP lists them apart)
+    filled = float((region & (inside > 0)).sum()) / max(1, int(inside.sum()))
+    # a ring with something inside is a character (①, 回) more often than a ◉
+    return Checkbox(box, False, 0.9, filled, kind="round") if filled <= ROUND_EMPTY_BELOW else None
+
+
+def _siblings(hier: np.ndarray, first: int) -> Iterable[int]:
+    k = first
+    while k != -1:
+        yield k
+        k = hier[k][0]
 
 
 # --- circled options ---------------------------------------------------------------------
@@ -1084,24 +1213,31 @@ def _char_slices(word: OcrLike) -> list[tuple[str, float, float]]:
     x0, _, x1, _ = word.box
     # a character's box stretched over its neighbours (樹 of 果樹 given a box past 園) says
     # nothing of where it is: then the shares
+    # (the word's box is cut back to its ink, its characters' boxes are not: the last one may
+    # run a little past it)
+    slack = max(2.0, 0.3 * (word.box[3] - word.box[1]))
     plausible = all(
-        x0 - 2 <= b[0] and b[2] <= x1 + 2 and b[2] - b[0] <= MERGED_CHARACTERS * max(1, b[3] - b[1]) for b in boxes
+        x0 - slack <= b[0] and b[2] <= x1 + slack and b[2] - b[0] <= MERGED_CHARACTERS * max(1, b[3] - b[1]) for b in boxes
     )
     if boxes and len(boxes) == len(word.text) and plausible:
-        return [(ch, float(b[0]), float(b[2])) for ch, b in zip(word.text, boxes)]
+        return [(ch, float(max(b[0], x0)), float(min(b[2], x1))) for ch, b in zip(word.text, boxes)]
     return char_shares(word.text, x0, x1)
 
 
 def _cut_off(word: W, hits: Sequence[tuple[float, float, float, float]]) -> list[W]:
     _, y0, _, y1 = word.box
     pieces: list[list[tuple[int, str, float, float]]] = [[]]
+    middles = [(g[0] + g[2]) / 2 for g in hits]
+    passed = 0
     for i, (ch, cx0, cx1) in enumerate(_char_slices(word)):
         on_box = any(min(cx1, g[2]) - max(cx0, g[0]) > 0.5 * (cx1 - cx0) for g in hits)
-        if on_box:
-            if pieces[-1]:
-                pieces.append([])
-            continue
-        pieces[-1].append((i, ch, cx0, cx1))
+        # past a box with no character read on it (卵 ○ 乳 ○ 小麦 read as 卵乳小麦), a new word
+        now = sum(1 for m in middles if m < (cx0 + cx1) / 2)
+        if (on_box or now > passed) and pieces[-1]:
+            pieces.append([])
+        passed = now
+        if not on_box:
+            pieces[-1].append((i, ch, cx0, cx1))
     out: list[W] = []
     for piece in pieces:
         text = "".join(ch for _, ch, _, _ in piece)
@@ -1144,7 +1280,7 @@ def mask_marks(
         side = min(x1 - x0, y1 - y0)
         pad = max(2, int(side * 0.08))
         out[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad] = 255
-        if b.ticked:
+        if b.ticked and b.kind != "round":
             # strokes of a tick that leave the box, up to 1.5 sides beyond it: above the box
             # and just around it, not beside it where its label is written (a tick running
             # into the label must not take the label with it)

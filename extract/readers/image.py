@@ -532,6 +532,9 @@ def mark_page(prepared: Prepared) -> MarkedPage:
     segments = [s for s in segments if not any(_within(s, c.box) for c in circles)]
     # a box a circle is drawn through has the ring's ink beside it, not a neighbour's characters
     boxes = [checkmarks.under_circle(b, circles) for b in boxes]
+    # printed ● and ○: marks of their own, found from their pixels (the recognizer reads a line
+    # of choices without them as often as with them)
+    boxes += checkmarks.find_round_marks(off_rules, dpi, avoid=[b.box for b in boxes] + [c.box for c in circles])
     # the image Tesseract sees: no ruled lines, no boxes, no ticks, no hand-drawn circles
     clean = grey.copy()
     clean[rule_zone > 0] = 255
