@@ -40,9 +40,11 @@ def _scorer(zoo: Path) -> Any:
     return module
 
 
-def _marks(out: Path, saved: Path, scorer: Any) -> tuple[list[int], list[int], dict[str, list[float]]]:
-    """(wrong marked, wrong), (right marked, right), seconds by medium."""
+def _marks(out: Path, saved: Path, scorer: Any) -> tuple[list[int], list[int], dict[str, list[float]], list[str]]:
+    """(wrong marked, wrong), (right marked, right), seconds by medium, and the wrong values
+    that carry no mark (case, field, truth, value read, confidence)."""
     wrong, right = [0, 0], [0, 0]
+    unmarked: list[str] = []
     seconds: dict[str, list[float]] = defaultdict(list)
     for truth_path in sorted(out.glob("zoo_*.json")):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
@@ -66,7 +68,12 @@ def _marks(out: Path, saved: Path, scorer: Any) -> tuple[list[int], list[int], d
             tally = right if ok else wrong
             tally[0] += bool(got.get("review"))
             tally[1] += 1
-    return wrong, right, seconds
+            if not ok and not got.get("review"):
+                unmarked.append(
+                    f"{truth_path.stem:16} {key:26} truth={json.dumps(want, ensure_ascii=False)}"
+                    f"  got={json.dumps(got.get('value'), ensure_ascii=False)}  confidence={got.get('confidence')}"
+                )
+    return wrong, right, seconds, unmarked
 
 
 def main() -> int:
@@ -98,9 +105,11 @@ def main() -> int:
             if args.verbose:
                 cmd.append("--verbose")
             subprocess.run(cmd, check=True, env=env)
-            wrong, right, seconds = _marks(out, saved, scorer)
+            wrong, right, seconds, unmarked = _marks(out, saved, scorer)
             print("\nreview marks (要確認):")
             print(f"  wrong values marked   {wrong[0]}/{wrong[1]}" + (f"  {100 * wrong[0] / wrong[1]:.1f}%" if wrong[1] else ""))
+            if args.verbose:
+                print("".join(f"    not marked: {line}\n" for line in unmarked), end="")
             print(f"  right values marked   {right[0]}/{right[1]}" + (f"  {100 * right[0] / right[1]:.1f}%" if right[1] else ""))
             for medium, values in sorted(seconds.items()):
                 print(f"  seconds per {medium} file  {sum(values) / len(values):.1f} (max {max(values):.1f}, {len(values)} files)")
