@@ -51,6 +51,9 @@ class AssignSettings:
     #: Least likeness of a slot's start to a label for an inline key.
     inline_digital: float = 100.0
     inline_ocr: float = 80.0
+    #: A reading of a longer label at least this like it wins an inline key over a shorter
+    #: label read exactly: 荷姿 of 荷姿.（サイズ・重量) left （サイズ・重量) to the value.
+    inline_longer: float = 90.0
     #: Added to a pair's score for evidence (a printed number, a group with children …).
     numbered_bonus: float = 4.0
     shape_bonus: float = 3.0
@@ -416,6 +419,7 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
         lead += 1
     body = rest[lead:]
     best: tuple[float, int, int] | None = None
+    best_rank: tuple[int, float, int] = (0, 0.0, 0)
     best_glued = False
     ocr = slot.ocr
     floor = settings.inline_ocr if ocr else settings.inline_digital
@@ -443,8 +447,9 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
             glued_ok = symbol or _starts_value(after) or (ocr and len(label) >= 2)
             if sep and sep not in _SEPARATORS and not glued_ok:
                 continue
-            if best is None or (score, m) > best[:2]:
-                best = (score, m, offset + lead + end)
+            rank = _inline_rank(score, n, m, settings)
+            if best is None or rank > best_rank:
+                best, best_rank = (score, m, offset + lead + end), rank
                 best_glued = bool(sep) and sep not in _SEPARATORS and not symbol and not _starts_value(after)
     if best is None:
         best = _key_after_a_sentence(nfkc, labels)
@@ -462,6 +467,13 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
     key = Key(slot, ri, ci, text, numbered, False, value_start=value_start, glued=best_glued)
     key.value = Value(parts, blank=not any(p.text.strip() for p in parts))
     return key
+
+
+def _inline_rank(score: float, label_length: int, length: int, settings: AssignSettings) -> tuple[int, float, int]:
+    """How an inline key's reading (``length`` characters) of a label ranks: the longest
+    label read well, then the likest reading (of one label, a character more or fewer may
+    read it better), then the longest."""
+    return (label_length if score >= settings.inline_longer else 0, score, length)
 
 
 #: What opens a note to the applicant rather than a field.

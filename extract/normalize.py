@@ -973,8 +973,9 @@ def _to_katakana(text: str) -> tuple[str | None, float]:
         chars.append(char)
     s = "".join(chars)
     # a scan's speck read as a mark where a reading has none: before or after it, or between
-    # its words (テツクリ.ジュクセイ); a ・ inside stays, readings write it
-    unspecked = _KANA_SPECK_INSIDE_RE.sub(" ", s.strip(_KANA_SPECKS + " ")).strip()
+    # its words (テツクリ.ジュクセイ); a ・ inside stays, readings write it. No reading starts
+    # with ー, which lengthens the kana before it (a dash after ふりがな read as ー)
+    unspecked = _KANA_SPECK_INSIDE_RE.sub(" ", s.strip(_KANA_SPECKS + " ").lstrip("ー-−‐ ")).strip()
     if unspecked != s:
         flags.add("ocr_speck")
         s = unspecked

@@ -128,3 +128,20 @@ def test_an_inline_key_read_with_a_look_alike_kanji_is_a_key() -> None:
     slot = Slot(1, (0.0, 0.0, 170.0, 10.0), [part])
     key = _inline_key(slot, 0, 0, ("税抜価格", "税込価格"), SETTINGS)
     assert key is not None and key.text == "税披価格" and key.value is not None and key.value.text == "2,190円"
+
+
+def test_an_inline_key_takes_the_longest_label_read_well() -> None:
+    """Regression (zoo seed 5, zoo_039): 17.荷姿.（サイズ・重量) — the short label 荷姿 read
+    exactly won over 荷姿（サイズ・重量） read with a speck inside, and （サイズ・重量) went into
+    package_size_weight's value."""
+    from extract.assign import SETTINGS, Slot, _inline_key
+
+    [part] = _parts("荷姿.（サイズ・重量)　60サイズ・1.3kg", ocr=True)
+    slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
+    key = _inline_key(slot, 0, 0, ("荷姿", "荷姿(サイズ・重量)"), SETTINGS)  # as folded
+    assert key is not None and key.value is not None and key.value.text == "60サイズ・1.3kg"
+    # a reading one character longer than the label it reads takes no character of the value
+    [part] = _parts("所在地(住所)群馬県渋川市石原96番地", ocr=True)
+    slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
+    key = _inline_key(slot, 0, 0, ("住所", "所在地(住所)"), SETTINGS)
+    assert key is not None and key.value is not None and key.value.text == "群馬県渋川市石原96番地"

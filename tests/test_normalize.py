@@ -704,6 +704,9 @@ def test_url_fit(text: str, fit: float) -> None:
         ("`シブカワサン", "シブカワサン"),
         ("・シブカワサン", "シブカワサン"),
         ("ジョウシュウワギュウ・スキヤキ", "ジョウシュウワギュウ・スキヤキ"),
+        # (zoo seed 5, zoo_039) a dash after ふりがな read as ー: no reading starts with ー
+        ("ーブルーベリージャムサンボンセット", "ブルーベリージャムサンボンセット"),
+        ("ー", None),
     ],
 )
 def test_to_katakana(text: str, expected: str | None) -> None:
