@@ -248,15 +248,17 @@ def label_ratio(text: str, label: str) -> float:
 
 def _glyph_projected(text: str, label: str) -> tuple[str, int] | None:
     """``text`` with each kanji that stands where ``label`` has a kanji it looks like
-    (forms/vocabulary/kanji_neighbours.tsv) replaced by the label's, and how many were; None
-    when there is none."""
+    (forms/vocabulary/kanji_neighbours.tsv), and each character of another script that stands
+    where the label has its look-alike (script_lookalikes.tsv: ふリがな), replaced by the
+    label's, and how many were; None when there is none."""
     chars = list(text)
     swapped = 0
     for op in Levenshtein.editops(text, label):
         if op.tag != "replace":
             continue
         read, meant = text[op.src_pos], label[op.dest_pos]
-        if is_kanji(read) and is_kanji(meant) and meant in neighbours(read):
+        kanji_twins = is_kanji(read) and is_kanji(meant) and meant in neighbours(read)
+        if kanji_twins or _lookalikes().get(read, ("",))[0] == meant:
             chars[op.src_pos] = meant
             swapped += 1
     return ("".join(chars), swapped) if swapped else None

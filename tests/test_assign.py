@@ -27,6 +27,7 @@ def _parts(text: str, *, ocr: bool = False) -> list[Part]:
         ("商品規格(ポータルサイト等に転記します)", "商品規格", 100),  # a long note is no part of it
         ("a当該地方団体によ", "a当該地方団体による返礼品等の調達費用", 75),  # cut where it wrapped
         ("税披価格", "税抜価格", 95),  # (zoo seed 5) a kanji read as its look-alike
+        ("ふリがな", "ふりがな", 95),  # (zoo seed 5, zoo_019) a hiragana read as its katakana twin
     ],
 )
 def test_label_likeness(text: str, label: str, at_least: float) -> None:
@@ -167,3 +168,10 @@ def test_a_box_grid_with_a_label_misread_is_sure_when_every_tick_is_a_label_s() 
     ringed = " ".join("☑えび" if a == "えび" else "・" if a == "ゼラチン" else a for a in _ALLERGENS)
     reading = _read_choices(allergens, _parts(ringed, ocr=True))
     assert reading.value == ["えび"] and reading.fit < 1.0
+
+
+def test_a_katakana_read_among_hiragana_is_the_hiragana_it_looks_like() -> None:
+    """The script look-alikes (forms/vocabulary/script_lookalikes.tsv) put right by their
+    neighbours: リ between hiragana is り; among katakana it stays."""
+    assert put_right_lookalikes("ふリがな") == "ふりがな"
+    assert put_right_lookalikes("ブルーベリー") == "ブルーベリー"
