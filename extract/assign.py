@@ -52,8 +52,9 @@ class AssignSettings:
     inline_digital: float = 100.0
     inline_ocr: float = 80.0
     #: A reading of a longer label at least this like it wins an inline key over a shorter
-    #: label read exactly: 荷姿 of 荷姿.（サイズ・重量) left （サイズ・重量) to the value.
-    inline_longer: float = 90.0
+    #: label read exactly: 荷姿 of 荷姿.（サイズ・重量) left （サイズ・重量) to the value, 代表者
+    #: of 代表者（職：氏名）(88.9) left （職：氏名）.
+    inline_longer: float = 85.0
     #: Added to a pair's score for evidence (a printed number, a group with children …).
     numbered_bonus: float = 4.0
     shape_bonus: float = 3.0

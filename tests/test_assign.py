@@ -141,6 +141,11 @@ def test_an_inline_key_takes_the_longest_label_read_well() -> None:
     slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
     key = _inline_key(slot, 0, 0, ("荷姿", "荷姿(サイズ・重量)"), SETTINGS)  # as folded
     assert key is not None and key.value is not None and key.value.text == "60サイズ・1.3kg"
+    # (zoo_004) 代表者（職：氏名）, its ・ read as ：
+    [part] = _parts("代表者（職：氏名）：代表取締役狩野", ocr=True)
+    slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
+    key = _inline_key(slot, 0, 0, ("代表者", "代表者(職・氏名)"), SETTINGS)
+    assert key is not None and key.value is not None and key.value.text == "代表取締役狩野"
     # a reading one character longer than the label it reads takes no character of the value
     [part] = _parts("所在地(住所)群馬県渋川市石原96番地", ocr=True)
     slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
