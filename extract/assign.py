@@ -1002,6 +1002,10 @@ def _ocr_cleanup(f: FieldDecl, text: str) -> str:
         text = re.sub(r"(?<=[^\x00-\x7f])\.+(?=[^\x00-\x7f])", " ", text)
         text = re.sub(r"([・、.])\1+", r"\1", text)
         text = text.rstrip(".・,'`")
+        # Japanese prose has no semicolon: one between Japanese characters is a 、 (醸した;香り)
+        text = re.sub(r"(?<=[^\x00-\x7f])[;；](?=[^\x00-\x7f])", "、", text)
+        # a wave dash is read as 〜 whether printed ～ or 〜: as typed text gives it (NFKC ～ → ~)
+        text = text.replace("〜", "~")
     return text
 
 

@@ -180,3 +180,19 @@ def test_a_katakana_read_among_hiragana_is_the_hiragana_it_looks_like() -> None:
     neighbours: リ between hiragana is り; among katakana it stays."""
     assert put_right_lookalikes("ふリがな") == "ふりがな"
     assert put_right_lookalikes("ブルーベリー") == "ブルーベリー"
+
+
+@pytest.mark.parametrize(
+    ("read", "want"),
+    [
+        # (zoo seed 5, zoo_034) 、 read as ; between Japanese characters
+        ("県産米で醸した;香り高く", "県産米で醸した、香り高く"),
+        ("Tel;0279", "Tel;0279"),  # between ASCII it stays
+        # (zoo seed 5, zoo_017) a wave dash read as 〜, typed ～ comes out as ~ (NFKC)
+        ("ふじ5kg(14〜18玉)", "ふじ5kg(14~18玉)"),
+    ],
+)
+def test_a_scanned_text_value_s_punctuation_as_typed_text_gives_it(read: str, want: str) -> None:
+    from extract.assign import _ocr_cleanup
+
+    assert _ocr_cleanup(FORM1.field("product_description"), read) == want
