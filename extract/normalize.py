@@ -438,6 +438,9 @@ _YEN_DECORATION_RE = re.compile(
 )
 
 
+_SPECK_IN_GROUP = re.compile(r"(?<=\d,)(\d{1,2})[.．](\d{1,2})(?![\d,])")
+
+
 def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
     """NFKC, spaces inside amounts, FA → 円, digit repairs; shared by yen, int and percent.
 
@@ -450,6 +453,9 @@ def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
     s = re.sub(r"(?<=[,¥\\金万千億百])\s+(?=[\dOoIl|])", "", s)
     # a speck between a thousands comma and its digits (5,・767円): no character of a number
     specked = re.sub(r"(?<=\d,)\s*[・･]\s*(?=\d{3}(?!\d))", "", s)
+    if yen:
+        # or read as a point inside a group of three (¥10,00.0): yen have no decimals
+        specked = _SPECK_IN_GROUP.sub(lambda m: m[1] + m[2] if len(m[1] + m[2]) == 3 else m[0], specked)
     if specked != s:
         flags.add("ocr_speck")
         s = specked

@@ -882,3 +882,12 @@ def test_a_text_value_with_a_box_in_it_is_doubted():
 def test_a_speck_after_a_thousands_comma_is_no_character(text: str, want: int) -> None:
     """Regression (zoo seed 94, 300 dpi): 5，767円 read as 5, and ・767円 came back as 767 yen."""
     assert parse_yen(text) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [("¥10,00.0", 10000), ("1,23.4円", 1234), ("¥1,000.5", None), ("12.000円", 12000)])
+def test_a_speck_read_as_a_point_inside_a_group_of_three_is_no_character(text: str, want: int | None) -> None:
+    """Regression (zoo seed 5, zoo_039): ¥10,000 read as ¥10,00.0 came back as 1,000 yen. Yen
+    have no decimals: a point that splits a group of three digits is a speck (marked: fit < 1)."""
+    assert parse_yen(text) == want
+    if want is not None and "," in text:
+        assert normalize_value("yen", text).fit < 1.0
