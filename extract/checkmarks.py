@@ -218,26 +218,37 @@ def among_characters(boxes: Sequence[Checkbox], ink: np.ndarray) -> list[Checkbo
     return out
 
 
-def _between_characters(ink: np.ndarray, box: PxBox) -> bool:
-    left, right = _gap(ink, box, -1), _gap(ink, box, 1)
-    return 0 < left <= CHARACTER_GAP and 0 < right <= CHARACTER_GAP
+def _between_characters(ink: np.ndarray, box: PxBox, *, gap: float = CHARACTER_GAP, band: int = 5, min_area: int = 1) -> bool:
+    """Ink within ``gap`` box sides on both sides of the box (not touching it: a tick's ink
+    does), in its rows less a ``band``-th at the top and the bottom, in pieces of ``min_area``
+    pixels or more (a scan's speck is no character): the box stands in running text."""
+    left = _gap(ink, box, -1, band=band, min_area=min_area)
+    right = _gap(ink, box, 1, band=band, min_area=min_area)
+    return 0 < left <= gap and 0 < right <= gap
 
 
-def _gap(ink: np.ndarray, box: PxBox, direction: int) -> float:
+def _gap(ink: np.ndarray, box: PxBox, direction: int, *, band: int = 5, min_area: int = 1) -> float:
     """Distance, in box sides, from the box's left (-1) or right (1) wall to the nearest ink in
-    its middle rows; 0 for ink touching it, 9 for none within three sides."""
+    its rows less a ``band``-th at the top and the bottom, in pieces of ``min_area`` pixels or
+    more; 0 for ink touching it, 9 for none within three sides."""
     x0, y0, x1, y1 = box
     side = min(x1 - x0, y1 - y0)
     pad = max(2, int(side * 0.08))
-    band = ink[y0 + side // 5 : y1 - side // 5]
+    rows = ink[y0 + side // band : y1 - side // band]
+    width = rows.shape[1]
     start = x0 - pad if direction < 0 else x1 + pad
-    for k in range(3 * side):
-        x = start + direction * k
-        if not 0 <= x < band.shape[1]:
-            break
-        if band[:, x].any():
-            return k / side
-    return 9.0
+    if not 0 <= start < width:
+        return 9.0
+    xa, xb = (max(0, start - 3 * side + 1), start + 1) if direction < 0 else (start, min(width, start + 3 * side))
+    strip = np.ascontiguousarray(rows[:, xa:xb])
+    if min_area > 1 and strip.any():
+        _, labels, stats = connected_components(strip)
+        strip = np.isin(labels, np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)) & (labels > 0)
+    cols = np.flatnonzero(strip.any(axis=0))
+    if not len(cols):
+        return 9.0
+    k = (xb - 1 - xa - cols[-1]) if direction < 0 else cols[0]
+    return float(k) / side
 
 
 def _peaks(score: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,12 +372,15 @@ def _wall_runs_through(lines: np.ndarray, box: PxBox) -> bool:
 
 
 def _largest_hole(contours: Sequence[np.ndarray], hier: np.ndarray, i: int) -> float:
-    hole = 0.0
-    child = hier[i][2]
-    while child != -1:
-        hole = max(hole, cv2.contourArea(contours[child]))
-        child = hier[child][0]
-    return hole
+    return max((cv2.contourArea(contours[k]) for k in _holes(hier, i)), default=0.0)
+
+
+def _holes(hier: np.ndarray, i: int) -> Iterable[int]:
+    """The holes of the outline ``i`` (its children in a RETR_CCOMP hierarchy)."""
+    k = hier[i][2]
+    while k != -1:
+        yield k
+        k = hier[k][0]
 
 
 def _filled_square(ink: np.ndarray, contour: np.ndarray, lo: float, hi: float) -> Checkbox | None:
@@ -590,8 +604,10 @@ def find_round_marks(ink: np.ndarray, dpi: float, *, avoid: Sequence[PxBox] = ()
         area = cv2.contourArea(contour)
         if not ROUND_FILL[0] <= area / (np.pi / 4 * w * h) <= ROUND_FILL[1] or not _round_outline(contour, box):
             continue
-        if _text_on_both_sides(ink, box, 3 * speck_area(dpi)):
-            continue  # running text: 該当するものに○を付けて
+        # running text (該当するものに○を付けて), its neighbours' ink at all the mark's height
+        # but a tenth (に's right side is two short bars near its top and bottom), specks not
+        if _between_characters(ink, box, gap=ROUND_TEXT_GAP, band=10, min_area=3 * speck_area(dpi)):
+            continue
         mark = _round_mark(ink, contours, hier, i, box, area)
         if mark is not None:
             found.append(mark)
@@ -608,26 +624,6 @@ ROUND_OUTLINE = 0.08
 #: Gap, in a round mark's diameters, up to which ink beside it is the next character of
 #: running text (に○を: 0.3 in a Mincho face; a choice's mark has a space on one side).
 ROUND_TEXT_GAP = 0.5
-
-
-def _text_on_both_sides(ink: np.ndarray, box: PxBox, min_area: int) -> bool:
-    """Ink of ``min_area`` pixels or more (not a scan's speck) within :data:`ROUND_TEXT_GAP`
-    sides left and right of the box, at its height: the box is a character of running text."""
-    x0, y0, x1, y1 = box
-    side = min(x1 - x0, y1 - y0)
-    pad = max(2, int(side * 0.08))
-    reach = int(ROUND_TEXT_GAP * side) + 1
-    # all but its top and bottom tenth (に's right side is two short bars, at the top and the
-    # bottom of the middle fifths)
-    band = ink[y0 + side // 10 : y1 - side // 10]
-    for xa, xb in ((x0 - pad - reach, x0 - pad), (x1 + pad, x1 + pad + reach)):
-        strip = band[:, max(0, xa) : max(0, xb)]
-        if strip.size == 0:
-            return False
-        _, _, stats = connected_components(np.ascontiguousarray(strip))
-        if not (stats[1:, cv2.CC_STAT_AREA] >= min_area).any():
-            return False
-    return True
 
 
 def _round_outline(contour: np.ndarray, box: PxBox) -> bool:
@@ -655,10 +651,7 @@ def _round_mark(
     if hole < ROUND_HOLE * area:
         return None
     # the hole, less a pixel all round (its contour runs on the ring's own inner pixels)
-    child = hier[i][2]
-    biggest = max(
-        (k for k in _siblings(hier, child)), key=lambda k: cv2.contourArea(contours[k]), default=-1,
-    )
+    biggest = max(_holes(hier, i), key=lambda k: cv2.contourArea(contours[k]), default=-1)
     if biggest < 0:
         return None
     inside = np.zeros(region.shape, np.uint8)
@@ -668,13 +661,6 @@ def _round_mark(
     filled = float((region & (inside > 0)).sum()) / max(1, int(inside.sum()))
     # a ring with something inside is a character (①, 回) more often than a ◉
     return Checkbox(box, False, 0.9, filled, kind="round") if filled <= ROUND_EMPTY_BELOW else None
-
-
-def _siblings(hier: np.ndarray, first: int) -> Iterable[int]:
-    k = first
-    while k != -1:
-        yield k
-        k = hier[k][0]
 
 
 # --- circled options ---------------------------------------------------------------------
