@@ -55,6 +55,7 @@ _PENALTY: dict[str, float] = {
     "ocr_sep": 0.95,
     "decimal_comma": 0.85,  # a comma for a decimal point (62,5%): or a thousands comma, a digit lost
     "ocr_yen": 0.85,  # 円 read as FA
+    "lost_separator": 0.7,  # a date's points lost (R7912): the one split that is a date
     "ocr_speck": 0.85,  # a speck read as ・ inside an amount (5,・767円)
     "ocr_at": 0.8,  # @ read as ⑥ or ◎
     "spaces": 0.9,  # spaces inside a value that takes none (email, URL, phone digits)
@@ -603,6 +604,11 @@ _DATE_RE = re.compile(
     r"(?!\d)(?P<wdd>日)?"
     r"|(?<!\d)(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2})(?!\d)"
 )
+#: An era date whose points the recognizer dropped (R7912, R76.20): the era and 3 to 6 digits
+#: with fewer than two separators left.
+_SEPARATORS_LOST_RE = re.compile(
+    r"(?<![A-Za-z])(?P<era>令和|平成|昭和|[RHS令平昭])\.?(?P<digits>\d[\d./-]{1,6}\d)(?![\d./-])"
+)
 _MISREAD_REIWA = re.compile(r"(?![令昭平])[^\W\d_A-Za-z]和(?=\d{1,2}年\d{1,2}月)")
 _WEEKDAY_RE = re.compile(r"\((?P<a>[月火水木金土日])(?:曜日?)?\)|(?P<b>[月火水木金土日])曜日?")
 _KANJI_DATE_NUM_RE = re.compile(r"[〇一二三四五六七八九十]+(?=[年月日])")
@@ -659,7 +665,7 @@ def _parse_date(text: str) -> tuple[date | None, float]:
         if value is not None:
             found.append((m, value, flags))
     if not found:
-        return None, 0.0
+        return _date_without_separators(s)
     m, value, flags = found[0]
     end = m.end()
     wd = _WEEKDAY_RE.match(s, end)
@@ -677,6 +683,47 @@ def _parse_date(text: str) -> tuple[date | None, float]:
     if _DATE_DECORATION_RE.sub("", rest):
         flags.add("extra")
     return value, _fit(flags)
+
+
+def _date_without_separators(s: str) -> tuple[date | None, float]:
+    """An era date printed with points the recognizer lost (R7912 for R7.9.12): the value when
+    exactly one way of cutting the digits into year, month and day gives a date of its era not
+    later than next year, at a fit that sends it to a person."""
+    m = _SEPARATORS_LOST_RE.search(s)
+    if m is None:
+        return None, 0.0
+    pieces = re.split(r"[./-]", m.group("digits"))
+    if len(pieces) > 2 or not all(pieces):
+        return None, 0.0
+    base, first, last = _ERAS[_ERA_ABBR.get(m.group("era"), m.group("era"))]
+    latest = date(date.today().year + 1, 12, 31)
+    dates = set()
+    for cuts in _cuts(pieces):
+        ey, mo, d = (int(c) for c in cuts)
+        try:
+            value = date(base + ey - 1, mo, d)
+        except ValueError:
+            continue
+        if ey >= 1 and first <= value <= min(last or latest, latest):
+            dates.add(value)
+    if len(dates) != 1:
+        return None, 0.0
+    flags = {"lost_separator"} | ({"extra"} if _DATE_DECORATION_RE.sub("", s[: m.start()] + s[m.end() :]) else set())
+    return dates.pop(), _fit(flags)
+
+
+def _cuts(pieces: list[str]) -> list[tuple[str, str, str]]:
+    """Every way of cutting digit runs into year, month and day of one or two digits each,
+    cutting only inside a run (a separator that was read stays a cut)."""
+    out = []
+    digits = "".join(pieces)
+    kept = {len(pieces[0])} if len(pieces) == 2 else set()
+    for a in (1, 2):
+        for b in (a + 1, a + 2):
+            if not 1 <= len(digits) - b <= 2 or not kept <= {a, b}:
+                continue
+            out.append((digits[:a], digits[a:b], digits[b:]))
+    return out
 
 
 def parse_date(text: str) -> date | None:

@@ -400,6 +400,15 @@ def test_int_percent_fit(field_type: str, text: str, fit: float) -> None:
         ("12,000円", None),
         ("0279-22-2396", None),
         ("明治5年1月1日", None),  # lunisolar calendar
+        # the points lost by the recognizer: the one cut that is a date
+        ("R7912", date(2025, 9, 12)),
+        ("R76.20", date(2025, 6, 20)),
+        ("R8226", date(2026, 2, 26)),
+        ("R71010", date(2025, 10, 10)),
+        ("R7.9", None),  # no day
+        ("R12345", None),  # no cut is a date
+        ("R3111", None),  # R3.1.11 or R3.11.1: two dates, none taken
+        ("R99101", None),  # 令和99年 is not yet
     ],
 )
 def test_parse_date(text: str, expected: date | None) -> None:
@@ -422,6 +431,7 @@ def test_parse_date(text: str, expected: date | None) -> None:
         ("申請日 令和7年4月1日", 0.9),
         ("令和7年4月1日から令和8年3月31日まで", 0.9),
         ("令和元年4月1日", 0.0),
+        ("R7912", 0.7),  # points lost: for a person to confirm
     ],
 )
 def test_date_fit(text: str, fit: float) -> None:
