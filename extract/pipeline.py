@@ -169,7 +169,8 @@ def _page_image(doc: Ingested, number: int) -> tuple[Image.Image, float]:
 
         dpi = render_dpi(doc.data, number)
         # (rendered at less than ``dpi`` when the page is large: its image's own says)
-        (frame,) = render_pages(doc.data, [number], dpi=dpi, timeout=doc.deadline.remaining())
+        # in colour: a seal's red ink is taken out when the page is made grey (prepare.to_grey)
+        (frame,) = render_pages(doc.data, [number], dpi=dpi, gray=False, timeout=doc.deadline.remaining())
         return frame, float(frame.info["dpi"][0])
     frame = open_frame(doc.data, doc.kind, number, deadline=doc.deadline)  # type: ignore[arg-type]
     return frame, image_dpi(frame)

@@ -208,3 +208,20 @@ def test_prepare_never_makes_a_page_of_more_pixels_than_its_cap() -> None:
     assert out.image.width * out.image.height <= 10_000_000 and out.dpi < 300
     a4 = Image.new("L", (1654, 2339), 255)  # 200 dpi: left alone, as before
     assert prepare(a4, dpi=200, deskew=False, denoise=False).dpi == 200
+
+
+def test_a_red_seal_is_taken_out_and_the_ink_under_it_kept() -> None:
+    # a page with a black bar (text, a ruled line) and a vermilion seal stamped over half of it,
+    # blended as ink is: each channel multiplied by the seal's
+    page = np.full((60, 120, 3), 255, np.float32)
+    page[28:32, 10:110] = 40  # the black bar
+    seal = np.array([225, 70, 75], np.float32) / 255
+    page[10:50, 60:100] *= seal
+    grey = np.asarray(to_grey(Image.fromarray(page.astype(np.uint8), "RGB")))
+    assert grey[15, 80] > 240  # the seal alone: paper
+    assert grey[30, 80] < 80  # the bar under the seal: still ink
+    assert grey[30, 20] < 80  # the bar beside it
+    assert grey[5, 5] == 255
+    # no red: the same grey as PIL's
+    plain = Image.fromarray(np.full((8, 8, 3), (30, 90, 200), np.uint8), "RGB")
+    assert np.array_equal(np.asarray(to_grey(plain)), np.asarray(plain.convert("L")))
