@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from extract import checkmarks, recognize, tesseract
+from extract import checkmarks, kana_size, recognize, tesseract
 from extract.keys import CONTRACTED_SMALL, TO_LARGE
 from extract.ingest import Deadline, Limits, check_page_count, tiff_frame_count
 from extract.lexicon import is_kanji
@@ -554,12 +554,17 @@ def recognized_words(
 ) -> list[tesseract.OcrWord]:
     """The words of a page image (pixels) as the recognizer reads them, with the repairs its
     engine needs: Tesseract's characters read twice, its boxes over the next word, its large
-    や for ゃ; every engine's boxes cut back to their ink."""
+    や for ゃ; every engine's boxes cut back to their ink and its large kana the size of a
+    small one made small."""
     reader = _recognizer(lang, engine)
     ocr = reader.read_page(grey, dpi, verticals=verticals, timeout=timeout, lang=lang)
+    ink = ink_mask(grey)
     if reader.name == "tesseract":
-        return restore_small_kana(tighten_boxes(undouble_characters(ocr), ink_mask(grey)))
-    return tighten_boxes(ocr, ink_mask(grey))
+        ocr = restore_small_kana(tighten_boxes(undouble_characters(ocr), ink))
+    else:
+        ocr = tighten_boxes(ocr, ink)
+    # ッ for ツ, ゅ for ゆ: told by the glyph's size
+    return kana_size.sized_kana(ocr, ink)
 
 
 def read_marked(marked: MarkedPage, *, timeout: float, lang: str, engine: recognize.Engine | None = None) -> PageReading:
