@@ -440,6 +440,9 @@ _YEN_DECORATION_RE = re.compile(
 
 
 _SPECK_IN_GROUP = re.compile(r"(?<=\d,)(\d{1,2})[.．](\d{1,2})(?![\d,])")
+#: A thousands separator read with specks beside it (4,:000円, 30.,.:450円): several points,
+#: commas or colons between digits and a group of three.
+_SPECKED_SEPARATOR = re.compile(r"(?<=\d)[,.:;・･]{2,}(?=\d{3}(?!\d))")
 
 
 def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
@@ -457,6 +460,7 @@ def _prepare_numeric(text: str, *, yen: bool) -> tuple[str, set[str], set[int]]:
     if yen:
         # or read as a point inside a group of three (¥10,00.0): yen have no decimals
         specked = _SPECK_IN_GROUP.sub(lambda m: m[1] + m[2] if len(m[1] + m[2]) == 3 else m[0], specked)
+        specked = _SPECKED_SEPARATOR.sub(",", specked)
     if specked != s:
         flags.add("ocr_speck")
         s = specked

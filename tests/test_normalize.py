@@ -901,3 +901,13 @@ def test_a_speck_read_as_a_point_inside_a_group_of_three_is_no_character(text: s
     assert parse_yen(text) == want
     if want is not None and "," in text:
         assert normalize_value("yen", text).fit < 1.0
+
+
+@pytest.mark.parametrize(("text", "want"), [("4,:000円(本体価格)", 4000), ("30.,.:450円", 30450), ("4..000円", 4000), ("1.5円", None)])
+def test_a_thousands_separator_read_with_specks_beside_it_is_one_separator(text: str, want: int | None) -> None:
+    """Regression (zoo seed 98, zoo_030 and zoo_032): 4,000 read as 4,:000 came back as 4 yen,
+    30,450 read as 30.,.:450 as 30. Points, commas and colons together before a group of three
+    are its separator and specks (marked: fit < 1)."""
+    assert parse_yen(text) == want
+    if want is not None:
+        assert normalize_value("yen", text).fit < 1.0
