@@ -437,6 +437,8 @@ def _inline_key(slot: Slot, ri: int, ci: int, labels: tuple[str, ...], settings:
         for m in (n, n - 1, n + 1) if ocr and n >= 4 else (n,):
             if m <= 0 or m > len(squeezed):
                 continue
+            if squeezed[m - 1].isdigit() and not label[-1].isdigit():
+                continue  # a digit after a label is its value's (返礼品価格(調達価格)13490円)
             score = label_ratio(squeezed[:m], label)
             if score < floor:
                 continue

@@ -151,6 +151,12 @@ def test_an_inline_key_takes_the_longest_label_read_well() -> None:
     slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
     key = _inline_key(slot, 0, 0, ("住所", "所在地(住所)"), SETTINGS)
     assert key is not None and key.value is not None and key.value.text == "群馬県渋川市石原96番地"
+    # (zoo seed 98, zoo_036) a group's label with its sub-label, one character short, does not
+    # end on the value's first digit: 返礼品価格(調達価格)税抜 read in 返礼品価格(調達価格)1
+    [part] = _parts("返礼品価格（調達価格） 13490円 (本体価格)", ocr=True)
+    slot = Slot(1, (0.0, 0.0, 270.0, 10.0), [part])
+    key = _inline_key(slot, 0, 0, ("返礼品価格(調達価格)", "返礼品価格(調達価格)税抜"), SETTINGS)
+    assert key is not None and key.value is not None and key.value.text == "13490円 (本体価格)"
 
 
 _ALLERGENS = ["卵", "乳", "小麦", "そば", "落花生", "えび", "かに", "さけ", "さば", "あわび", "いか", "いくら", "牛肉", "豚肉",
