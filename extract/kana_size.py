@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 import unicodedata
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from extract import tesseract
+from extract.keys import is_kana
 from extract.lexicon import is_kanji
 
 TABLE = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "small_kana.tsv"
@@ -54,7 +55,7 @@ def twins() -> dict[str, Twin]:
     for line in TABLE.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        large, small, large_top, _, small_top, _, after = line.split("\t")
+        large, small, large_top, small_top, after = line.split("\t")
         out[large] = Twin(small, float(large_top), float(small_top), after)
     return out
 
@@ -70,8 +71,7 @@ def can_be_small(text: str, k: int, twin: Twin) -> bool:
     before = text[k - 1]
     if twin.after != "*":
         return before in twin.after
-    kana = "\u3041" <= before <= "\u3096" or "\u30a1" <= before <= "\u30fa"
-    return kana and before not in "んンーッっ" and k + 1 < len(text) and text[k + 1] not in _NOT_AFTER_SOKUON
+    return is_kana(before) and before not in "んンーッっ・" and k + 1 < len(text) and text[k + 1] not in _NOT_AFTER_SOKUON
 
 
 def sized_kana(words: Sequence[tesseract.OcrWord], ink: np.ndarray) -> list[tesseract.OcrWord]:
@@ -108,7 +108,7 @@ def _sized(word: tesseract.OcrWord, ink: np.ndarray, table: dict[str, Twin]) -> 
             spans[k] = (int(rows[0]), int(rows[-1]) + 1)
     # the line's top and height are those of its kanji and its kana without a twin: brackets
     # and digits stand higher or lower, and the word's box holds them
-    kanji = [spans[k] for k, ch in enumerate(word.text) if k in spans and _kanji(ch)]
+    kanji = [spans[k] for k, ch in enumerate(word.text) if k in spans and is_kanji(ch)]
     kana = [spans[k] for k, ch in enumerate(word.text) if k in spans and _plain_kana(ch, table)]
     refs = kanji if len(kanji) >= 2 else kanji + kana
     if len(refs) < 2:
@@ -132,18 +132,14 @@ def _sized(word: tesseract.OcrWord, ink: np.ndarray, table: dict[str, Twin]) -> 
     return "".join(chars)
 
 
-def _kanji(ch: str) -> bool:
-    return is_kanji(ch)
-
-
 def _plain_kana(ch: str, table: dict[str, Twin]) -> bool:
     """A kana of a line's full height: not a twin, not ー or a small kana, no voicing marks
     (they stand above the line)."""
-    kana = "\u3041" <= ch <= "\u3096" or "\u30a1" <= ch <= "\u30fa"
-    return kana and ch not in table and ch not in SHORT_KANA and ch not in SMALL and len(unicodedata.normalize("NFD", ch)) == 1
+    plain = ch not in table and ch not in SHORT_KANA and ch not in SMALL
+    return is_kana(ch) and plain and len(unicodedata.normalize("NFD", ch)) == 1
 
 
+#: The small kana, twins or not: never a line's full height.
 SMALL = set("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ")
 #: Kana that do not reach the line's top and foot, twin or not.
-SHORT_KANA = set("へヘーニこコ")
-
+SHORT_KANA = set("へヘーニこコ・ヽヾゝゞ")
