@@ -214,8 +214,18 @@ def test_a_speck_against_one_side_of_the_white_between_words_is_no_middle_dot() 
     # a typeset ・ in the middle of its white stays, as does a dot in a narrow white
     typeset = _line_of([(20, 52), (56, 88), (120, 152)], (102, 18))
     assert recognize._specks_as_spaces([glyph], typeset, 0, 32.0) == [glyph]
-    narrow = _line_of([(20, 52), (56, 98), (112, 144)], (100, 18))
+    # as does a ・ of a proportional face, in 0.66 character heights of white (21 px)
+    narrow = _line_of([(20, 52), (56, 92), (113, 145)], (100, 18))
     assert recognize._specks_as_spaces([glyph], narrow, 0, 32.0) == [glyph]
+
+
+def test_a_dot_between_two_characters_set_side_by_side_is_a_speck() -> None:
+    """Regression (zoo seed 98 zoo_009, seed 5 zoo_036): 群馬県渋川市半田3001番地 read as
+    3001・番地 at 1.0, a speck between 1 and 番. A ・ in type takes a character's width of
+    white; a dot with 0.3 character heights of white around it has none."""
+    glyph = ("・", 1.0, (98, 0, 106, 40))
+    crammed = _line_of([(20, 52), (56, 96), (106, 138)], (99, 18))
+    assert recognize._specks_as_spaces([glyph], crammed, 0, 32.0) == [(" ", 1.0, glyph[2])]
 
 
 def test_a_tail_of_the_line_above_is_not_taken_for_the_dot() -> None:
