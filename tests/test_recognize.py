@@ -223,9 +223,12 @@ def test_a_dot_between_two_characters_set_side_by_side_is_a_speck() -> None:
     """Regression (zoo seed 98 zoo_009, seed 5 zoo_036): 群馬県渋川市半田3001番地 read as
     3001・番地 at 1.0, a speck between 1 and 番. A ・ in type takes a character's width of
     white; a dot with 0.3 character heights of white around it has none."""
-    glyph = ("・", 1.0, (98, 0, 106, 40))
+    line = [("一", 1.0, (18, 0, 54, 40)), ("・", 1.0, (98, 0, 106, 40)), ("番", 1.0, (104, 0, 140, 40))]
     crammed = _line_of([(20, 52), (56, 96), (106, 138)], (99, 18))
-    assert recognize._specks_as_spaces([glyph], crammed, 0, 32.0) == [(" ", 1.0, glyph[2])]
+    assert recognize._specks_as_spaces(line, crammed, 0, 32.0)[1] == (" ", 1.0, line[1][2])
+    # a ・ of a proportional face, 0.66 of the pitch (36 px) of white round it, stays
+    typeset = _line_of([(20, 52), (56, 90), (114, 146)], (100, 18))
+    assert recognize._specks_as_spaces(line, typeset, 0, 32.0) == line
 
 
 def test_a_tail_of_the_line_above_is_not_taken_for_the_dot() -> None:
