@@ -642,7 +642,8 @@ def _round_mark(
     is empty."""
     x0, y0, x1, y1 = box
     region = ink[y0:y1, x0:x1] > 0
-    hole = _largest_hole(contours, hier, i)
+    biggest = max(_holes(hier, i), key=lambda k: cv2.contourArea(contours[k]), default=-1)
+    hole = cv2.contourArea(contours[biggest]) if biggest >= 0 else 0.0
     if hole < 0.05 * area:
         outline = np.zeros(region.shape, np.uint8)
         cv2.drawContours(outline, [contours[i] - (x0, y0)], -1, 1, thickness=cv2.FILLED)
@@ -651,9 +652,6 @@ def _round_mark(
     if hole < ROUND_HOLE * area:
         return None
     # the hole, less a pixel all round (its contour runs on the ring's own inner pixels)
-    biggest = max(_holes(hier, i), key=lambda k: cv2.contourArea(contours[k]), default=-1)
-    if biggest < 0:
-        return None
     inside = np.zeros(region.shape, np.uint8)
     cv2.drawContours(inside, [contours[biggest] - (x0, y0)], -1, 1, thickness=cv2.FILLED)
     inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
