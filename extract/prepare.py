@@ -115,18 +115,19 @@ def _without_seal_ink(image: Image.Image) -> Image.Image:
     """Grey with a seal's red ink taken out: an official seal (公印) is stamped over the issuer's
     name and the date, and read as characters it hides them. Where a pixel is red, its red
     channel stands for it: black ink or a ruled line under the seal stays dark there."""
-    rgb = np.asarray(image, dtype=np.int16)
-    grey = np.asarray(image.convert("L")).copy()
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    redness = red - np.maximum(green, blue)
+    grey = np.asarray(image.convert("L"))
+    red, green, blue = cv2.split(np.asarray(image))
+    # how much redder than green and blue (uint8 arithmetic saturates at 0: a page is large)
+    redness = cv2.subtract(red, cv2.max(green, blue))
     seal = redness > SEAL_RED_MARGIN
-    if seal.any():
-        # red ink lets red light through: the red channel is the page under the seal, dimmed
-        # a little by the ink itself (its paper level is the seal's usual red)
-        under = red[seal].astype(np.float32)
-        paper = max(float(np.percentile(under, 75)), 1.0)
-        under = np.clip(under * (255.0 / paper), 0, 255)
-        grey[seal] = np.maximum(grey[seal], under.astype(np.uint8))
+    if not seal.any():
+        return Image.fromarray(grey, "L")
+    # red ink lets red light through: the red channel is the page under the seal, dimmed a
+    # little by the ink itself (its paper level is the seal's usual red)
+    under = red[seal].astype(np.float32)
+    paper = max(float(np.percentile(under, 75)), 1.0)
+    grey = grey.copy()
+    grey[seal] = np.maximum(grey[seal], np.clip(under * (255.0 / paper), 0, 255).astype(np.uint8))
     return Image.fromarray(grey, "L")
 
 
