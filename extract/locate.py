@@ -16,6 +16,7 @@ from typing import Any
 
 from extract import normalize
 from extract.normalize import BOX_GLYPHS, nfkc
+from extract.lexicon import is_kanji
 from extract.pagemodel import Page
 from extract.repairs import (
     CONFIRMED_PAIR,
@@ -83,8 +84,14 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
     return Located(result, {k: v for k, v in unparsed.items() if k not in result}, missing)
 
 
-#: The character confidence at which an OCR'd value counts as sure (scaled to 1.0).
+#: The character confidence at which an OCR'd character counts as sure (scaled to 1.0), by the
+#: kind of character. The recognizer's confidence tells a misread kana or mark (ツ for ッ, . for
+#: ・) far better than a misread kanji, digit or Latin letter: on zoo scans (5 seeds, 4,900
+#: values) a value whose least sure kana or mark read under 0.68 was wrong one time in ten;
+#: one whose least sure kanji, digit or letter read 0.5–0.68, one time in thirty-five, as often
+#: as any value; under 0.5, one time in seven.
 OCR_SURE = 0.85
+OCR_SURE_SHAPES = 0.625
 
 #: How much a label that won by a hair (a tie with another cell) lowers a value's confidence.
 CLOSE_CALL = 0.85
@@ -95,19 +102,20 @@ def _from_structure(found: Any) -> ExtractedField:
 
     reading = found.reading
     page, bbox = bbox_of(reading.parts)
-    ocr_conf = reading.conf if reading.conf is not None else conf_of(reading.parts)
-    if found.source == "ocr":
-        # an engine's character confidences, calibrated: the least of a right value's
-        # characters is mostly over OCR_SURE (zoo scans: a value whose least character is
-        # under 0.6 was wrong one time in four, over it one time in thirty; at 0.85, zoo seed 3
-        # scans mark 7 of 10 wrong values and 20% of right ones)
-        ocr_conf = min(1.0, ocr_conf / OCR_SURE)
+    if found.source != "ocr":
+        ocr_conf = reading.conf if reading.conf is not None else conf_of(reading.parts)
+    elif reading.conf is not None:  # a choice's marks
+        ocr_conf = min(1.0, reading.conf / OCR_SURE)
+    else:
+        ocr_conf = _calibrated_conf(reading.parts)
     label = 0.75 + 0.25 * found.label_score / 100
     if found.margin < 1.0 and found.label_score < 100:
         label *= CLOSE_CALL
     confidence = round(max(0.0, min(1.0, reading.fit * ocr_conf * label)), 3)
-    if found.source == "ocr" and reading.fit < 1.0:
-        # a scanned value that read as its type only once repaired (13:000 円) is for a person
+    if found.source == "ocr" and reading.fit < normalize.CONTEXT_FIT:
+        # a scanned value that read as its type only once a character was put right (13:000
+        # 円) is for a person; one with text round it (申込日 令和7年…) or a part implied is not
+        # (zoo scans: 293 such values, 3 wrong, fewer than of those read as they stood)
         confidence = min(confidence, round(REVIEW_THRESHOLD - 0.01, 3))
     return ExtractedField(
         value=reading.value,
@@ -118,6 +126,21 @@ def _from_structure(found: Any) -> ExtractedField:
         review=confidence < REVIEW_THRESHOLD,
         raw=reading.raw,
     )
+
+
+def _calibrated_conf(parts: list[Any]) -> float:
+    """The least of the characters' confidences, each scaled by how sure its kind is read."""
+    sure = 1.0
+    for part in parts:
+        line = part.line
+        for i in range(part.start, part.end):
+            char = line.text[i]
+            if char.isspace():
+                continue
+            folded = nfkc(char)
+            scale = OCR_SURE_SHAPES if is_kanji(char) or (folded.isascii() and folded.isalnum()) else OCR_SURE
+            sure = min(sure, line.span_conf(i, i + 1) / scale)
+    return min(1.0, sure)
 
 
 _LIST_SEPARATORS = re.compile(r"\s*[、，,・／/]\s*")

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from extract.normalize import (
+    CONTEXT_FIT,
     Normalized,
     clean_text,
     nfkc,
@@ -888,6 +889,18 @@ def test_a_text_value_with_a_box_in_it_is_doubted():
     assert normalize_value("text", "製造日から1年").fit == 1.0
 
 
+@pytest.mark.parametrize("text", ["代表理事 新井.健太", "年3回(6月・9月・12月.)", "80サイズ.:2.6kg", "250g×.4袋"])
+def test_a_full_stop_beside_japanese_text_is_doubted(text: str) -> None:
+    """Regression (zoo seeds 98, 5, 93 scans): a speck or a misread ・ left as a full stop
+    beside Japanese text came out unmarked (角田 .美咲 at 1.0)."""
+    assert normalize_value("text", text).fit < CONTEXT_FIT
+
+
+@pytest.mark.parametrize("text", ["80サイズ・1.2kg", "Co., Ltd. 渋川", "https://www.example.jp/", "令和7年 3.5cm角"])
+def test_a_point_between_digits_or_latin_letters_is_not_doubted(text: str) -> None:
+    assert normalize_value("text", text).fit == 1.0
+
+
 @pytest.mark.parametrize(("text", "want"), [("5, ・767円", 5767), ("5,・767円", 5767), ("市内・767円", 767), ("5,・7678円", 7678)])
 def test_a_speck_after_a_thousands_comma_is_no_character(text: str, want: int) -> None:
     """Regression (zoo seed 94, 300 dpi): 5，767円 read as 5, and ・767円 came back as 767 yen."""
@@ -911,3 +924,11 @@ def test_a_thousands_separator_read_with_specks_beside_it_is_one_separator(text:
     assert parse_yen(text) == want
     if want is not None:
         assert normalize_value("yen", text).fit < 1.0
+
+
+def test_an_address_cut_short_is_no_address():
+    """Regression (zoo seed 93, 300 dpi): https://www.shibukawa-foods.p/ (.jp misread) came
+    back as https://www.shibukawa at 0.9, unmarked: the pattern stopped inside the host."""
+    assert parse_url("https://www.shibukawa-foods.p/") is None
+    assert parse_url("https://www.shibukawa-foods.jp/") == "https://www.shibukawa-foods.jp/"
+    assert parse_url("https://example.jp/です") == "https://example.jp/"
