@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ENV_DIR = "MADOGUCHI_CACHE_DIR"
 #: Bump when the OCR steps change what they produce.
-READER_VERSION = "ocr-51"
+READER_VERSION = "ocr-52"
 FORMAT = 1
 
 

@@ -764,7 +764,84 @@ def _ring_hypotheses(labels: np.ndarray, stats: np.ndarray, th: float, bridge: i
         if x1 - x0 > 3 * th or y1 - y0 > 2.5 * th:
             out += _arcs_fitted(outlines, np.concatenate(outlines), th)
     out += _arc_pairs(labels, stats, th)
+    out += _rings_round_words(labels, stats, th)
     return out
+
+
+def _rings_round_words(labels: np.ndarray, stats: np.ndarray, th: float) -> list[Ellipse]:
+    """Ellipses fitted to the ink round each run of characters, in the band a ring drawn round
+    it takes: a ring that crosses a tight row's ruled lines, or runs along a cell's wall, is
+    cut into pieces by the lines taken out and has no outline of its own to fit."""
+    ws, hs, areas = (stats[:, i].astype(np.float64) for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
+    glyph = (hs <= 1.1 * th) & (ws <= 1.5 * th) & (hs >= 0.25 * th) & (areas >= 4)
+    glyph[0] = False
+    lookup = np.where(glyph, 0, 255).astype(np.uint8)
+    lookup[0] = 0
+    ink = lookup[labels]  # ink that is no character: rings, their pieces, lines left
+    glyphs = np.where(glyph, 255, 0).astype(np.uint8)[labels]
+    runs = cv2.dilate(glyphs, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(0.45 * th)) | 1, 1)))
+    _, _, run_stats = connected_components(runs)
+    height, width = labels.shape
+    out: list[Ellipse] = []
+    for x, y, w, h, _ in run_stats[1:]:
+        if not (0.4 * th <= h <= 1.3 * th and 0.5 * th <= w <= 12 * th):
+            continue
+        # the ellipse through the run's corners, and the band round it a ring takes
+        guess = Ellipse(x + w / 2, y + h / 2, w * RING_ROUND_WORD, h * RING_ROUND_WORD, 0.0)
+        ex0, ey0, ex1, ey1 = (int(v) for v in guess.extent())
+        pad = int(0.5 * h)
+        xa, ya, xb, yb = max(0, ex0 - pad), max(0, ey0 - pad), min(width, ex1 + pad), min(height, ey1 + pad)
+        ys, xs = np.nonzero(ink[ya:yb, xa:xb])
+        if len(xs) < 30:
+            continue
+        points = np.stack([xs + xa + 0.5, ys + ya + 0.5], 1)
+        band = points[np.abs(guess.radial(points) - 1) < 0.45]
+        if len(band) < 30 or _sectors(band, guess) < RING_OWN_INK:
+            continue  # ink on one side only: a line's remnant, a neighbour's stroke
+        if (e := _robust_fit(band)) and _fits_round(e, x, y, w, h) and _inked_round(e, labels) >= RING_OWN_INK:
+            out.append(e)
+    return out
+
+
+def _sectors(points: np.ndarray, e: Ellipse, n: int = 36) -> float:
+    """The share of the n sectors round the ellipse's centre that hold any of the points."""
+    angles = np.arctan2((points[:, 1] - e.cy) / e.h, (points[:, 0] - e.cx) / e.w)
+    return len(np.unique(((angles + np.pi) / (2 * np.pi) * n).astype(int) % n)) / n
+
+
+#: Share of its perimeter a ring round a run of characters must draw in ink of its own, not
+#: where a ruled line was taken out: a cell's walls and rules go round the word in it too
+#: (rings over a tight row's rules and a cell's wall: 0.75; a label in its cell: 0.32).
+RING_OWN_INK = 0.5
+
+
+def _inked_round(e: Ellipse, ink: np.ndarray) -> float:
+    """The share of the ellipse's perimeter with ink (any non-zero pixel) within a hand's wobble."""
+    height, width = ink.shape
+    inked = np.zeros(72, bool)
+    for scale in np.linspace(1 - RING_BAND, 1 + RING_BAND, 7):
+        px, py = e.points(72, scale)
+        xi, yi = np.clip(px.round().astype(int), 0, width - 1), np.clip(py.round().astype(int), 0, height - 1)
+        inked |= ink[yi, xi] > 0
+    return float(inked.mean())
+
+
+def _fits_round(e: Ellipse, x: int, y: int, w: int, h: int) -> bool:
+    """Whether ellipse ``e`` goes round the run of characters in box (x, y, w, h) as a ring drawn
+    round it does: about its centre, wider than it, no more than twice as tall, all of it inside."""
+    ex0, ey0, ex1, ey1 = e.extent()
+    return (
+        abs((ey0 + ey1) / 2 - (y + h / 2)) <= 0.3 * h
+        and abs((ex0 + ex1) / 2 - (x + w / 2)) <= 0.2 * w + 0.3 * h
+        and h * 1.05 <= ey1 - ey0 <= 2.0 * h
+        and w <= ex1 - ex0 <= 1.8 * w + 1.5 * h
+        and ex0 <= x + 0.1 * h and ex1 >= x + w - 0.1 * h
+    )
+
+
+#: A ring drawn round a word passes about this many times the word's width and height across
+#: (a box's corners lie on the ellipse √2 times its sides).
+RING_ROUND_WORD = 1.4
 
 
 def _arcs_fitted(outlines: Sequence[np.ndarray], points: np.ndarray, th: float) -> list[Ellipse]:
@@ -853,12 +930,7 @@ def _ring_around_text(e: Ellipse, ink: np.ndarray, near_ink: np.ndarray, th: flo
         return False
     height, width = ink.shape
     # inked all the way round, within a band as wide as a hand's wobble (a share of the radius)
-    inked = np.zeros(72, bool)
-    for scale in np.linspace(1 - RING_BAND, 1 + RING_BAND, 7):
-        px, py = e.points(72, scale)
-        xi, yi = np.clip(px.round().astype(int), 0, width - 1), np.clip(py.round().astype(int), 0, height - 1)
-        inked |= near_ink[yi, xi] > 0
-    if inked.mean() < RING_COVER:
+    if _inked_round(e, near_ink) < RING_COVER:
         return False
     x0, y0 = max(0, int(ex0)), max(0, int(ey0))
     x1, y1 = min(width, int(np.ceil(ex1)) + 1), min(height, int(np.ceil(ey1)) + 1)

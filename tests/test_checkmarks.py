@@ -585,6 +585,22 @@ def test_rings_over_the_rules_and_the_words_around_them_are_circles() -> None:
     assert len(circles) == len(circled)
 
 
+def test_rings_cut_apart_by_a_cell_s_wall_and_a_tight_row_s_rules_are_circles() -> None:
+    """Regression (zoo seed 98, 300 dpi): a ring round 有 drawn over its cell's left wall and
+    across its row's rules, and one round 乳 in the allergen grid, were cut into pieces with
+    no outline of their own to fit when the lines were taken out: both choices were lost.
+    Ellipses are now also fitted to the ink round each run of characters."""
+    circles = _circles_of("rings_over_a_wall_300dpi.png", 300)
+    assert _circled([(650, 60, 700, 110), (355, 150, 415, 205)], circles) == [True, True]
+    assert len(circles) == 2
+
+
+def test_a_label_in_its_tight_cell_is_no_circle() -> None:
+    """The walls and rules of a tight cell go round the word in it as a ring would; a ring
+    draws most of its round in ink of its own (zoo seed 95: 出荷タイミング taken for circled)."""
+    assert _circles_of("label_in_a_tight_cell_200dpi.png", 200) == []
+
+
 def test_a_bold_title_character_is_no_circle() -> None:
     """Regression: the outline of a bold title character (返, 応 at 200 dpi) fits an ellipse,
     with its own strokes inside; nothing inside is apart from the ring, so it is no circle."""
