@@ -71,6 +71,8 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
             extracted = snap_to_known(_known_list(extracted, f.known), f.known)
             if not extracted.value:
                 continue
+            if extracted.source == "ocr" and normalize.has_stray_point(extracted.value):
+                extracted = _doubted(extracted)
         result[key] = extracted
     unparsed = {k: _from_structure(v) for k, v in structured.unparsed.items()}
     # values whose text did not read as it stood (a digit put right, a speck dropped)
@@ -126,6 +128,12 @@ def _from_structure(found: Any) -> ExtractedField:
         review=confidence < REVIEW_THRESHOLD,
         raw=reading.raw,
     )
+
+
+def _doubted(extracted: ExtractedField) -> ExtractedField:
+    """A value its reading shows wrong somewhere (a stray point), for a person to look at."""
+    confidence = min(extracted.confidence, round(REVIEW_THRESHOLD - 0.01, 3))
+    return extracted.model_copy(update={"confidence": confidence, "review": True})
 
 
 def _calibrated_conf(parts: list[Any]) -> float:

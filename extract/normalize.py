@@ -31,6 +31,7 @@ __all__ = [
     "CONTEXT_FIT",
     "Normalized",
     "clean_text",
+    "has_stray_point",
     "nfkc",
     "normalize_choice_label",
     "normalize_value",
@@ -71,7 +72,6 @@ _PENALTY: dict[str, float] = {
     "grouping": 0.5,  # thousands commas in the wrong places ("1,20,00")
     "leading_zero": 0.4,  # an amount of several digits that starts with 0 ("000": its first lost)
     "box_in_text": 0.5,  # a box mark in text: a character taken for a box
-    "stray_point": 0.7,  # a full stop beside Japanese text (新井.健太, 9月・12月.): a speck, or ・ misread
 }
 
 
@@ -1117,20 +1117,21 @@ class Normalized:
 BOX_GLYPHS = frozenset("☑☒■✓✔✅◼⬛▣☐□◻")
 
 
-#: A full stop beside a Japanese character: Japanese text ends its sentences with 。 and writes
-#: points only between digits and Latin letters (1.2kg, Co.), so such a point was a speck or a ・
-#: the recognizer misread (zoo scans: 8 values, all wrong).
-_STRAY_POINT = re.compile(r"[^\x00-\x7f]\.|\.[^\x00-\x7f]")
-
-
 def _text(raw: str) -> tuple[str | None, float]:
     value = clean_text(raw)
     if not value:
         return None, 0.0
-    flags = {"box_in_text"} if any(c in BOX_GLYPHS for c in value) else set()
-    if _STRAY_POINT.search(value):
-        flags.add("stray_point")
-    return value, _fit(flags)
+    return value, _fit({"box_in_text"}) if any(c in BOX_GLYPHS for c in value) else 1.0
+
+
+#: A full stop beside a Japanese character: Japanese text ends its sentences with 。 and writes
+#: points only between digits and Latin letters (1.2kg, Co.), so in a scan's reading such a
+#: point was a speck or a ・ misread (zoo scans: 8 values, all wrong). Typed, it is as typed.
+_STRAY_POINT = re.compile(r"[^\x00-\x7f]\.|\.[^\x00-\x7f]")
+
+
+def has_stray_point(text: str) -> bool:
+    return bool(_STRAY_POINT.search(nfkc(text)))
 
 
 def _iso_date(raw: str) -> tuple[str | None, float]:

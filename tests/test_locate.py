@@ -779,3 +779,13 @@ def test_how_sure_a_character_is_read_depends_on_its_kind(name: str, conf: float
     page = make_page(rows, source="ocr")
     page.words = [dataclasses.replace(w, conf=conf) if w.text in name.split() else w for w in page.words]
     assert locate_fields(FORM1, [page])["applicant_name"].review is marked
+
+
+def test_a_stray_point_marks_a_scanned_value_and_not_a_typed_one():
+    """Regression (zoo seeds 5, 95 and 88 scans): 角田 .美咲 and 固定資産税・.都市計画税 came out
+    unmarked; the point was a speck or a misread ・. In a typed file it is as typed."""
+    rows = [["渋川市ふるさと応援寄附金（ふるさと納税）返礼品提供申込書"], ["令和8年4月1日"], ["名称", "角田 .美咲"]]
+    scanned = locate_fields(FORM1, [make_page(rows, source="ocr")])["applicant_name"]
+    typed = locate_fields(FORM1, [make_page(rows)])["applicant_name"]
+    assert scanned.review and not typed.review
+    assert scanned.value == typed.value == "角田 .美咲"
