@@ -27,7 +27,7 @@ from extract.repairs import (
     tidy_text,
 )
 from extract.result import ExtractedField
-from extract.vocabulary import prefectures_in
+from extract.vocabulary import has_old_kanji, prefectures_in
 from forms.schema import FormDecl, Implication, widget_name
 
 __all__ = ["BOX_GLYPHS", "REVIEW_THRESHOLD", "Located", "apply_implications", "locate_all", "locate_fields"]
@@ -71,7 +71,7 @@ def locate_all(form: FormDecl, pages: list[Page]) -> Located:
             extracted = snap_to_known(_known_list(extracted, f.known), f.known)
             if not extracted.value:
                 continue
-            if extracted.source == "ocr" and normalize.has_stray_point(extracted.value):
+            if extracted.source == "ocr" and (normalize.has_stray_point(extracted.value) or has_old_kanji(extracted.value)):
                 extracted = _doubted(extracted)
         result[key] = extracted
     unparsed = {k: _from_structure(v) for k, v in structured.unparsed.items()}
@@ -131,7 +131,9 @@ def _from_structure(found: Any) -> ExtractedField:
 
 
 def _doubted(extracted: ExtractedField) -> ExtractedField:
-    """A value its reading shows wrong somewhere (a stray point), for a person to look at."""
+    """A value its reading shows doubtful somewhere (a stray point; a kanji in its old form,
+    which the recognizer reads for the new one now and then, and a name may also be written
+    in), for a person to look at."""
     confidence = min(extracted.confidence, round(REVIEW_THRESHOLD - 0.01, 3))
     return extracted.model_copy(update={"confidence": confidence, "review": True})
 

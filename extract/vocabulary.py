@@ -22,6 +22,7 @@ from extract.keys import TO_LARGE
 VOCABULARY_DIR = Path(__file__).resolve().parents[1] / "forms" / "vocabulary"
 PLACES_FILE = VOCABULARY_DIR / "places.yaml"
 KANA_WORDS_FILE = VOCABULARY_DIR / "kana_words.yaml"
+OLD_KANJI_FILE = VOCABULARY_DIR / "old_kanji.tsv"
 
 
 def _katakana(text: str) -> str:
@@ -237,3 +238,21 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
         return stem
 
     return _OFFICE.sub(fix_office, out)
+
+
+@lru_cache(maxsize=1)
+def old_kanji() -> dict[str, str]:
+    """Kanji in their old forms (旧字体) and the forms used today (``old_kanji.tsv``)."""
+    table: dict[str, str] = {}
+    for raw in OLD_KANJI_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0]
+        if line.strip():
+            old, new = line.split("\t")[:2]
+            table[old] = new
+    return table
+
+
+def has_old_kanji(text: str) -> bool:
+    """Whether ``text`` holds a kanji in its old form (惠 for 恵, 釀 for 醸)."""
+    table = old_kanji()
+    return any(char in table for char in text)

@@ -789,3 +789,12 @@ def test_a_stray_point_marks_a_scanned_value_and_not_a_typed_one():
     typed = locate_fields(FORM1, [make_page(rows)])["applicant_name"]
     assert scanned.review and not typed.review
     assert scanned.value == typed.value == "角田 .美咲"
+
+
+def test_a_scanned_name_with_an_old_kanji_is_marked_and_kept():
+    """Regression (zoo seeds 5, 93, 87, 88 scans): 惠子 for 恵子 and 純米吟釀 for 純米吟醸 at 0.81
+    to 1.0, unmarked. A name may be written in the old form: it is kept, for a person to look at."""
+    rows = [["渋川市ふるさと応援寄附金（ふるさと納税）返礼品提供申込書"], ["令和8年4月1日"], ["名称", "角田 惠子"]]
+    scanned = locate_fields(FORM1, [make_page(rows, source="ocr")])["applicant_name"]
+    assert "惠" in scanned.value and scanned.review
+    assert not locate_fields(FORM1, [make_page(rows)])["applicant_name"].review

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extract.vocabulary import correct_places, restore_small_kana_words
+from extract.recognize import zh_to_ja
+from extract.vocabulary import correct_places, has_old_kanji, old_kanji, restore_small_kana_words
 
 
 @pytest.mark.parametrize(
@@ -82,3 +83,19 @@ def test_misread_districts_of_known_municipalities_are_corrected(read: str, righ
 )
 def test_known_districts_and_unknown_municipalities_are_left_alone(text: str) -> None:
     assert correct_places(text, ("群馬県",)) == text
+
+
+def test_the_old_kanji_are_jis_and_their_new_forms_are_not_old() -> None:
+    """Both forms are Japanese characters (the Chinese forms are zh_to_ja's, which maps them),
+    and no new form is itself listed as old."""
+    table = old_kanji()
+    assert len(table) > 200
+    for old, new in table.items():
+        assert len(old) == len(new) == 1 and old != new
+        old.encode("euc_jp"), new.encode("euc_jp")  # JIS X 0208 or 0212: raises if neither
+        assert new not in table and old not in zh_to_ja(), old
+
+
+def test_a_value_with_an_old_kanji_is_found_and_one_without_is_not() -> None:
+    assert has_old_kanji("代表社員 角田 惠子") and has_old_kanji("純米吟釀 子持山")
+    assert not has_old_kanji("代表社員 角田 恵子") and not has_old_kanji("髙橋 一郎")
