@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extract import normalize
-from extract.normalize import BOX_GLYPHS, nfkc
 from extract.lexicon import is_kanji
+from extract.normalize import BOX_GLYPHS, nfkc
 from extract.pagemodel import Page
 from extract.repairs import (
     CONFIRMED_PAIR,
@@ -118,7 +118,7 @@ def _from_structure(found: Any) -> ExtractedField:
         # a scanned value that read as its type only once a character was put right (13:000
         # 円) is for a person; one with text round it (申込日 令和7年…) or a part implied is not
         # (zoo scans: 293 such values, 3 wrong, fewer than of those read as they stood)
-        confidence = min(confidence, round(REVIEW_THRESHOLD - 0.01, 3))
+        confidence = _for_review(confidence)
     return ExtractedField(
         value=reading.value,
         confidence=confidence,
@@ -134,8 +134,12 @@ def _doubted(extracted: ExtractedField) -> ExtractedField:
     """A value its reading shows doubtful somewhere (a stray point; a kanji in its old form,
     which the recognizer reads for the new one now and then, and a name may also be written
     in), for a person to look at."""
-    confidence = min(extracted.confidence, round(REVIEW_THRESHOLD - 0.01, 3))
-    return extracted.model_copy(update={"confidence": confidence, "review": True})
+    return extracted.model_copy(update={"confidence": _for_review(extracted.confidence), "review": True})
+
+
+def _for_review(confidence: float) -> float:
+    """A confidence under the review threshold, however sure the characters were read."""
+    return min(confidence, round(REVIEW_THRESHOLD - 0.01, 3))
 
 
 def _calibrated_conf(parts: list[Any]) -> float:

@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from extract.tesseract import OcrWord, PxBox
+from extract.vocabulary import character_pairs
 from forms.errors import ProgramMissing
 
 Engine = Literal["rapidocr", "tesseract"]
@@ -118,14 +119,7 @@ ZH_TO_JA_PATH = Path(__file__).resolve().parents[1] / "forms" / "vocabulary" / "
 def zh_to_ja() -> dict[str, str]:
     """The table of Chinese forms the recognizer writes and the Japanese forms they stand for:
     one ``source<TAB>target`` a line, ``#`` comments."""
-    table: dict[str, str] = {}
-    for raw in ZH_TO_JA_PATH.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].rstrip("\n")
-        if not line.strip():
-            continue
-        source, target = line.split("\t")[:2]
-        table[source] = target
-    return table
+    return character_pairs(ZH_TO_JA_PATH)
 
 
 @lru_cache(maxsize=1)
@@ -457,7 +451,8 @@ def _specks_as_spaces(
 
     A ・ set in type stands in the middle of its own white (職・氏名); a speck in the white
     between two words falls anywhere in it, often against one side (小林・  美咲: 小林 美咲 with
-    a speck just after 林), or between two characters with no white for a ・ (3001・番地). ``crop``: the line's ink (bool), ``lx0`` its left in the page."""
+    a speck just after 林), or between two characters with no white for a ・ (3001・番地).
+    ``crop``: the line's ink (bool), ``lx0`` its left in the page."""
     import cv2
 
     _, _, stats, centres = cv2.connectedComponentsWithStats(crop.astype(np.uint8), connectivity=8)

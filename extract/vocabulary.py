@@ -240,16 +240,21 @@ def correct_places(text: str, prefer: tuple[str, ...] = ()) -> str:
     return _OFFICE.sub(fix_office, out)
 
 
+def character_pairs(path: Path) -> dict[str, str]:
+    """A table of one ``source<TAB>target`` a line, ``#`` comments (zh_to_ja.tsv, old_kanji.tsv)."""
+    table: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0]
+        if line.strip():
+            source, target = line.split("\t")[:2]
+            table[source] = target
+    return table
+
+
 @lru_cache(maxsize=1)
 def old_kanji() -> dict[str, str]:
     """Kanji in their old forms (旧字体) and the forms used today (``old_kanji.tsv``)."""
-    table: dict[str, str] = {}
-    for raw in OLD_KANJI_FILE.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0]
-        if line.strip():
-            old, new = line.split("\t")[:2]
-            table[old] = new
-    return table
+    return character_pairs(OLD_KANJI_FILE)
 
 
 def has_old_kanji(text: str) -> bool:

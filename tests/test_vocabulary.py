@@ -92,7 +92,7 @@ def test_the_old_kanji_are_jis_and_their_new_forms_are_not_old() -> None:
     assert len(table) > 200
     for old, new in table.items():
         assert len(old) == len(new) == 1 and old != new
-        old.encode("euc_jp"), new.encode("euc_jp")  # JIS X 0208 or 0212: raises if neither
+        assert old.encode("euc_jp") and new.encode("euc_jp")  # JIS X 0208 or 0212: raises if neither
         assert new not in table and old not in zh_to_ja(), old
 
 
